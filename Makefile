@@ -1,0 +1,64 @@
+# MPCE Portfolio: `make run` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-test assets db seed worker bench lint format clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/activate
+	$(BIN)/pip install --quiet -e ".[test]"
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+assets: node_modules/.package-lock.json
+	node scripts/build-assets.mjs
+
+db:
+	$(BIN)/flask db upgrade
+	@$(BIN)/flask curricula load 2>/dev/null || echo "curricula loader not installed yet"
+
+# Seeds only an empty database (the command refuses otherwise, which is fine here).
+seed:
+	@$(BIN)/flask demo seed || true
+
+run: install assets db seed
+	PORTFOLIO_SESSION_COOKIE_SECURE=false PORTFOLIO_REMEMBER_COOKIE_SECURE=false \
+		$(BIN)/flask run --port $(PORT)
+
+worker:
+	$(BIN)/flask worker
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Pass 1: SQLite with in-process jobs. Pass 2 (when TEST_DATABASE_URL and
+# TEST_REDIS_URL are set, as .ci/run does): PostgreSQL with real Redis and RQ.
+test: install-test assets lint
+	$(BIN)/pytest -m "not postgres" -q
+	@if [ -n "$$TEST_DATABASE_URL" ] && [ -n "$$TEST_REDIS_URL" ]; then \
+		echo "== again on PostgreSQL + Redis =="; \
+		PORTFOLIO_TEST_BACKEND=postgres $(BIN)/pytest -q; \
+	else \
+		echo "TEST_DATABASE_URL/TEST_REDIS_URL not set: PostgreSQL + Redis pass not run"; \
+	fi
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules portfolio/static/nhsuk

@@ -1,0 +1,169 @@
+"""MPCE Portfolio: the training and competency e-portfolio for MPCE."""
+
+import secrets
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask import g
+from flask import request
+from jinja2 import ChainableUndefined
+from jinja2 import ChoiceLoader
+from jinja2 import FileSystemLoader
+from jinja2 import PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portfolio.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI, errors, headers."""
+    app = Flask(
+        __name__,
+        instance_path=_instance_path(),
+        instance_relative_config=True,
+        template_folder=None,
+    )
+    load_config(app, config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    configure_templates(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    return app
+
+
+def _instance_path() -> str:
+    import os
+
+    return os.environ.get("PORTFOLIO_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
+def configure_templates(app: Flask) -> None:
+    """Use our templates first, then the NHS.UK macros, autoescaping ``.jinja`` too."""
+    # Flask only autoescapes .html and friends; our templates are .jinja, and the
+    # NHS.UK header macros need ChainableUndefined for their optional params.
+    app.jinja_options = {
+        **app.jinja_options,
+        "undefined": ChainableUndefined,
+        "autoescape": True,
+    }
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PackageLoader("nhsuk_frontend_jinja"),
+        ]
+    )
+    from portfolio import web
+
+    web.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from portfolio import jobs
+    from portfolio.extensions import csrf
+    from portfolio.extensions import db
+    from portfolio.extensions import limiter
+    from portfolio.extensions import login_manager
+    from portfolio.extensions import migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    import portfolio.models  # noqa: F401  (every model, so metadata is complete)
+    from portfolio.accounts.views import load_user
+
+    login_manager.user_loader(load_user)
+    jobs.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from portfolio.accounts.views import bp as accounts_bp
+    from portfolio.admin.views import bp as admin_bp
+    from portfolio.api import bp as api_bp
+    from portfolio.main import bp as main_bp
+    from portfolio.organisations.views import bp as organisations_bp
+
+    for blueprint in (main_bp, accounts_bp, organisations_bp, admin_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from portfolio.cli import register
+
+    register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portfolio.errors import init_app
+
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Nonce-based CSP and the other headers on every response."""
+
+    @app.before_request
+    def make_nonce() -> None:
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def inject_nonce() -> dict:
+        from flask import url_for
+
+        return {
+            "cspNonce": g.get("csp_nonce", ""),
+            "assetPath": url_for("static", filename="nhsuk/assets"),
+        }
+
+    @app.after_request
+    def security_headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            "form-action 'self'",
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Permissions-Policy"] = (
+            "camera=(), microphone=(), geolocation=()"
+        )
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        from flask_login import current_user
+
+        if current_user.is_authenticated or request.authorization:
+            response.headers["Cache-Control"] = "no-store"
+        return response

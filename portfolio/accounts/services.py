@@ -1,0 +1,246 @@
+"""Account rules: creating users and roles, signing in, tokens and password reset."""
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from portfolio.accounts.models import ROLES
+from portfolio.accounts.models import TOKEN_PREFIX
+from portfolio.accounts.models import ApiToken
+from portfolio.accounts.models import RoleAssignment
+from portfolio.accounts.models import User
+from portfolio.accounts.models import new_session_token
+from portfolio.db import utcnow
+from portfolio.extensions import db
+from portfolio.notifications.services import queue_email
+from portfolio.organisations.models import Organisation
+
+MIN_PASSWORD_LENGTH = 10
+# Verified against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A rule was broken; the message is safe to show to the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(
+        password, method=current_app.config["PASSWORD_HASH_METHOD"]
+    )
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters", "password"
+        )
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(
+        sa.select(User).where(User.email == normalise_email(email))
+    )
+
+
+def find_organisation(code: str) -> Organisation | None:
+    return db.session.scalar(
+        sa.select(Organisation).where(
+            sa.func.upper(Organisation.code) == code.strip().upper()
+        )
+    )
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str | None = None,
+    role: str | None = None,
+    organisation_code: str | None = None,
+) -> tuple[User, bool]:
+    """Create a user, or add ``role`` to an existing one. Returns (user, created).
+
+    The caller commits.
+    """
+    email = normalise_email(email)
+    user = find_user(email)
+    created = user is None
+    if created:
+        if not name.strip():
+            raise AccountError("Enter the person's name", "name")
+        user = User(email=email, name=name.strip())
+        if password is not None:
+            check_password_rules(password)
+            user.password_hash = hash_password(password)
+        db.session.add(user)
+    if role:
+        add_role(user, role, organisation_code)
+    db.session.flush()
+    return user, created
+
+
+def add_role(user: User, role: str, organisation_code: str | None) -> RoleAssignment:
+    if role not in ROLES:
+        raise AccountError(
+            f"Unknown role {role!r}: use one of {', '.join(ROLES)}", "role"
+        )
+    organisation = None
+    if organisation_code:
+        organisation = find_organisation(organisation_code)
+        if organisation is None:
+            raise AccountError(
+                f"No organisation with code {organisation_code!r}", "org"
+            )
+    elif role != "admin":
+        raise AccountError(f"The {role} role needs an organisation code", "org")
+    org_id = organisation.id if organisation else None
+    for existing in user.roles:
+        if existing.role == role and existing.organisation_id == org_id:
+            return existing
+    assignment = RoleAssignment(role=role, organisation=organisation)
+    user.roles.append(assignment)
+    return assignment
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (never saying why)."""
+    user = find_user(email)
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def set_password(user: User, password: str) -> None:
+    """Change the password and sign the user out of every other session."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+@dataclass
+class NewToken:
+    token: ApiToken
+    secret: str
+
+
+def create_api_token(user: User, name: str = "API token") -> NewToken:
+    """Create a personal API token; the secret is returned once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip()[:80] or "API token",
+        token_hash=ApiToken.hash(secret),
+        hint=secret[-4:],
+    )
+    db.session.add(token)
+    db.session.commit()
+    return NewToken(token, secret)
+
+
+def user_for_token(secret: str) -> User | None:
+    token = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.hash(secret), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_api_token(user: User, token_id: str) -> bool:
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    )
+    if token is None or token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+# ---- password reset ------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="password-reset"
+    )
+
+
+def make_reset_token(user: User) -> str:
+    # The token carries a fingerprint of the current hash, so it stops working
+    # as soon as the password changes: each reset link works once.
+    fingerprint = (user.password_hash or "")[-12:]
+    return _reset_serializer().dumps({"u": user.id, "f": fingerprint})
+
+
+def user_for_reset_token(token: str) -> User:
+    """Return the user a reset token belongs to, or raise AccountError."""
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise AccountError("This reset link has expired. Ask for a new one.") from error
+    except BadSignature as error:
+        raise AccountError(
+            "This reset link is not valid. Ask for a new one."
+        ) from error
+    user = db.session.get(User, data.get("u", ""))
+    if (
+        user is None
+        or not user.active
+        or (user.password_hash or "")[-12:] != data.get("f")
+    ):
+        raise AccountError("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def request_password_reset(email: str, reset_url_for) -> None:
+    """Email a reset link if the account exists; say nothing either way."""
+    user = find_user(email)
+    if user is not None and user.active:
+        url = reset_url_for(make_reset_token(user))
+        minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+        queue_email(
+            user.email,
+            "Reset your MPCE Portfolio password",
+            f"Hello {user.name},\n\nUse this link to choose a new password. It works "
+            f"once and expires in {minutes} minutes:\n\n{url}\n\n"
+            "If you did not ask for this, you can ignore this email.\n",
+        )
+    db.session.commit()

@@ -1,0 +1,217 @@
+"""Sign in and out, password reset, and the account page with API tokens."""
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import validate_csrf
+from werkzeug.security import check_password_hash
+
+from portfolio.accounts import services
+from portfolio.accounts.forms import ChangePasswordForm
+from portfolio.accounts.forms import ForgotPasswordForm
+from portfolio.accounts.forms import LoginForm
+from portfolio.accounts.forms import NewPasswordForm
+from portfolio.accounts.forms import TokenForm
+from portfolio.accounts.models import User
+from portfolio.extensions import csrf
+from portfolio.extensions import db
+from portfolio.extensions import limiter
+
+bp = Blueprint("accounts", __name__, url_prefix="/auth")
+BAD_LOGIN = "Enter a correct email address and password"
+
+
+def load_user(session_token: str) -> User | None:
+    return db.session.scalar(
+        sa.select(User).where(
+            User.session_token == session_token, User.active.is_(True)
+        )
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Only follow local paths after sign-in, never another site."""
+    if not target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return url_for("main.home")
+    if "\\" in target:
+        return url_for("main.home")
+    return target
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/login", methods=("GET", "POST"))
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302
+)
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    key_func=_email_key,
+    deduct_when=lambda r: r.status_code != 302,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(BAD_LOGIN)
+        else:
+            next_url = safe_next(request.args.get("next"))
+            # A fresh session on sign-in, so a planted session id is worthless.
+            session.clear()
+            login_user(user)
+            services.record_login(user)
+            return redirect(next_url)
+    status = 200 if not form.errors else 401
+    return render_template("accounts/login.jinja", title="Sign in", form=form), status
+
+
+@bp.post("/logout")
+@csrf.exempt
+def logout():
+    """Sign out. The header's sign-out form carries the CSRF token in its action URL."""
+    try:
+        validate_csrf(request.args.get("csrf_token") or request.form.get("csrf_token"))
+    except Exception as error:  # ValidationError; anything else is equally a refusal
+        raise CSRFError("The sign-out link has expired. Try again.") from error
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/forgot-password", methods=("GET", "POST"))
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data,
+            lambda token: url_for(
+                "accounts.reset_password", token=token, _external=True
+            ),
+        )
+        return render_template(
+            "accounts/reset_sent.jinja", title="Check your email", email=form.email.data
+        )
+    return render_template(
+        "accounts/forgot.jinja", title="Reset your password", form=form
+    )
+
+
+@bp.route("/reset/<token>", methods=("GET", "POST"))
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(token)
+    except services.AccountError as error:
+        return render_template(
+            "accounts/reset_invalid.jinja",
+            title="Reset link not valid",
+            message=str(error),
+        ), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        flash(
+            "Your password has been changed. Sign in with your new password.", "success"
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template(
+        "accounts/reset.jinja", title="Choose a new password", form=form
+    )
+
+
+@bp.route("/account", methods=("GET",))
+@login_required
+def account():
+    return render_template(
+        "accounts/account.jinja",
+        title="Your account",
+        tokens=services.list_api_tokens(current_user),
+        token_form=TokenForm(),
+        password_form=ChangePasswordForm(),
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not check_password_hash(current_user.password_hash or "", form.current.data):
+            form.current.errors.append("Your current password is not correct")
+        else:
+            services.set_password(current_user, form.password.data)
+            login_user(current_user._get_current_object())  # new session token: stay in
+            flash(
+                "Your password has been changed. Other sessions were signed out.",
+                "success",
+            )
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.jinja",
+        title="Your account",
+        tokens=services.list_api_tokens(current_user),
+        token_form=TokenForm(),
+        password_form=form,
+        form=form,
+    ), 422
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "accounts/account.jinja",
+            title="Your account",
+            tokens=services.list_api_tokens(current_user),
+            token_form=form,
+            password_form=ChangePasswordForm(formdata=None),
+            form=form,
+        ), 422
+    new = services.create_api_token(current_user, form.name.data)
+    return render_template(
+        "accounts/token_created.jinja", title="Token created", new=new
+    )
+
+
+@bp.post("/account/tokens/<token_id>/revoke")
+@login_required
+def revoke_token(token_id: str):
+    if not services.revoke_api_token(current_user, token_id):
+        abort(404)
+    flash("The token was revoked.", "success")
+    return redirect(url_for("accounts.account"))

@@ -1,0 +1,68 @@
+"""User administration pages."""
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from portfolio import policy
+from portfolio.accounts import services as accounts
+from portfolio.accounts.models import User
+from portfolio.admin.forms import UserForm
+from portfolio.extensions import db
+from portfolio.organisations.models import Organisation
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user_form() -> UserForm:
+    form = UserForm()
+    organisations = db.session.scalars(
+        sa.select(Organisation).order_by(Organisation.name)
+    )
+    form.org.choices = [SelectChoice("", "None (national admin)")] + [
+        SelectChoice(o.code, f"{o.name} ({o.code})") for o in organisations
+    ]
+    return form
+
+
+@bp.route("/users", methods=("GET", "POST"))
+@policy.requires_role("admin")
+def users():
+    form = _user_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user, created = accounts.create_user(
+                form.email.data,
+                form.name.data,
+                form.password.data or None,
+                form.role.data,
+                form.org.data or None,
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "email", form.email)
+            target.errors = [*target.errors, str(error)]
+        else:
+            if created and not user.password_hash:
+                accounts.request_password_reset(
+                    user.email,
+                    lambda t: url_for(
+                        "accounts.reset_password", token=t, _external=True
+                    ),
+                )
+            db.session.commit()
+            verb = "Created" if created else "Updated"
+            flash(f"{verb} {user.name} ({user.email}).", "success")
+            return redirect(url_for("admin.users"))
+    if form.errors:
+        status = 422
+    people = db.session.scalars(policy.visible_users(current_user).order_by(User.name))
+    return render_template(
+        "admin/users.jinja", title="Users and roles", form=form, users=list(people)
+    ), status

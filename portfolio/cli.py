@@ -1,0 +1,115 @@
+"""Flask CLI commands: users, organisations, demo data and the worker."""
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import AppGroup
+from flask.cli import with_appcontext
+
+from portfolio.accounts import services as accounts
+from portfolio.accounts.models import ROLES
+from portfolio.csvimport import CsvImportError
+from portfolio.extensions import db
+
+users_cli = AppGroup("users", help="Create users, add roles and issue API tokens.")
+orgs_cli = AppGroup("orgs", help="Import organisations (trusts and health boards).")
+demo_cli = AppGroup("demo", help="Demo data for trying the portfolio out.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Full name (needed for a new user).")
+@click.option("--role", type=click.Choice(ROLES), help="Role to give the user.")
+@click.option("--org", "org_code", help="Organisation code the role applies to.")
+@click.option("--password", help="Password; prompted for when omitted for a new user.")
+def create_user(email, name, role, org_code, password):
+    """Create a user, or add a role to an existing one."""
+    existing = accounts.find_user(email)
+    if existing is None and password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, created = accounts.create_user(email, name, password, role, org_code)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    roles = ", ".join(
+        f"{r.role}@{r.organisation.code}" if r.organisation else r.role
+        for r in user.roles
+    )
+    click.echo(
+        f"{'Created' if created else 'Updated'} {user.email} ({roles or 'no roles'})"
+    )
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="CLI token", help="A name to tell tokens apart.")
+def create_token(email, name):
+    """Print a new API token for EMAIL (shown once)."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}")
+    click.echo(accounts.create_api_token(user, name).secret)
+
+
+@orgs_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_orgs(path: Path):
+    """Import organisations from a CSV file (code, name, kind, nation, region)."""
+    from portfolio.organisations.services import import_organisations
+
+    try:
+        counts = import_organisations(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{path}: not a UTF-8 text file") from error
+    except CsvImportError as error:
+        db.session.rollback()
+        raise click.ClickException(error.report()) from error
+    click.echo(f"{path}: {counts['created']} created, {counts['updated']} updated")
+
+
+@demo_cli.command("seed")
+@click.option("--force", is_flag=True, help="Seed even if users already exist.")
+def seed(force):
+    """Fill an empty database with a small, believable demo dataset."""
+    from portfolio.demo import DemoError
+    from portfolio.demo import seed_demo
+
+    try:
+        summary = seed_demo(force=force)
+    except DemoError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(summary)
+
+
+@click.command("worker")
+@with_appcontext
+@click.argument("queues", nargs=-1)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues, burst):
+    """Run an RQ worker for QUEUES (default: all) inside this app."""
+    from rq import Worker
+    from rq.serializers import JSONSerializer
+
+    from portfolio import jobs
+
+    connection = jobs.redis_connection()
+    if connection is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run in-process instead.")
+    jobs.set_worker_app(current_app._get_current_object())
+    names = queues or jobs.QUEUES
+    rq_worker = Worker(
+        [jobs.get_queue(name) for name in names],
+        connection=connection,
+        job_class=jobs.AppJob,
+        serializer=JSONSerializer,
+    )
+    rq_worker.work(burst=burst, with_scheduler=True)
+
+
+def register(app: Flask) -> None:
+    for command in (users_cli, orgs_cli, demo_cli, worker):
+        app.cli.add_command(command)

@@ -1,0 +1,89 @@
+"""Error pages for people and RFC 9457 problem details for the API."""
+
+from flask import Flask
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+
+from portfolio.extensions import db
+
+PAGES = {
+    403: (
+        "You cannot do this",
+        "Your account does not have permission for this page or action.",
+    ),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Not allowed", "This page does not accept that kind of request."),
+    413: ("File too large", None),
+    429: ("Too many attempts", "Wait a minute before you try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+}
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def problem(status: int, detail: str, title: str | None = None, **extra):
+    """Return an ``application/problem+json`` response."""
+    from flask import jsonify
+
+    body = {"type": "about:blank", "title": title or _title(status), "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def too_large_detail() -> str:
+    from flask import current_app
+
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return f"The file is larger than the {limit} MB limit. Upload a smaller file."
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    if status == 413:
+        detail = too_large_detail()
+    else:
+        detail = error.description or ""
+    if wants_problem_json():
+        return problem(status, detail)
+    title, text = PAGES.get(status, (error.name, detail))
+    response = render_template(
+        "errors/error.jinja", title=title, text=text or detail, status=status
+    )
+    return response, status
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error", exc_info=error)
+    if wants_problem_json():
+        return problem(500, "Something went wrong on our side. Try again later.")
+    title, text = PAGES[500]
+    return render_template(
+        "errors/error.jinja", title=title, text=text, status=500
+    ), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    if not app.testing:
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,62 @@
+"""Queue emails in the outbox and deliver them: console in development, else SMTP."""
+
+import logging
+import smtplib
+import sys
+from email.message import EmailMessage
+
+from flask import current_app
+
+from portfolio import jobs
+from portfolio.db import utcnow
+from portfolio.extensions import db
+from portfolio.notifications.models import OutboxEmail
+
+log = logging.getLogger(__name__)
+
+
+def queue_email(to_address: str, subject: str, body: str) -> OutboxEmail:
+    """Add an email to the outbox; it is delivered after the caller commits."""
+    email = OutboxEmail(to_address=to_address, subject=subject, body=body)
+    db.session.add(email)
+    db.session.flush()
+    jobs.enqueue("portfolio.notifications.services.deliver_email_job", email.id)
+    return email
+
+
+def deliver_email_job(email_id: str) -> None:
+    """Send one outbox email, once: a delivered row is never sent again."""
+    email = db.session.get(OutboxEmail, email_id)
+    if email is None or email.sent_at is not None:
+        return
+    email.attempts += 1
+    try:
+        _send(email)
+    except (OSError, smtplib.SMTPException) as error:
+        email.last_error = str(error)[:2000]
+        db.session.commit()
+        raise
+    email.sent_at = utcnow()
+    email.last_error = None
+    db.session.commit()
+
+
+def _send(email: OutboxEmail) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message.set_content(email.body)
+    if not config.get("MAIL_SERVER"):
+        # Development: print instead of sending, so reset links can be followed.
+        sys.stderr.write(f"\n---- email (console outbox) ----\n{message}\n----\n")
+        return
+    with smtplib.SMTP(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30
+    ) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)

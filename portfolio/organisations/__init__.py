@@ -1,0 +1,1 @@
+"""Trusts and health boards: the organisations that employ trainees."""
