@@ -25,7 +25,7 @@ assets: node_modules/.package-lock.json
 
 db:
 	$(BIN)/flask db upgrade
-	@$(BIN)/flask curricula load 2>/dev/null || echo "curricula loader not installed yet"
+	$(BIN)/flask curricula load
 
 # Seeds only an empty database (the command refuses otherwise, which is fine here).
 seed:

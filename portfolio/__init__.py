@@ -63,8 +63,10 @@ def configure_templates(app: Flask) -> None:
         ]
     )
     from portfolio import web
+    from portfolio.curriculum.presenters import TYPE_LABELS
 
     web.init_app(app)
+    app.jinja_env.globals["type_labels"] = TYPE_LABELS
 
 
 def register_extensions(app: Flask) -> None:
@@ -108,10 +110,18 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.accounts.views import bp as accounts_bp
     from portfolio.admin.views import bp as admin_bp
     from portfolio.api import bp as api_bp
+    from portfolio.curriculum.views import bp as curriculum_bp
     from portfolio.main import bp as main_bp
     from portfolio.organisations.views import bp as organisations_bp
 
-    for blueprint in (main_bp, accounts_bp, organisations_bp, admin_bp, api_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        organisations_bp,
+        admin_bp,
+        curriculum_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -16,6 +16,88 @@ from portfolio.extensions import db
 users_cli = AppGroup("users", help="Create users, add roles and issue API tokens.")
 orgs_cli = AppGroup("orgs", help="Import organisations (trusts and health boards).")
 demo_cli = AppGroup("demo", help="Demo data for trying the portfolio out.")
+curricula_cli = AppGroup(
+    "curricula", help="Validate, load, import and export curricula."
+)
+
+
+@curricula_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate_curricula(paths):
+    """Check curriculum files (default: all under curricula/); exit 1 on any error."""
+    from portfolio.curriculum import services as curricula
+    from portfolio.curriculum.files import CurriculumFileError
+
+    try:
+        parsed = curricula.validate_paths(list(paths) or None)
+    except CurriculumFileError as error:
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{len(error.errors)} error(s)") from error
+    click.echo(f"{len(parsed)} file(s) valid")
+
+
+@curricula_cli.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def load_curricula(paths):
+    """Load or update curricula and crosswalks (idempotent; all files or none)."""
+    from portfolio.curriculum import services as curricula
+    from portfolio.curriculum.files import CurriculumFileError
+
+    try:
+        report = curricula.load_paths(list(paths) or None)
+    except CurriculumFileError as error:
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"{len(error.errors)} error(s); nothing loaded"
+        ) from error
+    click.echo(report.summary())
+
+
+@curricula_cli.command("import-case")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "slug", help="Curriculum id to use (default: from the package).")
+@click.option("--kind", help="Curriculum kind (default: from the package, else other).")
+def import_case(path, slug, kind):
+    """Load a 1EdTech CASE 1.1 CFPackage (JSON) as a curriculum."""
+    import json
+
+    from portfolio.curriculum import services as curricula
+    from portfolio.curriculum.case import CaseImportError
+    from portfolio.curriculum.files import CurriculumFileError
+
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+        report = curricula.import_case_package(package, str(path), slug, kind)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{path}: not a JSON file: {error}") from error
+    except CaseImportError as error:
+        raise click.ClickException(f"{path}: {error}") from error
+    except CurriculumFileError as error:
+        for problem in error.errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"{len(error.errors)} error(s); nothing loaded"
+        ) from error
+    click.echo(report.summary())
+
+
+@curricula_cli.command("export-case")
+@click.argument("slug")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--base-url", default="https://portfolio.invalid")
+def export_case(slug, out, base_url):
+    """Write curriculum SLUG as a CASE 1.1 CFPackage to --out."""
+    import json
+
+    from portfolio.curriculum import services as curricula
+
+    curriculum = curricula.get_curriculum(slug)
+    if curriculum is None:
+        raise click.ClickException(f"No curriculum {slug!r}")
+    out.write_text(json.dumps(curricula.case_package(curriculum, base_url), indent=2))
+    click.echo(f"wrote {out}")
 
 
 @users_cli.command("create")
@@ -111,5 +193,5 @@ def worker(queues, burst):
 
 
 def register(app: Flask) -> None:
-    for command in (users_cli, orgs_cli, demo_cli, worker):
+    for command in (users_cli, orgs_cli, demo_cli, curricula_cli, worker):
         app.cli.add_command(command)

@@ -17,7 +17,21 @@ NAMING_CONVENTION = {
 }
 
 ID_LENGTH = 22
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class JSONDocument(sa.TypeDecorator):
+    """JSON on SQLite, JSONB (indexable) on PostgreSQL.
+
+    A named type rather than ``with_variant`` so migrations render it cleanly.
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
 
 
 class Base(DeclarativeBase):

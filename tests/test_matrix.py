@@ -19,10 +19,14 @@ WEB = [
     ("POST", "/organisations/import", (302, 403, 403, 403, 422)),
     ("GET", "/admin/users", (302, 403, 403, 403, 200)),
     ("POST", "/admin/users", (302, 403, 403, 403, 422)),
+    ("GET", "/curricula/", (302, 200, 200, 200, 200)),
 ]
 API = [
     ("GET", "/api/v1/me", (401, 200, 200, 200, 200)),
     ("GET", "/api/v1/openapi.json", (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/curricula", (401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/curricula/gsp", (401, 404, 404, 404, 404)),  # none loaded here
+    ("GET", "/api/v1/curricula/gsp/case", (401, 404, 404, 404, 404)),
 ]
 
 

@@ -131,4 +131,5 @@ def paginate(query: sa.Select, serialise) -> dict:
 
 limiter.limit("600 per minute")(bp)
 
-from portfolio.api import service  # noqa: E402,F401  (registers the routes)
+from portfolio.api import curricula  # noqa: E402,F401  (registers the routes)
+from portfolio.api import service  # noqa: E402,F401

@@ -65,8 +65,10 @@ def live_app(tmp_path_factory):
     )
     with app.app_context():
         db.create_all()
+        from portfolio.curriculum.services import load_paths
         from portfolio.demo import seed_demo
 
+        load_paths(None)
         seed_demo()
     return app
 

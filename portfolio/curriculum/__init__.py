@@ -1,0 +1,1 @@
+"""Curricula, their outcome trees and crosswalks: loaded from data files, browsable."""

@@ -1,0 +1,419 @@
+"""Read and validate curriculum and crosswalk files, with file, path and line in errors.
+
+Validation happens in three passes, all before anything is written:
+1. YAML syntax, then the JSON Schema in ``curricula/schema/``;
+2. rules inside one file: duplicate codes, links to unknown codes;
+3. rules across files: ``includes`` that resolve to components without cycles, and
+   crosswalks whose curricula and codes exist.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from dataclasses import field
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from portfolio import PROJECT_ROOT
+
+CURRICULA_DIR = PROJECT_ROOT / "curricula"
+SCHEMA_DIR = CURRICULA_DIR / "schema"
+# Not curricula: the apprenticeship funding rules live here too, in their own format.
+SKIPPED_DIRS = ("schema", "rules")
+
+
+@dataclass
+class FileError:
+    path: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        location = f"{self.path}:{self.line}" if self.line else self.path
+        where = f" {self.where}:" if self.where else ""
+        return f"{location}:{where} {self.message}"
+
+
+@dataclass
+class ParsedFile:
+    path: str
+    data: dict
+    lines: dict[tuple, int]
+    content_hash: str
+    kind: str = ""
+    slug: str = ""
+    nodes: list[dict] = field(default_factory=list)
+
+    @property
+    def is_crosswalk(self) -> bool:
+        return self.kind == "crosswalk"
+
+    def line_of(self, where: tuple) -> int | None:
+        while where:
+            if where in self.lines:
+                return self.lines[where]
+            where = where[:-1]
+        return self.lines.get((), 1)
+
+
+class CurriculumFileError(ValueError):
+    """One or more files are invalid; nothing was loaded."""
+
+    def __init__(self, errors: list[FileError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class _StringDateLoader(yaml.SafeLoader):
+    """A safe loader that keeps dates as strings, as the schema expects."""
+
+
+_StringDateLoader.yaml_implicit_resolvers = {
+    key: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@cache
+def schema(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+
+
+def discover(paths: list[Path] | None = None) -> list[Path]:
+    """Expand folders into their ``.yaml`` files; default: everything under curricula/."""
+    found: list[Path] = []
+    for path in paths or [CURRICULA_DIR]:
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*.yaml")):
+                relative = candidate.relative_to(path).parts
+                if not any(part in SKIPPED_DIRS for part in relative[:-1]):
+                    found.append(candidate)
+        else:
+            found.append(path)
+    return found
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def where_text(where: tuple) -> str:
+    text = ""
+    for part in where:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _line_map(node, where=(), lines=None) -> dict[tuple, int]:
+    lines = {} if lines is None else lines
+    lines[where] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _line_map(value, (*where, key.value), lines)
+            lines[(*where, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*where, index), lines)
+    return lines
+
+
+def parse_text(text: str, path: str) -> ParsedFile | FileError:
+    """Parse YAML text, keeping the line of every value for error messages."""
+    try:
+        node = yaml.compose(text, Loader=_StringDateLoader)
+        data = yaml.load(text, Loader=_StringDateLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        return FileError(path, line, "", f"not valid YAML: {error.problem or error}")
+    if not isinstance(data, dict):
+        return FileError(
+            path, 1, "", "the file must be a YAML mapping (id, kind, title, ...)"
+        )
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    parsed = ParsedFile(path, data, _line_map(node), digest)
+    parsed.kind = str(data.get("kind", ""))
+    parsed.slug = str(data.get("id", ""))
+    return parsed
+
+
+def schema_errors(parsed: ParsedFile) -> list[FileError]:
+    name = "crosswalk" if parsed.is_crosswalk else "curriculum"
+    validator = jsonschema.Draft202012Validator(
+        schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = []
+    for error in sorted(
+        validator.iter_errors(parsed.data), key=lambda e: list(e.absolute_path)
+    ):
+        where = tuple(error.absolute_path)
+        errors.append(
+            FileError(
+                parsed.path, parsed.line_of(where), where_text(where), _message(error)
+            )
+        )
+    return errors
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        field = error.absolute_path[-1] if error.absolute_path else "value"
+        return f"unknown {field} {error.instance!r}: use one of {allowed}"
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties", "unknown field(s)")
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    return error.message
+
+
+def walk(outcomes: list[dict], parent=None, where=("outcomes",), depth=0):
+    """Yield (node, parent code, location, depth) for every node, in document order."""
+    for index, node in enumerate(outcomes):
+        location = (*where, index)
+        yield node, parent, location, depth
+        yield from walk(
+            node.get("children", []),
+            node.get("code"),
+            (*location, "children"),
+            depth + 1,
+        )
+
+
+def file_rule_errors(parsed: ParsedFile) -> list[FileError]:
+    """Duplicate codes and links to codes that are not in the file."""
+    if parsed.is_crosswalk:
+        return []
+    errors = []
+    first_seen: dict[str, tuple] = {}
+    nodes = list(walk(parsed.data["outcomes"]))
+    for node, _, location, _ in nodes:
+        code = node["code"]
+        if code in first_seen:
+            line = parsed.line_of(first_seen[code])
+            errors.append(
+                FileError(
+                    parsed.path,
+                    parsed.line_of((*location, "code")),
+                    where_text((*location, "code")),
+                    f"duplicate code {code!r} (first used on line {line})",
+                )
+            )
+        else:
+            first_seen[code] = (*location, "code")
+    for node, _, location, _ in nodes:
+        for index, link in enumerate(node.get("links", [])):
+            if link == node["code"]:
+                message = f"{node['code']} links to itself"
+            elif link not in first_seen and not parsed.data.get("includes"):
+                message = f"link to unknown code {link!r}"
+            else:
+                continue
+            where = (*location, "links", index)
+            errors.append(
+                FileError(
+                    parsed.path, parsed.line_of(where), where_text(where), message
+                )
+            )
+    return errors
+
+
+def read_files(paths: list[Path]) -> tuple[list[ParsedFile], list[FileError]]:
+    parsed_files, errors = [], []
+    for path in paths:
+        shown = display_path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            errors.append(FileError(shown, None, "", f"cannot read the file: {error}"))
+            continue
+        result = parse_text(text, shown)
+        if isinstance(result, FileError):
+            errors.append(result)
+            continue
+        problems = schema_errors(result)
+        if not problems:
+            problems = file_rule_errors(result)
+        errors += problems
+        if not problems:
+            parsed_files.append(result)
+    return parsed_files, errors
+
+
+def cross_file_errors(
+    files: list[ParsedFile],
+    known_codes: dict[str, set[str]],
+    known_kinds: dict[str, str],
+) -> list[FileError]:
+    """Check includes and crosswalks against the files and what is already loaded.
+
+    ``known_codes`` maps slug -> codes of curricula already in the database (their
+    current version); files being loaded take precedence.
+    """
+    errors: list[FileError] = []
+    curricula = {f.slug: f for f in files if not f.is_crosswalk}
+    seen_slugs: dict[str, str] = {}
+    for f in files:
+        if f.slug in seen_slugs:
+            errors.append(
+                FileError(
+                    f.path,
+                    f.line_of(("id",)),
+                    "id",
+                    f"id {f.slug!r} also used by {seen_slugs[f.slug]}",
+                )
+            )
+        seen_slugs.setdefault(f.slug, f.path)
+    kinds = {**known_kinds, **{slug: f.kind for slug, f in curricula.items()}}
+    own_codes = {
+        slug: {n["code"] for n, *_ in walk(f.data["outcomes"])}
+        for slug, f in curricula.items()
+    }
+
+    def codes_of(slug: str, trail=()) -> set[str]:
+        if slug in curricula:
+            codes = set(own_codes[slug])
+            for inc in curricula[slug].data.get("includes", []):
+                if inc not in trail:
+                    codes |= codes_of(inc, (*trail, slug))
+            return codes
+        return known_codes.get(slug, set())
+
+    for slug, f in curricula.items():
+        for index, inc in enumerate(f.data.get("includes", [])):
+            where = ("includes", index)
+            if inc not in kinds:
+                errors.append(
+                    FileError(
+                        f.path,
+                        f.line_of(where),
+                        where_text(where),
+                        f"includes unknown curriculum {inc!r}",
+                    )
+                )
+            elif kinds[inc] != "stp-component":
+                errors.append(
+                    FileError(
+                        f.path,
+                        f.line_of(where),
+                        where_text(where),
+                        f"{inc!r} is a {kinds[inc]}, not an stp-component that can be included",
+                    )
+                )
+            elif _includes_cycle(inc, slug, curricula):
+                errors.append(
+                    FileError(
+                        f.path,
+                        f.line_of(where),
+                        where_text(where),
+                        f"includes cycle: {slug} -> {inc} -> ... -> {slug}",
+                    )
+                )
+        if f.data.get("includes"):
+            every_code = codes_of(slug)
+            duplicates: set[str] = set()
+            included_codes: dict[str, str] = {}
+            for inc in f.data["includes"]:
+                for code in codes_of(inc, (slug,)):
+                    if code in own_codes[slug] or code in included_codes:
+                        duplicates.add(code)
+                    included_codes[code] = inc
+            for code in sorted(duplicates):
+                errors.append(
+                    FileError(
+                        f.path,
+                        f.line_of(("includes",)),
+                        "includes",
+                        f"duplicate code {code!r} between this file and what it includes",
+                    )
+                )
+            for node, _, location, _ in walk(f.data["outcomes"]):
+                for index, link in enumerate(node.get("links", [])):
+                    if link not in every_code:
+                        where = (*location, "links", index)
+                        errors.append(
+                            FileError(
+                                f.path,
+                                f.line_of(where),
+                                where_text(where),
+                                f"link to unknown code {link!r}",
+                            )
+                        )
+
+    for f in files:
+        if not f.is_crosswalk:
+            continue
+        for side in ("from_curriculum", "to_curriculum"):
+            slug = f.data[side]
+            if slug not in kinds and slug not in known_codes:
+                errors.append(
+                    FileError(
+                        f.path, f.line_of((side,)), side, f"unknown curriculum {slug!r}"
+                    )
+                )
+        if any(e.path == f.path for e in errors):
+            continue
+        source, target = (
+            codes_of(f.data["from_curriculum"]),
+            codes_of(f.data["to_curriculum"]),
+        )
+        for index, link in enumerate(f.data["links"]):
+            if link["from"] not in source:
+                where = ("links", index, "from")
+                errors.append(
+                    FileError(
+                        f.path,
+                        f.line_of(where),
+                        where_text(where),
+                        f"{link['from']!r} is not a code in {f.data['from_curriculum']}",
+                    )
+                )
+            for t_index, to in enumerate(link["to"]):
+                if to not in target:
+                    where = ("links", index, "to", t_index)
+                    errors.append(
+                        FileError(
+                            f.path,
+                            f.line_of(where),
+                            where_text(where),
+                            f"dangling crosswalk target {to!r}: not a code in {f.data['to_curriculum']}",
+                        )
+                    )
+                elif (
+                    f.data["from_curriculum"] == f.data["to_curriculum"]
+                    and to == link["from"]
+                ):
+                    where = ("links", index, "to", t_index)
+                    errors.append(
+                        FileError(
+                            f.path,
+                            f.line_of(where),
+                            where_text(where),
+                            f"{to!r} links to itself",
+                        )
+                    )
+    return errors
+
+
+def _includes_cycle(start: str, origin: str, curricula: dict[str, ParsedFile]) -> bool:
+    stack, seen = [start], set()
+    while stack:
+        slug = stack.pop()
+        if slug == origin:
+            return True
+        if slug in seen or slug not in curricula:
+            continue
+        seen.add(slug)
+        stack.extend(curricula[slug].data.get("includes", []))
+    return False

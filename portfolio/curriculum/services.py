@@ -1,0 +1,505 @@
+"""Load curricula and crosswalks into the database, and query them."""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from portfolio.curriculum import files
+from portfolio.curriculum.models import CrosswalkFile
+from portfolio.curriculum.models import CrosswalkLink
+from portfolio.curriculum.models import Curriculum
+from portfolio.curriculum.models import Outcome
+from portfolio.extensions import db
+
+OUTCOME_FIELDS = (
+    "type",
+    "title",
+    "description",
+    "source_ref",
+    "provenance",
+    "module_type",
+    "phase",
+    "credits",
+)
+
+
+@dataclass
+class LoadReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    crosswalks: int
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.created)} new",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{self.crosswalks} crosswalk file(s) loaded",
+        ]
+        return "curricula: " + ", ".join(parts)
+
+
+def current_curricula() -> dict[str, Curriculum]:
+    rows = db.session.scalars(
+        sa.select(Curriculum).where(Curriculum.is_current.is_(True))
+    )
+    return {c.slug: c for c in rows}
+
+
+def _known_codes() -> tuple[dict[str, set[str]], dict[str, str]]:
+    rows = db.session.execute(
+        sa.select(Curriculum.slug, Curriculum.kind, Outcome.code)
+        .join(Outcome, Outcome.curriculum_id == Curriculum.id)
+        .where(Curriculum.is_current.is_(True), Outcome.retired.is_(False))
+    )
+    codes: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
+    for slug, kind, code in rows:
+        codes.setdefault(slug, set()).add(code)
+        kinds[slug] = kind
+    return codes, kinds
+
+
+def validate_paths(paths: list[Path] | None = None) -> list[files.ParsedFile]:
+    """Validate files (default: all shipped ones); raise CurriculumFileError listing all."""
+    found = files.discover(paths)
+    if not found:
+        raise files.CurriculumFileError(
+            [files.FileError(str(paths), None, "", "no .yaml files found")]
+        )
+    parsed, errors = files.read_files(found)
+    if not errors:
+        codes, kinds = _known_codes()
+        errors = files.cross_file_errors(parsed, codes, kinds)
+    if errors:
+        raise files.CurriculumFileError(errors)
+    return parsed
+
+
+def load_paths(paths: list[Path] | None = None) -> LoadReport:
+    """Validate then load files in one transaction: every file, or none of them."""
+    parsed = validate_paths(paths)
+    return load_parsed(parsed)
+
+
+def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
+    report = LoadReport([], [], [], 0)
+    by_slug = {p.slug: p for p in parsed if not p.is_crosswalk}
+    try:
+        # Components first: curricula that include them copy their outcomes.
+        for p in sorted(by_slug.values(), key=lambda p: p.kind != "stp-component"):
+            _load_curriculum(p, by_slug, report)
+        for p in parsed:
+            if p.is_crosswalk and _load_crosswalk(p):
+                report.crosswalks += 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _outcome_rows(
+    p: files.ParsedFile, by_slug: dict[str, files.ParsedFile]
+) -> list[dict]:
+    """Flatten the file's tree (and included components) into outcome dicts."""
+    rows = []
+    for include in p.data.get("includes", []):
+        component = by_slug.get(include)
+        if component is not None:
+            rows += _outcome_rows(component, by_slug)
+        else:
+            rows += _stored_component_rows(include)
+    for node, parent, _, depth in files.walk(p.data["outcomes"]):
+        level = node.get("level")
+        rows.append(
+            {
+                "code": node["code"],
+                "parent_code": parent,
+                "origin_slug": p.slug,
+                "depth": depth,
+                "level": str(level) if level is not None else None,
+                "assessments": node.get("assessments", {}),
+                "evidence_rules": node.get("evidence", {}),
+                "links": node.get("links", []),
+                "provenance": node.get("provenance") or p.data.get("provenance"),
+                **{k: node.get(k) for k in OUTCOME_FIELDS if k != "provenance"},
+            }
+        )
+        rows[-1]["description"] = rows[-1]["description"] or ""
+    return rows
+
+
+def _stored_component_rows(slug: str) -> list[dict]:
+    component = current_curricula().get(slug)
+    if component is None:
+        return []
+    outcomes = db.session.scalars(
+        sa.select(Outcome)
+        .where(Outcome.curriculum_id == component.id, Outcome.retired.is_(False))
+        .order_by(Outcome.position)
+    )
+    keys = (
+        "code",
+        "parent_code",
+        "origin_slug",
+        "depth",
+        "level",
+        "assessments",
+        "evidence_rules",
+        "links",
+        *OUTCOME_FIELDS,
+    )
+    return [{k: getattr(o, k) for k in keys} for o in outcomes]
+
+
+def _load_curriculum(p: files.ParsedFile, by_slug, report: LoadReport) -> Curriculum:
+    data = p.data
+    rows = _outcome_rows(p, by_slug)
+    content_hash = _hash_with_includes(p, by_slug)
+    existing = db.session.scalar(
+        sa.select(Curriculum).where(
+            Curriculum.slug == p.slug, Curriculum.version == data["version"]
+        )
+    )
+    if existing is not None and existing.content_hash == content_hash:
+        report.unchanged.append(p.slug)
+        return existing
+    if existing is None:
+        previous = current_curricula().get(p.slug)
+        curriculum = Curriculum(slug=p.slug, version=data["version"])
+        db.session.add(curriculum)
+        report.created.append(f"{p.slug} {data['version']}")
+    else:
+        curriculum, previous = existing, None
+        report.updated.append(f"{p.slug} {data['version']}")
+    curriculum.kind = data["kind"]
+    curriculum.title = data["title"]
+    curriculum.description = data.get("description", "")
+    curriculum.effective_from = date.fromisoformat(data["effective_from"])
+    curriculum.source = data["source"]
+    curriculum.provenance = data.get("provenance")
+    curriculum.specialism = data.get("specialism")
+    curriculum.programme = data.get("programme", {})
+    curriculum.includes = data.get("includes", [])
+    curriculum.content_hash = content_hash
+    curriculum.source_file = p.path
+    db.session.flush()
+    _sync_outcomes(curriculum, rows, previous)
+    _make_current(curriculum)
+    return curriculum
+
+
+def _hash_with_includes(p: files.ParsedFile, by_slug) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(p.content_hash.encode())
+    for include in p.data.get("includes", []):
+        component = by_slug.get(include)
+        stored = current_curricula().get(include)
+        digest.update(
+            (
+                component.content_hash
+                if component
+                else stored.content_hash
+                if stored
+                else include
+            ).encode()
+        )
+    return digest.hexdigest()
+
+
+def _sync_outcomes(
+    curriculum: Curriculum, rows: list[dict], previous: Curriculum | None
+) -> None:
+    """Upsert outcomes by code; codes no longer in the file are retired, never deleted.
+
+    For a new version, codes of the previous version that are gone are carried over
+    as retired outcomes, so evidence claimed against them keeps a meaning.
+    """
+    existing = {
+        o.code: o
+        for o in db.session.scalars(
+            sa.select(Outcome).where(Outcome.curriculum_id == curriculum.id)
+        )
+    }
+    position = 0
+    for position, row in enumerate(rows):
+        outcome = existing.pop(row["code"], None)
+        if outcome is None:
+            outcome = Outcome(curriculum_id=curriculum.id, code=row["code"])
+            db.session.add(outcome)
+        for key, value in row.items():
+            setattr(outcome, key, value)
+        outcome.position = position
+        outcome.retired = False
+        outcome.search_text = (
+            f"{row['code']} {row['title']} {row['description']}".lower()
+        )
+    for outcome in existing.values():
+        outcome.retired = True
+    if previous is not None and previous.id != curriculum.id:
+        new_codes = {row["code"] for row in rows}
+        gone = db.session.scalars(
+            sa.select(Outcome).where(
+                Outcome.curriculum_id == previous.id, Outcome.code.not_in(new_codes)
+            )
+        )
+        for offset, old in enumerate(gone, start=position + 1):
+            db.session.add(
+                Outcome(
+                    curriculum_id=curriculum.id,
+                    code=old.code,
+                    parent_code=old.parent_code
+                    if old.parent_code in new_codes
+                    else None,
+                    origin_slug=old.origin_slug,
+                    type=old.type,
+                    title=old.title,
+                    description=old.description,
+                    level=old.level,
+                    source_ref=old.source_ref,
+                    provenance=old.provenance,
+                    assessments=old.assessments,
+                    evidence_rules=old.evidence_rules,
+                    links=[],
+                    position=offset,
+                    depth=0 if old.parent_code not in new_codes else old.depth,
+                    retired=True,
+                    search_text=old.search_text,
+                )
+            )
+
+
+def _make_current(curriculum: Curriculum) -> None:
+    """The latest effective version is current; older ones stay for their enrolments."""
+    db.session.flush()
+    versions = list(
+        db.session.scalars(
+            sa.select(Curriculum).where(Curriculum.slug == curriculum.slug)
+        )
+    )
+    latest = max(
+        versions, key=lambda c: (c.effective_from, c.loaded_at is None, c.loaded_at)
+    )
+    for version in versions:
+        version.is_current = version is latest
+
+
+def _load_crosswalk(p: files.ParsedFile) -> bool:
+    record = db.session.get(CrosswalkFile, p.slug)
+    if record is not None and record.content_hash == p.content_hash:
+        return False
+    if record is None:
+        record = CrosswalkFile(slug=p.slug)
+        db.session.add(record)
+    data = p.data
+    record.title = data["title"]
+    record.version = data["version"]
+    record.from_slug = data["from_curriculum"]
+    record.to_slug = data["to_curriculum"]
+    record.source = data["source"]
+    record.content_hash = p.content_hash
+    db.session.execute(
+        sa.delete(CrosswalkLink).where(CrosswalkLink.crosswalk == p.slug)
+    )
+    default_relation = data.get("relation", "isRelatedTo")
+    for link in data["links"]:
+        for to in link["to"]:
+            db.session.add(
+                CrosswalkLink(
+                    crosswalk=p.slug,
+                    from_slug=data["from_curriculum"],
+                    from_code=link["from"],
+                    to_slug=data["to_curriculum"],
+                    to_code=to,
+                    relation=link.get("relation", default_relation),
+                    provenance=link.get("provenance") or data.get("provenance"),
+                )
+            )
+    return True
+
+
+# ---- queries -------------------------------------------------------------------
+
+
+def get_curriculum(slug: str, version: str | None = None) -> Curriculum | None:
+    query = sa.select(Curriculum).where(Curriculum.slug == slug)
+    if version:
+        query = query.where(Curriculum.version == version)
+    else:
+        query = query.where(Curriculum.is_current.is_(True))
+    return db.session.scalar(query)
+
+
+def list_curricula() -> list[tuple[Curriculum, int]]:
+    """Current curricula with their number of live outcomes, in one query."""
+    counts = (
+        sa.select(Outcome.curriculum_id, sa.func.count().label("n"))
+        .where(Outcome.retired.is_(False))
+        .group_by(Outcome.curriculum_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Curriculum, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.curriculum_id == Curriculum.id)
+        .where(Curriculum.is_current.is_(True))
+        .order_by(Curriculum.kind, Curriculum.title)
+    )
+    return [(c, n) for c, n in rows]
+
+
+def versions_of(slug: str) -> list[Curriculum]:
+    return list(
+        db.session.scalars(
+            sa.select(Curriculum)
+            .where(Curriculum.slug == slug)
+            .order_by(Curriculum.effective_from.desc())
+        )
+    )
+
+
+def outcomes_of(curriculum: Curriculum, include_retired: bool = True) -> list[Outcome]:
+    query = sa.select(Outcome).where(Outcome.curriculum_id == curriculum.id)
+    if not include_retired:
+        query = query.where(Outcome.retired.is_(False))
+    return list(db.session.scalars(query.order_by(Outcome.position)))
+
+
+def get_outcome(curriculum: Curriculum, code: str) -> Outcome | None:
+    return db.session.scalar(
+        sa.select(Outcome).where(
+            Outcome.curriculum_id == curriculum.id, Outcome.code == code
+        )
+    )
+
+
+def search_outcomes(
+    words: str, slugs: list[str] | None = None, limit: int = 50
+) -> list[Outcome]:
+    """Find live outcomes of current curricula by code or by all of the words given."""
+    terms = [t for t in words.lower().split() if t][:8]
+    if not terms:
+        return []
+    query = (
+        sa.select(Outcome)
+        .join(Curriculum, Curriculum.id == Outcome.curriculum_id)
+        .where(Curriculum.is_current.is_(True), Outcome.retired.is_(False))
+    )
+    if slugs:
+        query = query.where(Curriculum.slug.in_(slugs))
+    for term in terms:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Outcome.search_text.like(f"%{escaped}%", escape="\\"))
+    exact = sa.case((sa.func.lower(Outcome.code) == words.strip().lower(), 0), else_=1)
+    return list(
+        db.session.scalars(
+            query.order_by(exact, Curriculum.slug, Outcome.position).limit(limit)
+        )
+    )
+
+
+@dataclass
+class CrosswalkView:
+    direction: str  # "to" (this outcome maps to) or "from" (mapped from)
+    relation: str
+    slug: str
+    code: str
+    title: str | None
+    curriculum_title: str | None
+
+
+def crosswalks_for(outcome: Outcome) -> list[CrosswalkView]:
+    """Links from and to an outcome, with the other end's title where it exists."""
+    own = {outcome.origin_slug, outcome.curriculum.slug}
+    links = db.session.scalars(
+        sa.select(CrosswalkLink).where(
+            sa.or_(
+                sa.and_(
+                    CrosswalkLink.from_slug.in_(own),
+                    CrosswalkLink.from_code == outcome.code,
+                ),
+                sa.and_(
+                    CrosswalkLink.to_slug.in_(own),
+                    CrosswalkLink.to_code == outcome.code,
+                ),
+            )
+        )
+    ).all()
+
+    def other_end(link: CrosswalkLink) -> tuple[bool, str, str]:
+        outgoing = link.from_slug in own and link.from_code == outcome.code
+        if outgoing:
+            return True, link.to_slug, link.to_code
+        return False, link.from_slug, link.from_code
+
+    ends = [other_end(link) for link in links]
+    titles = _titles({(slug, code) for _, slug, code in ends})
+    views = []
+    for link, (outgoing, slug, code) in zip(links, ends, strict=True):
+        title, curriculum_title = titles.get((slug, code), (None, None))
+        direction = "to" if outgoing else "from"
+        views.append(
+            CrosswalkView(direction, link.relation, slug, code, title, curriculum_title)
+        )
+    return sorted(views, key=lambda v: (v.direction != "to", v.slug, v.code))
+
+
+def _titles(ends: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    if not ends:
+        return {}
+    slugs = {slug for slug, _ in ends}
+    codes = {code for _, code in ends}
+    rows = db.session.execute(
+        sa.select(Curriculum.slug, Outcome.code, Outcome.title, Curriculum.title)
+        .join(Outcome, Outcome.curriculum_id == Curriculum.id)
+        .where(
+            Curriculum.is_current.is_(True),
+            Curriculum.slug.in_(slugs),
+            Outcome.code.in_(codes),
+        )
+    )
+    return {(s, c): (t, ct) for s, c, t, ct in rows if (s, c) in ends}
+
+
+def import_case_package(
+    package: dict, source_name: str, slug=None, kind=None
+) -> LoadReport:
+    """Validate a CASE CFPackage as a curriculum and load it (all or nothing)."""
+    import hashlib
+    import json
+
+    from portfolio.curriculum.case import package_to_document
+
+    document = package_to_document(package, slug, kind)
+    text = json.dumps(document, sort_keys=True)
+    parsed = files.ParsedFile(
+        source_name, document, {}, hashlib.sha256(text.encode()).hexdigest()
+    )
+    parsed.kind, parsed.slug = document["kind"], document["id"]
+    errors = files.schema_errors(parsed) or files.file_rule_errors(parsed)
+    if not errors:
+        codes, kinds = _known_codes()
+        errors = files.cross_file_errors([parsed], codes, kinds)
+    if errors:
+        raise files.CurriculumFileError(errors)
+    return load_parsed([parsed])
+
+
+def case_package(curriculum: Curriculum, base_url: str) -> dict:
+    from portfolio.curriculum.case import export_package
+
+    outcomes = outcomes_of(curriculum)
+    links = list(
+        db.session.scalars(
+            sa.select(CrosswalkLink).where(
+                CrosswalkLink.from_slug.in_({curriculum.slug, *curriculum.includes})
+            )
+        )
+    )
+    codes = {o.code for o in outcomes}
+    links = [link for link in links if link.from_code in codes]
+    return export_package(curriculum, outcomes, links, base_url)
