@@ -1,0 +1,1 @@
+"""Training places and workforce capacity."""
