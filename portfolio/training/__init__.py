@@ -1,0 +1,1 @@
+"""Enrolments, supervision, progress, apprenticeship rules and reviews."""
