@@ -57,7 +57,11 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    # The request may carry a little more than the file (form fields, multipart
+    # framing); the file itself is held to MAX_UPLOAD_MB by the attachment rules.
+    app.config["MAX_CONTENT_LENGTH"] = (
+        (int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
+    )
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
     )

@@ -3,15 +3,31 @@
 from portfolio.accounts.models import ApiToken
 from portfolio.accounts.models import RoleAssignment
 from portfolio.accounts.models import User
+from portfolio.audit.models import AuditEvent
 from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.evidence.models import Attachment
+from portfolio.evidence.models import Evidence
+from portfolio.evidence.models import OutcomeClaim
+from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
+from portfolio.signoff.models import SignOff
+from portfolio.training.models import Enrolment
+from portfolio.training.models import SupervisionAssignment
 
 __all__ = [
     "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "Enrolment",
+    "Evidence",
+    "Notification",
+    "OutcomeClaim",
+    "SignOff",
+    "SupervisionAssignment",
     "CrosswalkFile",
     "CrosswalkLink",
     "Curriculum",

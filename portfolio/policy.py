@@ -69,3 +69,128 @@ def can_manage_organisations(user: User) -> bool:
 def visible_organisations(user: User) -> sa.Select:
     """Organisations are public reference data: everyone signed in sees them all."""
     return sa.select(Organisation)
+
+
+# ---- trainees, enrolments and evidence --------------------------------------------
+
+
+def _today():
+    from datetime import date
+
+    return date.today()
+
+
+def supervised_trainee_ids(user: User) -> sa.Select:
+    """Trainees with an assignment to ``user`` that is in force today."""
+    from portfolio.training.models import SupervisionAssignment
+
+    today = _today()
+    return sa.select(SupervisionAssignment.trainee_id).where(
+        SupervisionAssignment.supervisor_id == user.id,
+        SupervisionAssignment.start_date <= today,
+        sa.or_(
+            SupervisionAssignment.end_date.is_(None),
+            SupervisionAssignment.end_date >= today,
+        ),
+    )
+
+
+def led_trainee_ids(user: User) -> sa.Select:
+    """Trainees enrolled at an organisation where ``user`` is a training lead."""
+    from portfolio.training.models import Enrolment
+
+    return sa.select(Enrolment.trainee_id).where(
+        Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""})
+    )
+
+
+def visible_trainee_ids(user: User) -> sa.Select | None:
+    """Whose records ``user`` may see, as a subquery; None means everyone (admin)."""
+    if is_admin(user):
+        return None
+    own = sa.select(sa.literal(user.id))
+    return sa.union(own, supervised_trainee_ids(user), led_trainee_ids(user))
+
+
+def visible_enrolments(user: User) -> sa.Select:
+    from portfolio.training.models import Enrolment
+
+    query = sa.select(Enrolment)
+    if is_admin(user):
+        return query
+    return query.where(
+        sa.or_(
+            Enrolment.trainee_id == user.id,
+            Enrolment.trainee_id.in_(supervised_trainee_ids(user)),
+            Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""}),
+        )
+    )
+
+
+def visible_evidence(user: User) -> sa.Select:
+    from portfolio.evidence.models import Evidence
+
+    query = sa.select(Evidence)
+    trainees = visible_trainee_ids(user)
+    if trainees is None:
+        return query
+    return query.where(
+        sa.or_(
+            Evidence.owner_id == user.id,
+            Evidence.submitted_to_id == user.id,
+            Evidence.owner_id.in_(trainees),
+        )
+    )
+
+
+def can_enrol(user: User, organisation_id: str) -> bool:
+    return is_admin(user) or user.has_role("training_lead", organisation_id)
+
+
+def can_edit_evidence(user: User, evidence) -> bool:
+    return evidence.owner_id == user.id and evidence.editable
+
+
+def can_unlock(user: User, evidence) -> bool:
+    """A lead of an organisation where the owner is enrolled, or an admin."""
+    if is_admin(user):
+        return True
+    from portfolio.extensions import db
+    from portfolio.training.models import Enrolment
+
+    org_ids = lead_organisation_ids(user)
+    if not org_ids:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Enrolment)
+            .where(
+                Enrolment.trainee_id == evidence.owner_id,
+                Enrolment.organisation_id.in_(org_ids),
+            )
+        )
+    )
+
+
+def supervises(supervisor_id: str, trainee_id: str) -> bool:
+    """Whether an assignment in force today links the two."""
+    from portfolio.extensions import db
+    from portfolio.training.models import SupervisionAssignment
+
+    today = _today()
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SupervisionAssignment)
+            .where(
+                SupervisionAssignment.supervisor_id == supervisor_id,
+                SupervisionAssignment.trainee_id == trainee_id,
+                SupervisionAssignment.start_date <= today,
+                sa.or_(
+                    SupervisionAssignment.end_date.is_(None),
+                    SupervisionAssignment.end_date >= today,
+                ),
+            )
+        )
+    )

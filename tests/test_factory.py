@@ -16,7 +16,8 @@ def test_environment_is_read(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTFOLIO_MAX_UPLOAD_MB", "5")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db.invalid/x")
     app = create_app({"SECRET_KEY": "k"})
-    assert app.config["MAX_CONTENT_LENGTH"] == 5 * 1024 * 1024
+    assert app.config["MAX_UPLOAD_MB"] == 5
+    assert app.config["MAX_CONTENT_LENGTH"] == 6 * 1024 * 1024  # file + form overhead
     assert (
         app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.invalid/x"
     )

@@ -1,4 +1,4 @@
-"""OutboxEmail: every email is a row first, delivered by a job after commit."""
+"""OutboxEmail (every email is a row first) and in-app Notification."""
 
 from datetime import datetime
 
@@ -23,3 +23,19 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Notification(db.Model):
+    """A message shown to a user in the app (and usually emailed too)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE")
+    )
+    message: Mapped[str] = mapped_column(sa.String(300))
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -60,3 +60,35 @@ def _send(email: OutboxEmail) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         smtp.send_message(message)
+
+
+def notify(user, message: str, link: str = "", email: bool = True) -> None:
+    """Tell ``user`` something in the app and, by default, by email (caller commits)."""
+    from portfolio.notifications.models import Notification
+
+    db.session.add(Notification(user_id=user.id, message=message[:300], link=link))
+    if email:
+        from flask import has_request_context
+        from flask import request
+
+        base = current_app.config.get("BASE_URL") or (
+            request.host_url if has_request_context() else ""
+        )
+        url = f"{base.rstrip('/')}{link}" if link else ""
+        queue_email(
+            user.email,
+            f"MPCE Portfolio: {message[:150]}",
+            f"Hello {user.name},\n\n{message}\n\n{url}\n",
+        )
+
+
+def unread_count(user) -> int:
+    import sqlalchemy as sa
+
+    from portfolio.notifications.models import Notification
+
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )

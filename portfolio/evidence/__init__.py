@@ -1,0 +1,1 @@
+"""Evidence: items, work-based assessment forms, claims against outcomes, attachments."""

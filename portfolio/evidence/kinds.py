@@ -1,0 +1,230 @@
+"""What each kind of evidence asks for: guided reflections and WBA forms.
+
+The structured answers live in ``Evidence.form``. Each kind lists its fields here
+once; the web form, the API validation and the PDF all read this.
+"""
+
+from dataclasses import dataclass
+
+KIND_LABELS = {
+    "reflection": "Reflection",
+    "dops": "DOPS: direct observation of practical skills",
+    "oce": "OCE: observed clinical event",
+    "cbd": "CBD: case-based discussion",
+    "msf": "Multi-source feedback",
+    "training_activity": "Training activity record",
+    "document": "Document",
+    "certificate": "Certificate",
+    "otj": "Off-the-job training hours",
+}
+WBA_KINDS = ("dops", "oce", "cbd")
+RATINGS = {
+    "below": "Below the expected level",
+    "meets": "At the expected level",
+    "above": "Above the expected level",
+    "not_observed": "Not observed",
+}
+WBA_DOMAINS = {
+    "dops": {
+        "preparation": "Preparation and consent",
+        "technical_skill": "Technical skill",
+        "safety": "Safety and infection control",
+        "communication": "Communication with patient and team",
+        "documentation": "Documentation and follow-up",
+    },
+    "oce": {
+        "assessment": "Clinical assessment",
+        "communication": "Communication",
+        "decision_making": "Clinical judgement and decisions",
+        "professionalism": "Professionalism",
+        "organisation": "Organisation and efficiency",
+    },
+    "cbd": {
+        "knowledge": "Scientific knowledge applied to the case",
+        "reasoning": "Reasoning and decision making",
+        "record_keeping": "Record keeping",
+        "professionalism": "Professionalism and ethics",
+        "reflection": "Reflection and learning",
+    },
+}
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str
+    label: str
+    hint: str = ""
+    required: bool = True
+    long: bool = True
+    max_length: int = 10_000
+
+
+REFLECTION_FIELDS = (
+    TextField(
+        "what_happened",
+        "What happened?",
+        "Describe the event or activity: facts, not feelings yet.",
+    ),
+    TextField(
+        "so_what",
+        "So what?",
+        "What did it mean? What did you learn, and how did it feel?",
+    ),
+    TextField(
+        "now_what",
+        "Now what?",
+        "What will you do differently, and what do you need to learn next?",
+    ),
+)
+WBA_TEXT_FIELDS = (
+    TextField(
+        "activity",
+        "Activity assessed",
+        "The procedure, event or case",
+        long=False,
+        max_length=300,
+    ),
+    TextField(
+        "setting",
+        "Setting",
+        "Where it took place, for example 'linac 3, routine QA'",
+        long=False,
+        max_length=300,
+    ),
+    TextField("strengths", "Strengths shown"),
+    TextField("development", "Points for development"),
+)
+OTJ_TEXT_FIELDS = (
+    TextField(
+        "activity",
+        "Off-the-job activity",
+        "For example 'shadowing the MRI safety officer'",
+        long=False,
+        max_length=300,
+    ),
+)
+MSF_TEXT_FIELDS = (
+    TextField("summary", "Summary of the feedback", "Themes from the raters' comments"),
+    TextField("plan", "Development plan agreed with your training officer"),
+)
+MAX_OTJ_HOURS_PER_ITEM = 60
+
+
+def text_fields(kind: str) -> tuple[TextField, ...]:
+    if kind == "reflection":
+        return REFLECTION_FIELDS
+    if kind in WBA_KINDS:
+        return WBA_TEXT_FIELDS
+    if kind == "otj":
+        return OTJ_TEXT_FIELDS
+    if kind == "msf":
+        return MSF_TEXT_FIELDS
+    return ()
+
+
+def validate_form(
+    kind: str, form: dict | None, errors, for_submission: bool = False
+) -> dict:
+    """Check the structured answers for ``kind``; return them cleaned.
+
+    Drafts may be incomplete; ``for_submission`` requires every required answer.
+    """
+    form = form or {}
+    if not isinstance(form, dict):
+        errors.add("form", "form must be an object of answers")
+        return {}
+    allowed = {f.name for f in text_fields(kind)}
+    if kind in WBA_KINDS:
+        allowed.add("ratings")
+    if kind == "otj":
+        allowed.add("hours")
+    if kind == "msf":
+        allowed.add("raters")
+    clean: dict = {}
+    for key in form:
+        if key not in allowed:
+            errors.add(
+                f"form.{key}",
+                f"{key!r} is not a question for {KIND_LABELS[kind].split(':')[0]} evidence",
+            )
+    for spec in text_fields(kind):
+        value = form.get(spec.name)
+        if value is None or value == "":
+            if for_submission and spec.required:
+                errors.add(f"form.{spec.name}", f"Answer '{spec.label}'")
+            continue
+        if not isinstance(value, str):
+            errors.add(f"form.{spec.name}", f"'{spec.label}' must be text")
+            continue
+        if len(value) > spec.max_length:
+            errors.add(
+                f"form.{spec.name}",
+                f"'{spec.label}' must be {spec.max_length} characters or fewer",
+            )
+        clean[spec.name] = value.strip()
+    if kind in WBA_KINDS:
+        clean["ratings"] = _ratings(kind, form.get("ratings"), errors, for_submission)
+    if kind == "otj":
+        hours = form.get("hours")
+        if hours in (None, ""):
+            if for_submission:
+                errors.add("form.hours", "Enter the hours spent")
+        elif isinstance(hours, bool) or not isinstance(hours, int | float | str):
+            errors.add("form.hours", "Hours must be a number")
+        else:
+            try:
+                value = float(hours)
+            except ValueError:
+                errors.add("form.hours", "Hours must be a number, like 3.5")
+            else:
+                if not 0 < value <= MAX_OTJ_HOURS_PER_ITEM:
+                    errors.add(
+                        "form.hours",
+                        f"Hours must be more than 0 and at most {MAX_OTJ_HOURS_PER_ITEM}",
+                    )
+                else:
+                    clean["hours"] = round(value, 2)
+    if kind == "msf" and form.get("raters") not in (None, ""):
+        try:
+            raters = int(form["raters"])
+        except (TypeError, ValueError):
+            errors.add("form.raters", "The number of raters must be a whole number")
+        else:
+            if not 1 <= raters <= 100:
+                errors.add(
+                    "form.raters", "The number of raters must be between 1 and 100"
+                )
+            clean["raters"] = raters
+    return clean
+
+
+def _ratings(kind, ratings, errors, for_submission) -> dict:
+    domains = WBA_DOMAINS[kind]
+    if ratings in (None, ""):
+        ratings = {}
+    if not isinstance(ratings, dict):
+        errors.add("form.ratings", "ratings must map each domain to a rating")
+        return {}
+    clean = {}
+    for domain, rating in ratings.items():
+        if domain not in domains:
+            errors.add(
+                f"form.ratings.{domain}",
+                f"Unknown domain {domain!r}: use {', '.join(domains)}",
+            )
+        elif rating in (None, ""):
+            continue
+        elif rating not in RATINGS:
+            errors.add(
+                f"form.ratings.{domain}", f"Rating must be one of {', '.join(RATINGS)}"
+            )
+        else:
+            clean[domain] = rating
+    if for_submission:
+        for domain, label in domains.items():
+            if domain not in clean:
+                errors.add(
+                    f"form.ratings.{domain}",
+                    f"Rate '{label}' (or choose 'Not observed')",
+                )
+    return clean

@@ -1,0 +1,1 @@
+"""The sign-off workflow (a state machine) and the supervisor queue."""

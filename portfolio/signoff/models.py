@@ -1,0 +1,52 @@
+"""SignOff: a decision on one version of an evidence item."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from portfolio.accounts.models import User
+from portfolio.db import JSONDocument
+from portfolio.db import UTCDateTime
+from portfolio.db import id_column
+from portfolio.db import utcnow
+from portfolio.extensions import db
+
+DECISIONS = ("approved", "returned")
+
+
+class SignOff(db.Model):
+    """An assessor's decision, with the hash of exactly what they saw.
+
+    Approvals stay when evidence is unlocked: they are marked superseded, with the
+    reason, so the history of what was once signed is never lost.
+    """
+
+    __tablename__ = "signoff"
+    __table_args__ = (
+        sa.CheckConstraint(f"decision IN {DECISIONS!r}", name="decision"),
+    )
+
+    id: Mapped[str] = id_column()
+    evidence_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="CASCADE"), index=True
+    )
+    evidence_version: Mapped[int]
+    assessor_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id"), index=True
+    )
+    decision: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    # The outcomes signed off, as "curriculum-slug:version:code" strings.
+    claims: Mapped[list] = mapped_column(JSONDocument(), default=list)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_reason: Mapped[str | None] = mapped_column(sa.Text)
+    superseded_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+
+    assessor: Mapped[User] = relationship(foreign_keys=[assessor_id], lazy="joined")

@@ -1,0 +1,305 @@
+"""The sign-off workflow, exactly as DESIGN section 5:
+
+    draft --submit(to assessor)--> submitted --approve--> signed_off (locked)
+      ^                               |  \\--return(feedback)--> returned --edit--> draft
+      |--withdraw (trainee)-----------/
+    signed_off --unlock(lead or admin, reason)--> draft (version + 1; sign-off superseded)
+
+Every transition checks who is acting and the current state, writes an audit event
+in the same transaction and notifies the people concerned. Evidence rows carry an
+optimistic lock, so of two concurrent decisions only the first commits; the other
+gets Conflict (409).
+"""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from portfolio import policy
+from portfolio.accounts.models import User
+from portfolio.audit import services as audit
+from portfolio.db import utcnow
+from portfolio.evidence.kinds import WBA_KINDS
+from portfolio.evidence.models import Evidence
+from portfolio.evidence.services import claim_keys
+from portfolio.evidence.services import content_hash
+from portfolio.evidence.services import one_decision_wins
+from portfolio.extensions import db
+from portfolio.notifications.services import notify
+from portfolio.rules import Conflict
+from portfolio.rules import FieldErrors
+from portfolio.rules import Forbidden
+from portfolio.rules import Invalid
+from portfolio.signoff.models import SignOff
+from portfolio.training.services import find_person
+
+COMMENT_MAX = 5000
+DECLARATION = (
+    "I observed or discussed this activity myself, and the ratings and comments are my "
+    "own judgement of the trainee's performance."
+)
+
+
+def _link(evidence: Evidence) -> str:
+    return f"/evidence/{evidence.id}"
+
+
+def _commit() -> None:
+    db.session.commit()
+
+
+@one_decision_wins
+def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
+    """Ask a named supervisor of the owner to sign the evidence off."""
+    if evidence.owner_id != actor.id:
+        raise Forbidden("Only the person who recorded this evidence can submit it.")
+    if evidence.status not in ("draft", "returned"):
+        raise Conflict(
+            f"This evidence is {evidence.status.replace('_', ' ')}, so it cannot be submitted."
+        )
+    errors = FieldErrors()
+    assessor = find_person(assessor_ref)
+    if assessor is None:
+        errors.add("assessor", "Choose who should sign this off")
+    elif assessor.id == actor.id:
+        errors.add("assessor", "You cannot sign off your own evidence")
+    elif not policy.supervises(assessor.id, actor.id):
+        errors.add(
+            "assessor", f"{assessor.name} is not one of your current supervisors"
+        )
+    if not evidence.claims:
+        errors.add(
+            "claims",
+            "Map the evidence to at least one outcome before asking for sign-off",
+        )
+    from portfolio.evidence.kinds import validate_form
+
+    validate_form(evidence.kind, evidence.form, errors, for_submission=True)
+    errors.raise_if_any("The evidence is not ready for sign-off yet.")
+    evidence.status = "submitted"
+    evidence.submitted_to_id = assessor.id
+    evidence.submitted_at = utcnow()
+    audit.record(
+        actor,
+        "evidence.submitted",
+        "evidence",
+        evidence.id,
+        assessor=assessor.id,
+        version=evidence.version,
+        content_hash=content_hash(evidence),
+    )
+    notify(
+        assessor,
+        f"{actor.name} asked you to sign off “{evidence.title}”.",
+        _link(evidence),
+    )
+    _commit()
+    return evidence
+
+
+@one_decision_wins
+def withdraw(actor: User, evidence: Evidence) -> Evidence:
+    if evidence.owner_id != actor.id:
+        raise Forbidden("Only the person who recorded this evidence can withdraw it.")
+    if evidence.status != "submitted":
+        raise Conflict("Only evidence waiting for sign-off can be withdrawn.")
+    assessor = evidence.submitted_to
+    evidence.status = "draft"
+    evidence.submitted_to_id = None
+    evidence.submitted_at = None
+    audit.record(actor, "evidence.withdrawn", "evidence", evidence.id)
+    if assessor is not None:
+        notify(
+            assessor,
+            f"{actor.name} withdrew “{evidence.title}” from sign-off.",
+            _link(evidence),
+            email=False,
+        )
+    _commit()
+    return evidence
+
+
+@one_decision_wins
+def decide(
+    actor: User,
+    evidence: Evidence,
+    decision: str,
+    comment: str = "",
+    declaration: bool = False,
+) -> SignOff:
+    """Approve (sign off) or return with feedback; only the assessor asked may."""
+    if evidence.submitted_to_id != actor.id:
+        raise Forbidden(
+            "Only the supervisor this evidence was submitted to can decide on it."
+        )
+    if evidence.status != "submitted":
+        raise Conflict("A decision has already been made on this evidence.")
+    comment = (comment or "").strip()
+    errors = FieldErrors()
+    if decision not in ("approve", "return"):
+        errors.add("decision", "Decision must be 'approve' or 'return'")
+    if decision == "return" and not comment:
+        errors.add("comment", "Say what needs to change, so the trainee can act on it")
+    if len(comment) > COMMENT_MAX:
+        errors.add("comment", f"The comment must be {COMMENT_MAX} characters or fewer")
+    if decision == "approve" and evidence.kind in WBA_KINDS and not declaration:
+        errors.add(
+            "declaration",
+            "Confirm the assessor declaration to sign off a work-based assessment",
+        )
+    errors.raise_if_any()
+    if not policy.supervises(actor.id, evidence.owner_id):
+        raise Forbidden(
+            "You no longer supervise this trainee, so you cannot decide on this evidence."
+        )
+    approved = decision == "approve"
+    signoff = SignOff(
+        evidence_id=evidence.id,
+        evidence_version=evidence.version,
+        assessor_id=actor.id,
+        decision="approved" if approved else "returned",
+        comment=comment,
+        content_hash=content_hash(evidence),
+        claims=claim_keys(evidence),
+    )
+    db.session.add(signoff)
+    evidence.status = "signed_off" if approved else "returned"
+    if approved and evidence.kind in WBA_KINDS:
+        evidence.form = {**evidence.form, "assessor_declaration": DECLARATION}
+        signoff.content_hash = content_hash(evidence)
+    audit.record(
+        actor,
+        "evidence.signed_off" if approved else "evidence.returned",
+        "evidence",
+        evidence.id,
+        version=evidence.version,
+        content_hash=signoff.content_hash,
+        comment=comment,
+    )
+    owner = evidence.owner
+    message = (
+        f"{actor.name} signed off “{evidence.title}”."
+        if approved
+        else f"{actor.name} returned “{evidence.title}” with feedback."
+    )
+    notify(owner, message, _link(evidence))
+    _commit()
+    return signoff
+
+
+@one_decision_wins
+def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
+    """Reopen signed-off evidence for changes; the old sign-off is kept as superseded."""
+    if not policy.can_unlock(actor, evidence):
+        raise Forbidden(
+            "Only a training lead of the trainee's organisation or an admin can unlock evidence."
+        )
+    if evidence.status != "signed_off":
+        raise Conflict("Only signed-off evidence can be unlocked.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid.field(
+            "reason", "Give the reason for unlocking; it is kept in the history"
+        )
+    now = utcnow()
+    active = db.session.scalars(
+        sa.select(SignOff).where(
+            SignOff.evidence_id == evidence.id,
+            SignOff.decision == "approved",
+            SignOff.superseded_at.is_(None),
+        )
+    ).all()
+    for signoff in active:
+        signoff.superseded_at = now
+        signoff.superseded_reason = reason
+        signoff.superseded_by_id = actor.id
+    old_version = evidence.version
+    evidence.version += 1
+    evidence.status = "draft"
+    evidence.submitted_to_id = None
+    evidence.submitted_at = None
+    form = dict(evidence.form)
+    form.pop("assessor_declaration", None)
+    evidence.form = form
+    audit.record(
+        actor,
+        "evidence.unlocked",
+        "evidence",
+        evidence.id,
+        reason=reason,
+        old_version=old_version,
+        new_version=evidence.version,
+    )
+    notify(
+        evidence.owner,
+        f"{actor.name} unlocked “{evidence.title}”: {reason}",
+        _link(evidence),
+    )
+    for signoff in active:
+        notify(
+            signoff.assessor,
+            f"Your sign-off of “{evidence.title}” was superseded: {reason}",
+            _link(evidence),
+            email=False,
+        )
+    _commit()
+    return evidence
+
+
+def signoffs_of(evidence: Evidence) -> list[SignOff]:
+    return list(
+        db.session.scalars(
+            sa.select(SignOff)
+            .where(SignOff.evidence_id == evidence.id)
+            .order_by(SignOff.decided_at)
+        )
+    )
+
+
+def queue(supervisor: User, trainee_id: str | None = None) -> sa.Select:
+    """Evidence waiting for ``supervisor``, oldest request first."""
+    query = sa.select(Evidence).where(
+        Evidence.submitted_to_id == supervisor.id, Evidence.status == "submitted"
+    )
+    if trainee_id:
+        query = query.where(Evidence.owner_id == trainee_id)
+    return query.order_by(Evidence.submitted_at, Evidence.id)
+
+
+def age_in_days(evidence: Evidence, today: date | None = None) -> int:
+    today = today or utcnow().date()
+    return (today - evidence.submitted_at.date()).days if evidence.submitted_at else 0
+
+
+def remind(older_than_days: int) -> list[tuple[User, int]]:
+    """Email each supervisor one digest of requests older than N days."""
+    from datetime import timedelta
+
+    from portfolio.notifications.services import queue_email
+
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    rows = db.session.scalars(
+        sa.select(Evidence)
+        .where(Evidence.status == "submitted", Evidence.submitted_at <= cutoff)
+        .order_by(Evidence.submitted_to_id, Evidence.submitted_at)
+    ).all()
+    by_supervisor: dict[str, list[Evidence]] = {}
+    for item in rows:
+        by_supervisor.setdefault(item.submitted_to_id, []).append(item)
+    sent = []
+    for items in by_supervisor.values():
+        supervisor = items[0].submitted_to
+        lines = [
+            f"- {item.owner.name}: “{item.title}”, waiting {age_in_days(item)} days"
+            for item in items
+        ]
+        queue_email(
+            supervisor.email,
+            f"MPCE Portfolio: {len(items)} sign-off request(s) waiting over {older_than_days} days",
+            f"Hello {supervisor.name},\n\nThese requests are waiting for you:\n\n"
+            + "\n".join(lines)
+            + "\n\nOpen your sign-off queue to approve or return them.\n",
+        )
+        sent.append((supervisor, len(items)))
+    db.session.commit()
+    return sent
