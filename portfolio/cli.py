@@ -16,6 +16,43 @@ from portfolio.extensions import db
 users_cli = AppGroup("users", help="Create users, add roles and issue API tokens.")
 orgs_cli = AppGroup("orgs", help="Import organisations (trusts and health boards).")
 demo_cli = AppGroup("demo", help="Demo data for trying the portfolio out.")
+signoff_cli = AppGroup("signoff", help="Sign-off reminders.")
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+
+
+@signoff_cli.command("remind")
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    help="Remind about requests older than this.",
+)
+def remind(days):
+    """Email each supervisor a digest of sign-off requests older than --days."""
+    from portfolio.signoff.services import remind as send_reminders
+
+    if days < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--days")
+    sent = send_reminders(days)
+    for supervisor, count in sent:
+        click.echo(f"{supervisor.email}: {count} request(s)")
+    click.echo(f"{len(sent)} reminder email(s) queued")
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Recompute the audit hash chain; exit 1 naming the first bad event."""
+    from portfolio.audit.services import verify
+
+    result = verify()
+    if not result.ok:
+        raise click.ClickException(
+            f"audit chain broken at event {result.first_bad_event}: {result.problem} "
+            f"({result.events} events checked)"
+        )
+    click.echo(f"audit chain ok: {result.events} events")
+
+
 curricula_cli = AppGroup(
     "curricula", help="Validate, load, import and export curricula."
 )
@@ -193,5 +230,13 @@ def worker(queues, burst):
 
 
 def register(app: Flask) -> None:
-    for command in (users_cli, orgs_cli, demo_cli, curricula_cli, worker):
+    for command in (
+        users_cli,
+        orgs_cli,
+        demo_cli,
+        curricula_cli,
+        signoff_cli,
+        audit_cli,
+        worker,
+    ):
         app.cli.add_command(command)

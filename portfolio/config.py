@@ -59,8 +59,8 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     # The request may carry a little more than the file (form fields, multipart
     # framing); the file itself is held to MAX_UPLOAD_MB by the attachment rules.
-    app.config["MAX_CONTENT_LENGTH"] = (
-        (int(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = int(
+        (float(app.config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     )
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"

@@ -82,7 +82,23 @@ def handle_unexpected(error: Exception):
     ), 500
 
 
+def handle_rule_error(error):
+    """A rule a view did not handle itself: show its message with its status."""
+    db.session.rollback()
+    if wants_problem_json():
+        extra = {"errors": error.errors} if error.errors else {}
+        return problem(error.status, error.message, **extra)
+    title, _ = PAGES.get(error.status, ("There is a problem", None))
+    page = render_template(
+        "errors/error.jinja", title=title, text=error.message, status=error.status
+    )
+    return page, error.status
+
+
 def init_app(app: Flask) -> None:
+    from portfolio.rules import RuleError
+
+    app.register_error_handler(RuleError, handle_rule_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
     if not app.testing:

@@ -16,6 +16,8 @@ from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
 from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
+from portfolio.training.models import LearningBreak
+from portfolio.training.models import ProgressReview
 from portfolio.training.models import SupervisionAssignment
 
 __all__ = [
@@ -24,8 +26,10 @@ __all__ = [
     "AuditEvent",
     "Enrolment",
     "Evidence",
+    "LearningBreak",
     "Notification",
     "OutcomeClaim",
+    "ProgressReview",
     "SignOff",
     "SupervisionAssignment",
     "CrosswalkFile",

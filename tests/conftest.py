@@ -227,3 +227,6 @@ def csrf_token_from(html: str) -> str:
     ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+from tests.world import world  # noqa: E402,F401  (a fixture shared by the workflow tests)

@@ -52,7 +52,7 @@ def storage_dir() -> Path:
 
 
 def max_bytes() -> int:
-    return int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
 
 
 def display_name(filename: str | None, extension: str) -> str:

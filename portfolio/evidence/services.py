@@ -140,6 +140,22 @@ def _resolve_claims(
     return list(found.values())
 
 
+def _check_otj_date(owner_id: str, occurred_on: date, errors: FieldErrors) -> None:
+    """Off-the-job hours cannot be logged after the apprentice's gateway."""
+    gateway = db.session.scalar(
+        sa.select(sa.func.min(Enrolment.gateway_date)).where(
+            Enrolment.trainee_id == owner_id,
+            Enrolment.gateway_date.is_not(None),
+            Enrolment.status != "withdrawn",
+        )
+    )
+    if gateway is not None and occurred_on > gateway:
+        errors.add(
+            "occurred_on",
+            f"Off-the-job training cannot be recorded after gateway ({gateway:%d %B %Y})",
+        )
+
+
 def _check_basics(data: EvidenceInput, errors: FieldErrors, creating: bool) -> None:
     if creating or data.title is not None:
         title = (data.title or "").strip()
@@ -166,6 +182,8 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
         kinds.validate_form(data.kind, data.form, errors) if data.kind in KINDS else {}
     )
     outcomes = _resolve_claims(owner.id, data.claims or [], errors)
+    if data.kind == "otj" and occurred_on is not None:
+        _check_otj_date(owner.id, occurred_on, errors)
     errors.raise_if_any()
     evidence = Evidence(
         owner_id=owner.id,
@@ -217,6 +235,8 @@ def update_evidence(actor: User, evidence: Evidence, data: EvidenceInput) -> Evi
         if data.claims is not None
         else None
     )
+    if evidence.kind == "otj" and occurred_on is not None:
+        _check_otj_date(evidence.owner_id, occurred_on, errors)
     errors.raise_if_any()
     before = snapshot(evidence)
     if data.title is not None:

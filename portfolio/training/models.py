@@ -10,6 +10,7 @@ from sqlalchemy.orm import relationship
 
 from portfolio.accounts.models import User
 from portfolio.curriculum.models import Curriculum
+from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
@@ -45,12 +46,26 @@ class Enrolment(db.Model):
     # Apprenticeships: weekly contracted hours drive the off-the-job target.
     contracted_hours_per_week: Mapped[float | None]
     gateway_date: Mapped[date | None]
+    # Gateway confirmations (apprenticeships): who confirmed readiness, and when.
+    employer_confirmed_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+    employer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_confirmed_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+    provider_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trainee: Mapped[User] = relationship(foreign_keys=[trainee_id], lazy="joined")
     curriculum: Mapped[Curriculum] = relationship(lazy="joined")
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    breaks: Mapped[list["LearningBreak"]] = relationship(
+        lazy="selectin",
+        order_by="LearningBreak.start_date",
+        cascade="all, delete-orphan",
+    )
     supervisors: Mapped[list["SupervisionAssignment"]] = relationship(
         back_populates="enrolment",
         lazy="selectin",
@@ -88,4 +103,66 @@ class SupervisionAssignment(db.Model):
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (
             self.end_date is None or self.end_date >= day
+        )
+
+
+class LearningBreak(db.Model):
+    """A break in learning: targets pause and the end date moves on by its length."""
+
+    __tablename__ = "learning_break"
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+    )
+
+    id: Mapped[str] = id_column()
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]  # None while the break goes on
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+REVIEW_KINDS = ("stp_end_of_year", "apprenticeship")
+REVIEW_SIGNERS = ("trainee", "employer", "provider")
+
+
+class ProgressReview(db.Model):
+    """A progress review: STP end-of-year, or an apprenticeship tripartite review.
+
+    Held when all three parties have signed (the apprentice, the employer, and the
+    provider or training officer). Actions agreed are carried to the next review.
+    """
+
+    __tablename__ = "progress_review"
+    __table_args__ = (sa.CheckConstraint(f"kind IN {REVIEW_KINDS!r}", name="kind"),)
+
+    id: Mapped[str] = id_column()
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    due_on: Mapped[date | None]
+    held_on: Mapped[date]
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    # [{"text": ..., "done": bool, "carried_from": review id or None}]
+    actions: Mapped[list] = mapped_column(JSONDocument(), default=list)
+    trainee_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    employer_signed_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+    employer_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_signed_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+    provider_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def complete(self) -> bool:
+        return bool(
+            self.trainee_signed_at
+            and self.employer_signed_at
+            and self.provider_signed_at
         )

@@ -11,6 +11,7 @@ from portfolio.accounts.services import find_organisation
 from portfolio.audit import services as audit
 from portfolio.curriculum import services as curricula
 from portfolio.extensions import db
+from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
@@ -18,6 +19,8 @@ from portfolio.rules import NotFound
 from portfolio.training.models import ENROLMENT_STATUSES
 from portfolio.training.models import SUPERVISOR_ROLES
 from portfolio.training.models import Enrolment
+from portfolio.training.models import LearningBreak
+from portfolio.training.models import ProgressReview
 from portfolio.training.models import SupervisionAssignment
 
 
@@ -236,3 +239,200 @@ def current_supervisors(trainee_id: str) -> list[SupervisionAssignment]:
             seen.add(row.supervisor_id)
             result.append(row)
     return result
+
+
+# ---- breaks in learning ---------------------------------------------------------------
+
+
+def start_break(
+    actor: User, enrolment: Enrolment, start: date, reason: str = ""
+) -> None:
+    """Pause an enrolment: targets stop and the end date moves on until it resumes."""
+    if not policy.can_enrol(actor, enrolment.organisation_id):
+        raise Forbidden(
+            "Only a training lead of this organisation or an admin can record a break."
+        )
+    if enrolment.status != "active":
+        raise Conflict(
+            f"The enrolment is {enrolment.status.replace('_', ' ')}, not active."
+        )
+    if start < enrolment.start_date:
+        raise Invalid.field(
+            "start_date", "A break cannot start before the enrolment does"
+        )
+    enrolment.breaks.append(
+        LearningBreak(start_date=start, reason=(reason or "")[:300])
+    )
+    enrolment.status = "break_in_learning"
+    audit.record(
+        actor,
+        "enrolment.break_started",
+        "enrolment",
+        enrolment.id,
+        start=start,
+        reason=reason,
+    )
+    db.session.commit()
+
+
+def end_break(actor: User, enrolment: Enrolment, end: date) -> None:
+    if not policy.can_enrol(actor, enrolment.organisation_id):
+        raise Forbidden(
+            "Only a training lead of this organisation or an admin can end a break."
+        )
+    ongoing = [b for b in enrolment.breaks if b.end_date is None]
+    if enrolment.status != "break_in_learning" or not ongoing:
+        raise Conflict("The enrolment is not on a break.")
+    current = ongoing[-1]
+    if end < current.start_date:
+        raise Invalid.field("end_date", "The break cannot end before it started")
+    current.end_date = end
+    enrolment.status = "active"
+    audit.record(
+        actor,
+        "enrolment.break_ended",
+        "enrolment",
+        enrolment.id,
+        start=current.start_date,
+        end=end,
+    )
+    db.session.commit()
+
+
+# ---- progress reviews ----------------------------------------------------------------------
+
+
+def _party_for(actor: User, enrolment: Enrolment, today: date) -> set[str]:
+    """Which signatures ``actor`` may give on this enrolment's reviews."""
+    parties = set()
+    if actor.id == enrolment.trainee_id:
+        parties.add("trainee")
+    roles = {
+        a.role
+        for a in enrolment.supervisors
+        if a.supervisor_id == actor.id and a.active_on(today)
+    }
+    if "workplace_supervisor" in roles or actor.has_role(
+        "training_lead", enrolment.organisation_id
+    ):
+        parties.add("employer")
+    if roles & {"training_officer", "assessor"} or policy.is_admin(actor):
+        parties.add("provider")
+    return parties
+
+
+def record_review(
+    actor: User,
+    enrolment: Enrolment,
+    held_on: date | None,
+    summary: str,
+    actions: list[str],
+    done_carried: list[int] = (),
+) -> ProgressReview:
+    """Record a review; actions still open from the last review are carried into it."""
+    from portfolio.training import tracking
+
+    today = date.today()
+    parties = _party_for(actor, enrolment, today)
+    if not parties - {"trainee"}:
+        raise Forbidden(
+            "Reviews are recorded by the employer or the training provider."
+        )
+    errors = FieldErrors()
+    if held_on is None:
+        errors.add("held_on", "Enter the date the review was held")
+    elif held_on > today:
+        errors.add("held_on", "A review cannot be held in the future")
+    elif held_on < enrolment.start_date:
+        errors.add("held_on", "The review cannot be before the enrolment started")
+    if not (summary or "").strip():
+        errors.add("summary", "Summarise the progress discussed")
+    errors.raise_if_any()
+    reviews = tracking.reviews_of(enrolment)
+    carried = tracking.open_actions(reviews)
+    for index in done_carried:
+        if 0 <= index < len(carried):
+            carried[index]["done"] = True
+    new_actions = [
+        {"text": text.strip()[:500], "done": False, "carried_from": None}
+        for text in actions
+        if text.strip()
+    ]
+    review = ProgressReview(
+        enrolment_id=enrolment.id,
+        kind="apprenticeship"
+        if tracking.is_apprenticeship(enrolment)
+        else "stp_end_of_year",
+        due_on=tracking.next_review_due(enrolment, reviews, today),
+        held_on=held_on,
+        summary=summary.strip(),
+        actions=carried + new_actions,
+        created_by_id=actor.id,
+    )
+    db.session.add(review)
+    db.session.flush()
+    _sign(review, actor, parties - {"trainee"})
+    audit.record(
+        actor,
+        "review.recorded",
+        "enrolment",
+        enrolment.id,
+        review=review.id,
+        held_on=held_on,
+    )
+    db.session.commit()
+    return review
+
+
+def _sign(review, actor: User, parties: set[str]) -> None:
+    from portfolio.db import utcnow
+
+    now = utcnow()
+    if "trainee" in parties and review.trainee_signed_at is None:
+        review.trainee_signed_at = now
+    if "employer" in parties and review.employer_signed_at is None:
+        review.employer_signed_at, review.employer_signed_by_id = now, actor.id
+    if "provider" in parties and review.provider_signed_at is None:
+        review.provider_signed_at, review.provider_signed_by_id = now, actor.id
+
+
+def sign_review(actor: User, enrolment: Enrolment, review_id: str) -> ProgressReview:
+    """Add the actor's signature(s): apprentice, employer and/or provider."""
+    review = db.session.get(ProgressReview, review_id)
+    if review is None or review.enrolment_id != enrolment.id:
+        raise NotFound("No such review.")
+    parties = _party_for(actor, enrolment, date.today())
+    if not parties:
+        raise Forbidden("You are not a party to this review.")
+    _sign(review, actor, parties)
+    audit.record(
+        actor,
+        "review.signed",
+        "enrolment",
+        enrolment.id,
+        review=review.id,
+        parties=sorted(parties),
+    )
+    db.session.commit()
+    return review
+
+
+def confirm_gateway(actor: User, enrolment: Enrolment, party: str) -> None:
+    """Employer or provider confirms an apprentice is ready for gateway."""
+    from portfolio.db import utcnow
+
+    parties = _party_for(actor, enrolment, date.today())
+    if party not in ("employer", "provider") or party not in parties:
+        raise Forbidden(f"You cannot confirm gateway readiness as the {party}.")
+    if party == "employer":
+        enrolment.employer_confirmed_at, enrolment.employer_confirmed_by_id = (
+            utcnow(),
+            actor.id,
+        )
+    else:
+        enrolment.provider_confirmed_at, enrolment.provider_confirmed_by_id = (
+            utcnow(),
+            actor.id,
+        )
+    audit.record(actor, "gateway.confirmed", "enrolment", enrolment.id, party=party)
+    db.session.commit()

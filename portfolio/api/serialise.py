@@ -1,0 +1,116 @@
+"""JSON shapes of the API's objects (one place, so every endpoint agrees)."""
+
+from portfolio.audit.models import AuditEvent
+from portfolio.evidence.models import Attachment
+from portfolio.evidence.models import Evidence
+from portfolio.signoff.models import SignOff
+from portfolio.training.models import Enrolment
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def person(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name, "email": user.email}
+
+
+def enrolment_json(enrolment: Enrolment) -> dict:
+    return {
+        "id": enrolment.id,
+        "trainee": person(enrolment.trainee),
+        "curriculum": {
+            "id": enrolment.curriculum.slug,
+            "version": enrolment.curriculum.version,
+            "title": enrolment.curriculum.title,
+        },
+        "organisation": enrolment.organisation.code,
+        "start_date": iso(enrolment.start_date),
+        "expected_end_date": iso(enrolment.expected_end_date),
+        "status": enrolment.status,
+        "contracted_hours_per_week": enrolment.contracted_hours_per_week,
+        "supervisors": [
+            {
+                "id": a.id,
+                "supervisor": person(a.supervisor),
+                "role": a.role,
+                "start_date": iso(a.start_date),
+                "end_date": iso(a.end_date),
+            }
+            for a in enrolment.supervisors
+        ],
+    }
+
+
+def attachment_json(attachment: Attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "media_type": attachment.media_type,
+        "uploaded_at": iso(attachment.uploaded_at),
+    }
+
+
+def signoff_json(signoff: SignOff) -> dict:
+    return {
+        "id": signoff.id,
+        "decision": signoff.decision,
+        "assessor": person(signoff.assessor),
+        "comment": signoff.comment,
+        "evidence_version": signoff.evidence_version,
+        "content_hash": signoff.content_hash,
+        "claims": signoff.claims,
+        "decided_at": iso(signoff.decided_at),
+        "superseded_at": iso(signoff.superseded_at),
+        "superseded_reason": signoff.superseded_reason,
+    }
+
+
+def event_json(event: AuditEvent) -> dict:
+    return {
+        "seq": event.seq,
+        "at": iso(event.occurred_at),
+        "actor": event.actor_name,
+        "action": event.action,
+        "data": event.data,
+        "hash": event.hash,
+    }
+
+
+def evidence_summary(evidence: Evidence) -> dict:
+    return {
+        "id": evidence.id,
+        "owner": person(evidence.owner),
+        "kind": evidence.kind,
+        "title": evidence.title,
+        "occurred_on": iso(evidence.occurred_on),
+        "status": evidence.status,
+        "version": evidence.version,
+        "submitted_to": person(evidence.submitted_to),
+        "submitted_at": iso(evidence.submitted_at),
+        "updated_at": iso(evidence.updated_at),
+    }
+
+
+def evidence_json(evidence: Evidence, signoffs=(), history=()) -> dict:
+    return {
+        **evidence_summary(evidence),
+        "body": evidence.body,
+        "form": evidence.form,
+        "claims": [
+            {
+                "curriculum": c.outcome.curriculum.slug,
+                "version": c.outcome.curriculum.version,
+                "code": c.outcome.code,
+                "title": c.outcome.title,
+            }
+            for c in evidence.claims
+        ],
+        "attachments": [attachment_json(a) for a in evidence.attachments],
+        "signoffs": [signoff_json(s) for s in signoffs],
+        "history": [event_json(e) for e in history],
+    }

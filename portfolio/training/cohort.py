@@ -1,0 +1,308 @@
+"""A training lead's cohort: every enrolment at an organisation, with where it stands.
+
+Built from a fixed number of queries whatever the cohort's size: enrolments,
+outcomes, claimed evidence, last activity, pending requests, OTJ hours, reviews.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from portfolio.accounts.models import User
+from portfolio.evidence.models import Evidence
+from portfolio.extensions import db
+from portfolio.training import apprenticeship
+from portfolio.training import tracking
+from portfolio.training.models import Enrolment
+from portfolio.training.models import ProgressReview
+from portfolio.training.models import SupervisionAssignment
+from portfolio.training.queries import last_activity
+
+SORTS = ("name", "percent", "flags", "last_activity", "programme")
+
+
+@dataclass
+class CohortRow:
+    enrolment: Enrolment
+    trainee: User
+    programme: str
+    kind: str
+    specialism: str
+    percent: float
+    flags: list[tracking.Flag]
+    last_activity: date | None
+    supervisor: str
+    status: str
+
+    def csv_row(self) -> list:
+        return [
+            self.trainee.name,
+            self.trainee.email,
+            self.programme,
+            self.specialism,
+            self.status,
+            f"{self.percent:.1f}",
+            "; ".join(f.message for f in self.flags),
+            self.last_activity.isoformat() if self.last_activity else "",
+            self.supervisor,
+        ]
+
+
+CSV_HEADER = [
+    "trainee",
+    "email",
+    "programme",
+    "specialism",
+    "status",
+    "percent_complete",
+    "flags",
+    "last_activity",
+    "training_officer",
+]
+
+
+def _otj_hours(trainee_ids: list[str]) -> dict[str, list[tuple[date, float, str]]]:
+    rows = db.session.execute(
+        sa.select(
+            Evidence.owner_id, Evidence.occurred_on, Evidence.form, Evidence.status
+        ).where(Evidence.owner_id.in_(trainee_ids), Evidence.kind == "otj")
+    )
+    hours = defaultdict(list)
+    for owner, occurred_on, form, status in rows:
+        hours[owner].append(
+            (occurred_on, float((form or {}).get("hours") or 0), status)
+        )
+    return hours
+
+
+def _otj_flag_input(
+    enrolment: Enrolment, entries, today: date
+) -> tracking.OtjSummary | None:
+    if not tracking.is_apprenticeship(enrolment):
+        return None
+    ruleset = apprenticeship.rules_for(enrolment.start_date)
+    breaks = tracking.breaks_of(enrolment)
+    end = tracking.adjusted_end(enrolment, today)
+    target = apprenticeship.otj_target_hours(
+        ruleset,
+        enrolment.start_date,
+        end,
+        enrolment.contracted_hours_per_week or ruleset.full_time_hours,
+        (enrolment.curriculum.programme or {}).get("otj_hours"),
+        breaks,
+        as_of=today,
+    )
+    expected = apprenticeship.expected_otj_to_date(
+        target, enrolment.start_date, end, today, breaks
+    )
+    gateway = enrolment.gateway_date
+    signed = sum(
+        h
+        for day, h, status in entries
+        if status == "signed_off"
+        and day >= enrolment.start_date
+        and (gateway is None or day <= gateway)
+    )
+    return tracking.OtjSummary(
+        ruleset.id,
+        target,
+        expected,
+        round(signed, 2),
+        0.0,
+        apprenticeship.otj_status(signed, expected),
+    )
+
+
+def cohort(
+    organisation_ids: set[str] | None,
+    today: date | None = None,
+    programme: str | None = None,
+    status: str | None = None,
+    flagged_only: bool = False,
+    sort: str = "name",
+) -> list[CohortRow]:
+    """The enrolments at these organisations (None: every organisation, for admins)."""
+    today = today or date.today()
+    query = (
+        sa.select(Enrolment)
+        .options(selectinload(Enrolment.breaks), selectinload(Enrolment.supervisors))
+        .where(
+            Enrolment.status != "withdrawn"
+            if status is None
+            else Enrolment.status == status
+        )
+    )
+    if organisation_ids is not None:
+        query = query.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    enrolments = list(db.session.scalars(query))
+    if programme:
+        enrolments = [e for e in enrolments if e.curriculum.slug == programme]
+    progress = tracking.progress_many(enrolments)
+    trainee_ids = sorted({e.trainee_id for e in enrolments})
+    activity = last_activity(trainee_ids)
+    oldest_requests = dict(
+        db.session.execute(
+            sa.select(Evidence.owner_id, sa.func.min(Evidence.submitted_at))
+            .where(Evidence.owner_id.in_(trainee_ids), Evidence.status == "submitted")
+            .group_by(Evidence.owner_id)
+        ).all()
+    )
+    otj = _otj_hours(trainee_ids)
+    last_reviews = dict(
+        db.session.execute(
+            sa.select(ProgressReview.enrolment_id, sa.func.max(ProgressReview.held_on))
+            .where(
+                ProgressReview.enrolment_id.in_([e.id for e in enrolments]),
+                ProgressReview.trainee_signed_at.is_not(None),
+                ProgressReview.employer_signed_at.is_not(None),
+                ProgressReview.provider_signed_at.is_not(None),
+            )
+            .group_by(ProgressReview.enrolment_id)
+        ).all()
+    )
+    rows = []
+    for enrolment in enrolments:
+        last = activity.get(enrolment.trainee_id)
+        last_day = last.date() if last else None
+        oldest = oldest_requests.get(enrolment.trainee_id)
+        otj_summary = _otj_flag_input(
+            enrolment, otj.get(enrolment.trainee_id, []), today
+        )
+        if tracking.is_apprenticeship(enrolment):
+            due = apprenticeship.next_review_due(
+                apprenticeship.rules_for(enrolment.start_date),
+                enrolment.start_date,
+                last_reviews.get(enrolment.id),
+                today,
+                tracking.breaks_of(enrolment),
+            )
+        else:
+            due = tracking.stp_review_due(
+                enrolment.start_date, last_reviews.get(enrolment.id)
+            )
+        flags = tracking.risk_flags(
+            enrolment,
+            progress[enrolment.id],
+            today,
+            last_day,
+            oldest.date() if oldest else None,
+            otj_summary,
+            due,
+        )
+        officer = next(
+            (
+                a.supervisor.name
+                for a in enrolment.supervisors
+                if a.role == "training_officer" and a.active_on(today)
+            ),
+            next(
+                (
+                    a.supervisor.name
+                    for a in enrolment.supervisors
+                    if a.active_on(today)
+                ),
+                "",
+            ),
+        )
+        rows.append(
+            CohortRow(
+                enrolment=enrolment,
+                trainee=enrolment.trainee,
+                programme=enrolment.curriculum.title,
+                kind=enrolment.curriculum.kind,
+                specialism=enrolment.curriculum.specialism or "",
+                percent=progress[enrolment.id].percent_complete,
+                flags=flags,
+                last_activity=last_day,
+                supervisor=officer,
+                status=enrolment.status,
+            )
+        )
+    if flagged_only:
+        rows = [r for r in rows if r.flags]
+    keys = {
+        "name": lambda r: (r.trainee.name.lower(), r.programme),
+        "percent": lambda r: (r.percent, r.trainee.name.lower()),
+        "flags": lambda r: (-len(r.flags), r.trainee.name.lower()),
+        "last_activity": lambda r: (
+            r.last_activity or date.min,
+            r.trainee.name.lower(),
+        ),
+        "programme": lambda r: (r.kind, r.programme, r.trainee.name.lower()),
+    }
+    return sorted(rows, key=keys.get(sort, keys["name"]))
+
+
+def to_csv(rows: list[CohortRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        # Spreadsheet formula injection: cells starting with = + - @ are quoted.
+        writer.writerow([_safe_cell(value) for value in row.csv_row()])
+    return buffer.getvalue()
+
+
+def _safe_cell(value):
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@dataclass
+class SupervisorLoad:
+    supervisor: User
+    trainees: int
+    pending: int
+    over_cap: bool
+
+
+def supervisor_load(
+    organisation_ids: set[str] | None, today: date | None = None
+) -> list[SupervisorLoad]:
+    """Trainees and waiting sign-off requests per supervisor, against the soft cap."""
+    today = today or date.today()
+    query = (
+        sa.select(
+            SupervisionAssignment.supervisor_id,
+            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)),
+        )
+        .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
+        .where(
+            SupervisionAssignment.start_date <= today,
+            sa.or_(
+                SupervisionAssignment.end_date.is_(None),
+                SupervisionAssignment.end_date >= today,
+            ),
+            Enrolment.status.in_(("active", "break_in_learning")),
+        )
+        .group_by(SupervisionAssignment.supervisor_id)
+    )
+    if organisation_ids is not None:
+        query = query.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    trainees = dict(db.session.execute(query).all())
+    pending = dict(
+        db.session.execute(
+            sa.select(Evidence.submitted_to_id, sa.func.count())
+            .where(
+                Evidence.status == "submitted",
+                Evidence.submitted_to_id.in_(list(trainees)),
+            )
+            .group_by(Evidence.submitted_to_id)
+        ).all()
+    )
+    people = {
+        u.id: u
+        for u in db.session.scalars(sa.select(User).where(User.id.in_(list(trainees))))
+    }
+    cap = tracking.setting("SUPERVISOR_SOFT_CAP")
+    loads = [
+        SupervisorLoad(people[sid], count, pending.get(sid, 0), count > cap)
+        for sid, count in trainees.items()
+        if sid in people
+    ]
+    return sorted(loads, key=lambda load: (-load.trainees, load.supervisor.name))

@@ -1,0 +1,422 @@
+"""Where an enrolment stands: progress, off-the-job hours, reviews, gateway, risk flags.
+
+Everything here is computed from the database with a fixed number of queries per
+enrolment (or per cohort page), then handed to the plain rule modules
+(``progress``, ``apprenticeship``) so the rules live in one place.
+"""
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portfolio.evidence.models import Evidence
+from portfolio.extensions import db
+from portfolio.training import apprenticeship
+from portfolio.training.models import Enrolment
+from portfolio.training.models import ProgressReview
+from portfolio.training.progress import Progress
+from portfolio.training.progress import compute_progress
+from portfolio.training.queries import evidence_facts
+from portfolio.training.queries import outcome_specs
+
+# Defaults for the at-risk thresholds (each overridable as PORTFOLIO_RISK_*).
+RISK_DEFAULTS = {
+    "RISK_NO_EVIDENCE_WEEKS": 6,
+    "RISK_SIGNOFF_WAIT_DAYS": 14,
+    "RISK_END_NEAR_DAYS": 120,
+    "RISK_END_NEAR_PERCENT": 75,
+    "SUPERVISOR_SOFT_CAP": 3,
+}
+
+
+def setting(name: str):
+    return current_app.config.get(name, RISK_DEFAULTS[name])
+
+
+def is_apprenticeship(enrolment: Enrolment) -> bool:
+    return enrolment.curriculum.kind == "apprenticeship"
+
+
+def breaks_of(enrolment: Enrolment) -> tuple[apprenticeship.Break, ...]:
+    return tuple(
+        apprenticeship.Break(b.start_date, b.end_date) for b in enrolment.breaks
+    )
+
+
+def adjusted_end(enrolment: Enrolment, today: date) -> date:
+    """The expected end, moved on by the length of any break in learning."""
+    return apprenticeship.adjusted_end_date(
+        enrolment.expected_end_date, breaks_of(enrolment), as_of=today
+    )
+
+
+def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
+    """Progress for many enrolments with two queries in all."""
+    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
+    facts = evidence_facts([(e.trainee_id, e.curriculum_id) for e in enrolments])
+    return {
+        e.id: compute_progress(
+            specs.get(e.curriculum_id, []),
+            facts.get((e.trainee_id, e.curriculum_id), []),
+        )
+        for e in enrolments
+    }
+
+
+def progress_of(enrolment: Enrolment) -> Progress:
+    return progress_many([enrolment])[enrolment.id]
+
+
+# ---- off-the-job hours ---------------------------------------------------------------
+
+
+@dataclass
+class OtjEntry:
+    evidence_id: str
+    occurred_on: date
+    activity: str
+    hours: float
+    status: str
+    counted: bool
+    note: str = ""
+
+
+@dataclass
+class OtjSummary:
+    ruleset: str
+    target_hours: float
+    expected_to_date: float
+    signed_off_hours: float
+    pending_hours: float
+    status: str  # green, amber, red
+    entries: list[OtjEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "ruleset": self.ruleset,
+            "target_hours": self.target_hours,
+            "expected_to_date": self.expected_to_date,
+            "signed_off_hours": self.signed_off_hours,
+            "pending_hours": self.pending_hours,
+            "status": self.status,
+            "entries": [
+                e.__dict__ | {"occurred_on": e.occurred_on.isoformat()}
+                for e in self.entries
+            ],
+        }
+
+
+def otj_summary(enrolment: Enrolment, today: date) -> OtjSummary | None:
+    """The OTJ ledger and its target for an apprenticeship (None otherwise).
+
+    Only signed-off hours count towards the target; hours logged after the gateway
+    are listed but never counted (the rules allow no OTJ after gateway).
+    """
+    if not is_apprenticeship(enrolment):
+        return None
+    ruleset = apprenticeship.rules_for(enrolment.start_date)
+    breaks = breaks_of(enrolment)
+    end = adjusted_end(enrolment, today)
+    standard_hours = (enrolment.curriculum.programme or {}).get("otj_hours")
+    target = apprenticeship.otj_target_hours(
+        ruleset,
+        enrolment.start_date,
+        end,
+        enrolment.contracted_hours_per_week or ruleset.full_time_hours,
+        standard_hours,
+        breaks,
+        as_of=today,
+    )
+    expected = apprenticeship.expected_otj_to_date(
+        target, enrolment.start_date, end, today, breaks
+    )
+    rows = db.session.scalars(
+        sa.select(Evidence)
+        .where(Evidence.owner_id == enrolment.trainee_id, Evidence.kind == "otj")
+        .order_by(Evidence.occurred_on)
+    ).all()
+    entries, signed, pending = [], 0.0, 0.0
+    for row in rows:
+        hours = float((row.form or {}).get("hours") or 0)
+        after_gateway = (
+            enrolment.gateway_date is not None
+            and row.occurred_on > enrolment.gateway_date
+        )
+        before_start = row.occurred_on < enrolment.start_date
+        counted = row.status == "signed_off" and not after_gateway and not before_start
+        note = (
+            "after gateway: not counted"
+            if after_gateway
+            else "before the start: not counted"
+            if before_start
+            else ""
+        )
+        if counted:
+            signed += hours
+        elif row.status in ("draft", "submitted") and not after_gateway:
+            pending += hours
+        entries.append(
+            OtjEntry(
+                row.id,
+                row.occurred_on,
+                (row.form or {}).get("activity", row.title),
+                hours,
+                row.status,
+                counted,
+                note,
+            )
+        )
+    return OtjSummary(
+        ruleset=ruleset.id,
+        target_hours=target,
+        expected_to_date=expected,
+        signed_off_hours=round(signed, 2),
+        pending_hours=round(pending, 2),
+        status=apprenticeship.otj_status(signed, expected),
+        entries=entries,
+    )
+
+
+# ---- reviews ----------------------------------------------------------------------------
+
+
+def reviews_of(enrolment: Enrolment) -> list[ProgressReview]:
+    return list(
+        db.session.scalars(
+            sa.select(ProgressReview)
+            .where(ProgressReview.enrolment_id == enrolment.id)
+            .order_by(ProgressReview.held_on)
+        )
+    )
+
+
+def stp_review_due(start: date, last_review_on: date | None) -> date:
+    """STP end-of-year reviews are recorded by 30 September each year (NSHCS).
+
+    The next one is the first 30 September at least 11 months after the start or
+    after the last review, so a September starter's first is due a year later.
+    """
+    anchor = last_review_on or start
+    earliest = apprenticeship.add_months(anchor, 11)
+    due = date(earliest.year, 9, 30)
+    return due if due >= earliest else date(earliest.year + 1, 9, 30)
+
+
+def next_review_due(
+    enrolment: Enrolment, reviews: list[ProgressReview], today: date
+) -> date:
+    held = [r.held_on for r in reviews if r.complete]
+    last = max(held) if held else None
+    if is_apprenticeship(enrolment):
+        ruleset = apprenticeship.rules_for(enrolment.start_date)
+        return apprenticeship.next_review_due(
+            ruleset, enrolment.start_date, last, today, breaks_of(enrolment)
+        )
+    return stp_review_due(enrolment.start_date, last)
+
+
+def open_actions(reviews: list[ProgressReview]) -> list[dict]:
+    """Actions from the latest complete review that are not done: carried forward."""
+    complete = [r for r in reviews if r.complete]
+    if not complete:
+        return []
+    latest = max(complete, key=lambda r: r.held_on)
+    return [
+        dict(a, carried_from=latest.id)
+        for a in latest.actions or []
+        if not a.get("done")
+    ]
+
+
+# ---- gateway ------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    label: str
+    met: bool
+    detail: str = ""
+
+
+def gateway_checklist(
+    enrolment: Enrolment, progress: Progress, otj: OtjSummary | None
+) -> list[Check]:
+    """What the rules need before an apprentice goes through gateway, and what is missing."""
+    ksb = [o for o in progress.outcomes if o.type in ("K", "S", "B")]
+    missing_ksb = [o.code for o in ksb if o.status != "signed_off"]
+    certificates = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Evidence)
+        .where(
+            Evidence.owner_id == enrolment.trainee_id,
+            Evidence.kind == "certificate",
+            Evidence.status == "signed_off",
+        )
+    )
+    checks = [
+        Check(
+            "Off-the-job training complete",
+            bool(otj) and otj.signed_off_hours >= otj.target_hours,
+            f"{otj.signed_off_hours:g} of {otj.target_hours:g} hours signed off"
+            if otj
+            else "",
+        ),
+        Check(
+            "Every knowledge, skill and behaviour evidenced",
+            bool(ksb) and not missing_ksb,
+            f"{len(ksb) - len(missing_ksb)} of {len(ksb)} signed off"
+            + (
+                f"; still needed: {', '.join(missing_ksb[:8])}{'…' if len(missing_ksb) > 8 else ''}"
+                if missing_ksb
+                else ""
+            ),
+        ),
+        Check(
+            "Required qualifications recorded",
+            certificates > 0,
+            "a signed-off certificate (e.g. English and maths) is on file"
+            if certificates
+            else "record certificates as evidence and have them signed off",
+        ),
+        Check(
+            "Employer confirms the apprentice is ready",
+            enrolment.employer_confirmed_at is not None,
+            "confirmed"
+            if enrolment.employer_confirmed_at
+            else "waiting for the employer",
+        ),
+        Check(
+            "Training provider confirms the apprentice is ready",
+            enrolment.provider_confirmed_at is not None,
+            "confirmed"
+            if enrolment.provider_confirmed_at
+            else "waiting for the provider",
+        ),
+    ]
+    return checks
+
+
+# ---- at-risk flags ------------------------------------------------------------------------
+
+
+@dataclass
+class Flag:
+    code: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+def risk_flags(
+    enrolment: Enrolment,
+    progress: Progress,
+    today: date,
+    last_activity: date | None,
+    oldest_request: date | None,
+    otj: OtjSummary | None,
+    review_due: date | None,
+) -> list[Flag]:
+    """Reasons to worry about an enrolment, each in plain words."""
+    flags = []
+    if enrolment.status not in ("active",):
+        return flags
+    weeks = setting("RISK_NO_EVIDENCE_WEEKS")
+    if last_activity is None:
+        if (today - enrolment.start_date).days > weeks * 7:
+            flags.append(
+                Flag(
+                    "no_evidence",
+                    f"No evidence recorded since the start ({enrolment.start_date:%d %b %Y})",
+                )
+            )
+    elif (today - last_activity).days > weeks * 7:
+        flags.append(
+            Flag(
+                "no_evidence",
+                f"No evidence for {(today - last_activity).days // 7} weeks",
+            )
+        )
+    wait = setting("RISK_SIGNOFF_WAIT_DAYS")
+    if oldest_request is not None and (today - oldest_request).days > wait:
+        flags.append(
+            Flag(
+                "signoff_waiting",
+                f"A sign-off request has waited {(today - oldest_request).days} days",
+            )
+        )
+    if otj is not None and otj.status != "green":
+        flags.append(
+            Flag(
+                "otj_behind",
+                f"Off-the-job hours behind: {otj.signed_off_hours:g} signed off, {otj.expected_to_date:g} expected by now ({otj.status})",
+            )
+        )
+    if review_due is not None and today > review_due:
+        flags.append(
+            Flag(
+                "review_overdue", f"Progress review overdue since {review_due:%d %b %Y}"
+            )
+        )
+    end = adjusted_end(enrolment, today)
+    near, low = setting("RISK_END_NEAR_DAYS"), setting("RISK_END_NEAR_PERCENT")
+    if 0 <= (end - today).days <= near and progress.percent_complete < low:
+        flags.append(
+            Flag(
+                "end_near",
+                f"Expected end {end:%d %b %Y} is near with {progress.percent_complete:g}% complete",
+            )
+        )
+    return flags
+
+
+@dataclass
+class Standing:
+    enrolment: Enrolment
+    progress: Progress
+    otj: OtjSummary | None
+    reviews: list[ProgressReview]
+    review_due: date | None
+    gateway: list[Check] | None
+    flags: list[Flag]
+    adjusted_end: date
+
+
+def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
+    """Everything the dashboard and the progress API show about one enrolment."""
+    today = today or date.today()
+    progress = progress_of(enrolment)
+    otj = otj_summary(enrolment, today)
+    reviews = reviews_of(enrolment)
+    due = next_review_due(enrolment, reviews, today)
+    last = db.session.scalar(
+        sa.select(sa.func.max(Evidence.occurred_on)).where(
+            Evidence.owner_id == enrolment.trainee_id
+        )
+    )
+    oldest = db.session.scalar(
+        sa.select(sa.func.min(Evidence.submitted_at)).where(
+            Evidence.owner_id == enrolment.trainee_id, Evidence.status == "submitted"
+        )
+    )
+    flags = risk_flags(
+        enrolment, progress, today, last, oldest.date() if oldest else None, otj, due
+    )
+    gateway = (
+        gateway_checklist(enrolment, progress, otj)
+        if is_apprenticeship(enrolment)
+        else None
+    )
+    return Standing(
+        enrolment,
+        progress,
+        otj,
+        reviews,
+        due,
+        gateway,
+        flags,
+        adjusted_end(enrolment, today),
+    )
