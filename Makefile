@@ -58,7 +58,8 @@ test: install-test assets lint
 	fi
 
 bench: install-test
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/generate.py --reuse $(BENCH_GENERATE)
+	$(BIN)/python bench/run.py $(BENCH_RUN)
 
 clean:
 	rm -rf $(VENV) node_modules portfolio/static/nhsuk

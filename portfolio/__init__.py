@@ -110,9 +110,15 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.accounts.views import bp as accounts_bp
     from portfolio.admin.views import bp as admin_bp
     from portfolio.api import bp as api_bp
+    from portfolio.capacity.views import bp as capacity_bp
     from portfolio.curriculum.views import bp as curriculum_bp
+    from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.exports.views import bp as exports_bp
     from portfolio.main import bp as main_bp
+    from portfolio.notifications.views import bp as notifications_bp
     from portfolio.organisations.views import bp as organisations_bp
+    from portfolio.signoff.views import bp as signoff_bp
+    from portfolio.training.views import bp as training_bp
 
     for blueprint in (
         main_bp,
@@ -121,6 +127,12 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         curriculum_bp,
         api_bp,
+        training_bp,
+        evidence_bp,
+        signoff_bp,
+        notifications_bp,
+        exports_bp,
+        capacity_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -146,8 +158,11 @@ def register_security_headers(app: Flask) -> None:
 
     @app.context_processor
     def inject_nonce() -> dict:
+        from flask import has_request_context
         from flask import url_for
 
+        if not has_request_context():
+            return {}  # templates rendered by jobs (PDFs) need no page context
         return {
             "cspNonce": g.get("csp_nonce", ""),
             "assetPath": url_for("static", filename="nhsuk/assets"),

@@ -53,6 +53,63 @@ def verify_audit():
     click.echo(f"audit chain ok: {result.events} events")
 
 
+export_cli = AppGroup("export", help="Portfolio exports and bundles.")
+
+
+@export_cli.command("portfolio")
+@click.argument("enrolment_id")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--registration", is_flag=True, help="Arrange by registration standards.")
+def export_portfolio(enrolment_id, out, registration):
+    """Render a portfolio PDF synchronously to --out (as the enrolment's trainee)."""
+    from portfolio.exports.models import Export
+    from portfolio.exports.services import export_path
+    from portfolio.exports.services import render_export_job
+    from portfolio.training.models import Enrolment
+
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        raise click.ClickException(f"No enrolment {enrolment_id}")
+    export = Export(
+        kind="registration" if registration else "portfolio",
+        enrolment_id=enrolment.id,
+        requested_by_id=enrolment.trainee_id,
+    )
+    db.session.add(export)
+    db.session.commit()
+    render_export_job(export.id)
+    db.session.refresh(export)
+    if export.status != "done":
+        raise click.ClickException(f"export failed: {export.error}")
+    out.write_bytes(export_path(export).read_bytes())
+    click.echo(
+        f"wrote {out} ({export.size} bytes, sha256 {export.sha256}, code {export.verification_code})"
+    )
+
+
+@export_cli.command("sweep")
+def sweep_exports():
+    """Mark exports stuck in running (a worker died) as failed."""
+    from portfolio.exports.services import sweep_stuck
+
+    click.echo(f"{sweep_stuck()} stuck export(s) marked failed")
+
+
+@export_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_bundle(path):
+    """Load a portable bundle (zip) exported by another installation."""
+    from portfolio.exports.bundle import BundleError
+    from portfolio.exports.bundle import import_bundle as load
+
+    try:
+        summary = load(path)
+    except BundleError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {error}") from error
+    click.echo(summary)
+
+
 curricula_cli = AppGroup(
     "curricula", help="Validate, load, import and export curricula."
 )
@@ -220,13 +277,44 @@ def worker(queues, burst):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process instead.")
     jobs.set_worker_app(current_app._get_current_object())
     names = queues or jobs.QUEUES
+    from portfolio.exports.services import work_horse_killed
+
     rq_worker = Worker(
         [jobs.get_queue(name) for name in names],
         connection=connection,
         job_class=jobs.AppJob,
         serializer=JSONSerializer,
+        work_horse_killed_handler=work_horse_killed,
     )
     rq_worker.work(burst=burst, with_scheduler=True)
+
+
+capacity_cli = AppGroup(
+    "capacity", help="Training places and workforce figures for capacity planning."
+)
+
+
+@capacity_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file; import nothing.")
+def import_capacity(path: Path, dry_run: bool):
+    """Import training places and workforce figures from CSV (docs/capacity.md)."""
+    from portfolio.capacity.services import import_capacity as run_import
+
+    try:
+        counts = run_import(
+            path.read_text(encoding="utf-8"), str(path), commit=not dry_run
+        )
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{path}: not a UTF-8 text file") from error
+    except CsvImportError as error:
+        db.session.rollback()
+        raise click.ClickException(error.report()) from error
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{path}: valid; would import {counts.summary()}")
+        return
+    click.echo(f"{path}: {counts.summary()}")
 
 
 def register(app: Flask) -> None:
@@ -237,6 +325,8 @@ def register(app: Flask) -> None:
         curricula_cli,
         signoff_cli,
         audit_cli,
+        export_cli,
+        capacity_cli,
         worker,
     ):
         app.cli.add_command(command)

@@ -4,6 +4,8 @@ from portfolio.accounts.models import ApiToken
 from portfolio.accounts.models import RoleAssignment
 from portfolio.accounts.models import User
 from portfolio.audit.models import AuditEvent
+from portfolio.capacity.models import TrainingPlace
+from portfolio.capacity.models import WorkforceRecord
 from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
@@ -11,6 +13,9 @@ from portfolio.curriculum.models import Outcome
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
+from portfolio.exports.models import Export
+from portfolio.exports.models import ImportedHistory
+from portfolio.exports.models import ShareLink
 from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
@@ -26,12 +31,17 @@ __all__ = [
     "AuditEvent",
     "Enrolment",
     "Evidence",
+    "Export",
+    "ImportedHistory",
     "LearningBreak",
     "Notification",
     "OutcomeClaim",
     "ProgressReview",
+    "ShareLink",
     "SignOff",
     "SupervisionAssignment",
+    "TrainingPlace",
+    "WorkforceRecord",
     "CrosswalkFile",
     "CrosswalkLink",
     "Curriculum",

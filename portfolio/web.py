@@ -69,8 +69,12 @@ def form_error_list(form) -> list[dict]:
 NAVIGATION = (
     # (endpoint, text, roles that see it; None means everyone signed in)
     ("main.home", "Home", None),
+    ("evidence.index", "Evidence", ("trainee",)),
+    ("signoff.queue", "Sign-off queue", ("supervisor",)),
+    ("training.index", "Enrolments", ("training_lead", "admin")),
     ("curriculum.index", "Curricula", None),
     ("organisations.index", "Organisations", ("admin", "training_lead")),
+    ("capacity.index", "Capacity", ("training_lead", "admin")),
     ("admin.users", "Users", ("admin",)),
 )
 

@@ -134,5 +134,7 @@ limiter.limit("600 per minute")(bp)
 from portfolio.api import core  # noqa: E402,F401  (registers the routes)
 from portfolio.api import curricula  # noqa: E402,F401
 from portfolio.api import docs_core  # noqa: E402,F401
+from portfolio.api import exports  # noqa: E402,F401
 from portfolio.api import service  # noqa: E402,F401
 from portfolio.api import training  # noqa: E402,F401
+from portfolio.capacity import api as capacity_api  # noqa: E402,F401

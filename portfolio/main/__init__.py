@@ -45,6 +45,25 @@ def home_sections() -> list[dict]:
 
 HOME_CARDS = (
     (
+        "trainee",
+        "evidence.index",
+        "Your evidence",
+        "Record evidence, map it to outcomes and ask for sign-off.",
+    ),
+    (
+        "supervisor",
+        "signoff.queue",
+        "Sign-off queue",
+        "Evidence your trainees have asked you to sign off.",
+    ),
+    (
+        "training_lead",
+        "training.index",
+        "Enrolments",
+        "Enrol trainees and assign their supervisors.",
+    ),
+    ("admin", "training.index", "Enrolments", "Every enrolment, at every trust."),
+    (
         None,
         "curriculum.index",
         "Curricula",
@@ -57,6 +76,18 @@ HOME_CARDS = (
         "organisations.index",
         "Organisations",
         "Trusts and health boards.",
+    ),
+    (
+        "training_lead",
+        "capacity.index",
+        "Workforce capacity",
+        "Training places, workforce figures and scenarios for closing the gap.",
+    ),
+    (
+        None,
+        "notifications.index",
+        "Notifications",
+        "Sign-off requests, decisions and other news.",
     ),
     (None, "accounts.account", "Your account", "Password and personal API tokens."),
 )

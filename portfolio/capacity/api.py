@@ -1,0 +1,116 @@
+"""Capacity endpoints of the JSON API (imported by portfolio.api, like its modules)."""
+
+from flask import jsonify
+
+from portfolio.api import ApiProblem
+from portfolio.api import bp
+from portfolio.api import json_body
+from portfolio.api.openapi import document
+from portfolio.api.openapi import schema
+from portfolio.capacity import services
+from portfolio.capacity.projection import DEFAULTS
+from portfolio.capacity.projection import MAX_HORIZON_YEARS
+from portfolio.capacity.projection import MAX_YEAR
+from portfolio.capacity.projection import MIN_YEAR
+from portfolio.capacity.projection import ProjectionError
+
+
+@bp.post("/capacity/projection")
+def capacity_projection():
+    """Project a scenario; any signed-in user (see docs/capacity-projection.md)."""
+    data = json_body()
+    try:
+        result = services.run_projection(data)
+    except ProjectionError as error:
+        count = len(error.errors)
+        raise ApiProblem(
+            422,
+            error.errors[0]["message"]
+            if count == 1
+            else f"The scenario has {count} problems; see errors.",
+            error.errors,
+        ) from error
+    return jsonify(result.to_dict())
+
+
+YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
+NUMBER = {"type": "number"}
+document(
+    "/capacity/projection",
+    "post",
+    "Project how many years extra training places take to close a workforce gap",
+    body=schema(
+        {
+            "start_year": YEAR,
+            "gap": {"type": "number", "minimum": 0},
+            "schedule": {
+                "type": "array",
+                "description": "Extra places commissioned every year from from_year "
+                "on; a later step replaces the one before; steps in year order, none "
+                "before start_year",
+                "items": schema(
+                    {
+                        "from_year": YEAR,
+                        "extra_places_per_year": {"type": "number", "minimum": 0},
+                    },
+                    ("from_year", "extra_places_per_year"),
+                ),
+            },
+            "baseline_places_per_year": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "default": DEFAULTS["baseline_places_per_year"],
+            },
+            "training_years": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "default": DEFAULTS["training_years"],
+            },
+            "completion_rate": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "default": DEFAULTS["completion_rate"],
+            },
+            "leaver_rate": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "default": DEFAULTS["leaver_rate"],
+            },
+            "demand_growth": {
+                "type": ["number", "null"],
+                "minimum": -1,
+                "maximum": 1,
+                "default": DEFAULTS["demand_growth"],
+            },
+            "horizon_years": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": MAX_HORIZON_YEARS,
+                "default": DEFAULTS["horizon_years"],
+            },
+        },
+        ("start_year", "gap", "schedule"),
+    ),
+    response=schema(
+        {
+            "closes_in_year": {"type": ["integer", "null"]},
+            "years_to_close": {"type": ["integer", "null"]},
+            "series": {
+                "type": "array",
+                "items": schema(
+                    {
+                        "year": {"type": "integer"},
+                        "added": NUMBER,
+                        "cumulative": NUMBER,
+                        "gap": NUMBER,
+                    },
+                    ("year", "added", "cumulative", "gap"),
+                ),
+            },
+        },
+        ("closes_in_year", "years_to_close", "series"),
+    ),
+    errors=(400, 401, 422),
+)

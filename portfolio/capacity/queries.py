@@ -1,0 +1,347 @@
+"""Capacity figures as SQL aggregates, for the pages, the API and the report job.
+
+Every function runs one query (GROUP BY in the database, never a loop over ORM
+rows) and returns plain dicts, one per group, keyed by column name, so a page, a
+CSV writer or a PDF template can use them as they are. ``by`` names the columns
+to group by, in order; an empty ``by`` gives one row of national totals.
+``organisation_ids`` limits the figures to those organisations (None: all).
+
+Grouping columns (each function lists the ones it accepts):
+
+- ``organisation``: ``organisation_code`` and ``organisation_name``
+- ``region``, ``nation``: the organisation's region ("" when not recorded) and nation
+- ``specialism``: the specialism code ("" for programmes that have none, such as
+  the healthcare science apprenticeships)
+- ``programme`` (training places), ``kind`` (the enrolment's curriculum kind),
+  ``intake_year`` (training places), ``year`` (expected completions)
+
+Trainees are people on a programme at an organisation whose enrolment is
+``active`` or ``break_in_learning``; extension curricula taken alongside a
+programme (digital, sustainability, registration standards, STP shared modules)
+are not counted.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+import sqlalchemy as sa
+
+from portfolio.accounts.models import User
+from portfolio.capacity.models import TrainingPlace
+from portfolio.capacity.models import WorkforceRecord
+from portfolio.curriculum.models import Curriculum
+from portfolio.extensions import db
+from portfolio.organisations.models import Organisation
+from portfolio.training.models import Enrolment
+from portfolio.training.models import SupervisionAssignment
+
+IN_TRAINING = ("active", "break_in_learning")
+EXTENSION_KINDS = (
+    "digital",
+    "sustainability",
+    "registration-standard",
+    "stp-component",
+)
+DEFAULT_SOFT_CAP = 3
+
+_ORGANISATION_DIMENSIONS = {
+    "organisation": (
+        Organisation.code.label("organisation_code"),
+        Organisation.name.label("organisation_name"),
+    ),
+    "region": (Organisation.region.label("region"),),
+    "nation": (Organisation.nation.label("nation"),),
+}
+
+
+class UnknownDimension(ValueError):
+    pass
+
+
+def _columns(by: Iterable[str], dimensions: dict) -> list:
+    columns = []
+    for name in by:
+        if name not in dimensions:
+            raise UnknownDimension(
+                f"cannot group by {name!r}; choose from {', '.join(dimensions)}"
+            )
+        columns += dimensions[name]
+    return columns
+
+
+def _scoped(query: sa.Select, column, organisation_ids) -> sa.Select:
+    if organisation_ids is None:
+        return query
+    return query.where(column.in_(sorted(organisation_ids) or [""]))
+
+
+def _rows(query: sa.Select) -> list[dict]:
+    return [dict(row._mapping) for row in db.session.execute(query)]
+
+
+def _grouped(query: sa.Select, columns: list) -> sa.Select:
+    if not columns:
+        return query
+    return query.group_by(*columns).order_by(*columns)
+
+
+# ---- training places ----------------------------------------------------------------
+
+
+def place_totals(
+    by: Iterable[str] = ("specialism",),
+    organisation_ids: Iterable[str] | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> list[dict]:
+    """Places commissioned and filled: ``commissioned``, ``filled``, ``organisations``.
+
+    Groups: organisation, region, nation, specialism, programme, intake_year.
+    """
+    columns = _columns(
+        by,
+        {
+            **_ORGANISATION_DIMENSIONS,
+            "specialism": (TrainingPlace.specialism.label("specialism"),),
+            "programme": (TrainingPlace.programme.label("programme"),),
+            "intake_year": (TrainingPlace.intake_year.label("intake_year"),),
+        },
+    )
+    query = sa.select(
+        *columns,
+        sa.func.coalesce(sa.func.sum(TrainingPlace.commissioned), 0).label(
+            "commissioned"
+        ),
+        sa.func.coalesce(sa.func.sum(TrainingPlace.filled), 0).label("filled"),
+        sa.func.count(sa.distinct(TrainingPlace.organisation_id)).label(
+            "organisations"
+        ),
+    ).join(Organisation, Organisation.id == TrainingPlace.organisation_id)
+    query = _scoped(query, TrainingPlace.organisation_id, organisation_ids)
+    if from_year is not None:
+        query = query.where(TrainingPlace.intake_year >= from_year)
+    if to_year is not None:
+        query = query.where(TrainingPlace.intake_year <= to_year)
+    return _rows(_grouped(query, columns))
+
+
+# ---- workforce ------------------------------------------------------------------------
+
+
+def workforce_totals(
+    by: Iterable[str] = ("specialism",),
+    organisation_ids: Iterable[str] | None = None,
+    as_of: date | None = None,
+) -> list[dict]:
+    """The latest workforce figures for each organisation and specialism, summed.
+
+    Only each organisation's latest record per specialism (on or before
+    ``as_of`` when given) counts. Columns: ``establishment_wte``, ``in_post_wte``,
+    ``vacancies_wte`` (Decimal), ``vacancy_rate`` (vacancies / establishment, or
+    None), ``retiring_5y``, ``retiring_15y`` (of those that gave a figure),
+    ``organisations`` (how many reported), ``oldest`` and ``newest`` as-of dates.
+    Groups: organisation, region, nation, specialism.
+    """
+    record = WorkforceRecord
+    latest = sa.select(
+        record.organisation_id,
+        record.specialism,
+        sa.func.max(record.as_of).label("as_of"),
+    )
+    if as_of is not None:
+        latest = latest.where(record.as_of <= as_of)
+    latest = _scoped(latest, record.organisation_id, organisation_ids)
+    latest = latest.group_by(record.organisation_id, record.specialism).subquery()
+    columns = _columns(
+        by,
+        {
+            **_ORGANISATION_DIMENSIONS,
+            "specialism": (record.specialism.label("specialism"),),
+        },
+    )
+    query = (
+        sa.select(
+            *columns,
+            sa.func.coalesce(sa.func.sum(record.establishment_wte), 0).label(
+                "establishment_wte"
+            ),
+            sa.func.coalesce(sa.func.sum(record.in_post_wte), 0).label("in_post_wte"),
+            sa.func.coalesce(sa.func.sum(record.vacancies_wte), 0).label(
+                "vacancies_wte"
+            ),
+            sa.func.sum(record.retiring_5y).label("retiring_5y"),
+            sa.func.sum(record.retiring_15y).label("retiring_15y"),
+            sa.func.count(sa.distinct(record.organisation_id)).label("organisations"),
+            sa.func.min(record.as_of).label("oldest"),
+            sa.func.max(record.as_of).label("newest"),
+        )
+        .join(
+            latest,
+            sa.and_(
+                record.organisation_id == latest.c.organisation_id,
+                record.specialism == latest.c.specialism,
+                record.as_of == latest.c.as_of,
+            ),
+        )
+        .join(Organisation, Organisation.id == record.organisation_id)
+    )
+    rows = _rows(_grouped(query, columns))
+    for row in rows:
+        establishment = row["establishment_wte"]
+        row["vacancy_rate"] = (
+            float(row["vacancies_wte"] / establishment) if establishment else None
+        )
+    return rows
+
+
+# ---- trainees, completions and supervisors (live from the portfolio) -----------------
+
+_SPECIALISM = sa.func.coalesce(Curriculum.specialism, "")
+
+
+def _enrolment_dimensions() -> dict:
+    return {
+        **_ORGANISATION_DIMENSIONS,
+        "specialism": (_SPECIALISM.label("specialism"),),
+        "kind": (Curriculum.kind.label("kind"),),
+    }
+
+
+def _in_training(query: sa.Select, organisation_ids) -> sa.Select:
+    query = (
+        query.join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
+        .join(Organisation, Organisation.id == Enrolment.organisation_id)
+        .where(
+            Enrolment.status.in_(IN_TRAINING),
+            Curriculum.kind.not_in(EXTENSION_KINDS),
+        )
+    )
+    return _scoped(query, Enrolment.organisation_id, organisation_ids)
+
+
+def trainee_totals(
+    by: Iterable[str] = ("specialism", "kind"),
+    organisation_ids: Iterable[str] | None = None,
+) -> list[dict]:
+    """People in training: ``trainees`` (distinct people), ``active``, ``on_break``.
+
+    ``active`` and ``on_break`` count enrolments. Groups: organisation, region,
+    nation, specialism, kind.
+    """
+    columns = _columns(by, _enrolment_dimensions())
+    query = sa.select(
+        *columns,
+        sa.func.count(sa.distinct(Enrolment.trainee_id)).label("trainees"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((Enrolment.status == "active", 1), else_=0)), 0
+        ).label("active"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((Enrolment.status == "break_in_learning", 1), else_=0)),
+            0,
+        ).label("on_break"),
+    ).select_from(Enrolment)
+    return _rows(_grouped(_in_training(query, organisation_ids), columns))
+
+
+def completion_totals(
+    by: Iterable[str] = ("specialism", "year"),
+    organisation_ids: Iterable[str] | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> list[dict]:
+    """Expected completions (``completions``) by the year of the expected end date.
+
+    Counts enrolments in training. Groups: organisation, region, nation,
+    specialism, kind, year.
+    """
+    year = sa.cast(sa.extract("year", Enrolment.expected_end_date), sa.Integer)
+    columns = _columns(by, {**_enrolment_dimensions(), "year": (year.label("year"),)})
+    query = sa.select(*columns, sa.func.count().label("completions")).select_from(
+        Enrolment
+    )
+    query = _in_training(query, organisation_ids)
+    if from_year is not None:
+        query = query.where(year >= from_year)
+    if to_year is not None:
+        query = query.where(year <= to_year)
+    return _rows(_grouped(query, columns))
+
+
+def _assignments_in_force(query: sa.Select, today: date) -> sa.Select:
+    return query.where(
+        SupervisionAssignment.start_date <= today,
+        sa.or_(
+            SupervisionAssignment.end_date.is_(None),
+            SupervisionAssignment.end_date >= today,
+        ),
+    )
+
+
+def supervisor_totals(
+    by: Iterable[str] = ("organisation",),
+    organisation_ids: Iterable[str] | None = None,
+    today: date | None = None,
+    soft_cap: int = DEFAULT_SOFT_CAP,
+) -> list[dict]:
+    """Supervisors of trainees in training and their load.
+
+    A supervisor's load is the number of distinct trainees they supervise
+    through assignments in force ``today``, counted within each group.
+    Columns: ``supervisors``, ``supervised`` (the sum of their loads),
+    ``max_load``, ``over_soft_cap`` (supervisors with more than ``soft_cap``).
+    Groups: organisation, region, nation.
+    """
+    today = today or date.today()
+    columns = _columns(by, _ORGANISATION_DIMENSIONS)
+    inner = (
+        sa.select(
+            *columns,
+            SupervisionAssignment.supervisor_id.label("supervisor_id"),
+            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)).label("load"),
+        )
+        .select_from(SupervisionAssignment)
+        .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
+    )
+    inner = _assignments_in_force(_in_training(inner, organisation_ids), today)
+    inner = inner.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
+    outer_columns = [inner.c[column.name] for column in columns]
+    query = sa.select(
+        *outer_columns,
+        sa.func.count(sa.distinct(inner.c.supervisor_id)).label("supervisors"),
+        sa.func.coalesce(sa.func.sum(inner.c.load), 0).label("supervised"),
+        sa.func.coalesce(sa.func.max(inner.c.load), 0).label("max_load"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((inner.c.load > soft_cap, 1), else_=0)), 0
+        ).label("over_soft_cap"),
+    ).select_from(inner)
+    return _rows(_grouped(query, outer_columns))
+
+
+def supervisor_loads(
+    organisation_ids: Iterable[str],
+    today: date | None = None,
+) -> list[dict]:
+    """Each supervisor at these organisations with their load, heaviest first.
+
+    Columns: ``supervisor_id``, ``name``, ``trainees`` (distinct trainees in
+    training they supervise today), ``assignments`` (assignments in force).
+    Names people, so it is for an organisation's own page, never for totals.
+    """
+    today = today or date.today()
+    trainees = sa.func.count(sa.distinct(SupervisionAssignment.trainee_id))
+    query = (
+        sa.select(
+            SupervisionAssignment.supervisor_id.label("supervisor_id"),
+            User.name.label("name"),
+            trainees.label("trainees"),
+            sa.func.count(SupervisionAssignment.id).label("assignments"),
+        )
+        .select_from(SupervisionAssignment)
+        .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
+        .join(User, User.id == SupervisionAssignment.supervisor_id)
+    )
+    query = _assignments_in_force(_in_training(query, organisation_ids), today)
+    query = query.group_by(SupervisionAssignment.supervisor_id, User.name).order_by(
+        trainees.desc(), User.name
+    )
+    return _rows(query)

@@ -1,0 +1,743 @@
+"""Capacity rules: who sees and changes which figures, input checks, the CSV import
+and the projection entry point.
+
+Who may do what (``policy.py`` holds the general rules; these are capacity's own):
+
+- an organisation's figures (training places, workforce records, its live
+  trainee and supervisor counts): a training lead of that organisation, or an
+  admin. Anyone else gets 403: organisations themselves are public reference
+  data, so the page exists for them but is not theirs to see.
+- national and regional totals: admins, and training leads (totals only: no
+  other organisation is named and nobody's name appears).
+- the projection: any signed-in user (it is a model with no stored data).
+
+Figures arrive as text (a form field or a CSV cell). ``parse_place`` and
+``parse_workforce`` check them and raise ``Invalid`` with every problem as
+``[{field, message}]``; the same checks serve the web forms and the import.
+"""
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from decimal import InvalidOperation
+from pathlib import PurePath
+
+import sqlalchemy as sa
+
+from portfolio import policy
+from portfolio.accounts.models import User
+from portfolio.audit import services as audit
+from portfolio.capacity import projection
+from portfolio.capacity.models import FUNDING_MAX
+from portfolio.capacity.models import MAX_YEAR
+from portfolio.capacity.models import MIN_YEAR
+from portfolio.capacity.models import PROGRAMMES
+from portfolio.capacity.models import SPECIALISM_MAX
+from portfolio.capacity.models import SPECIALISMS
+from portfolio.capacity.models import TrainingPlace
+from portfolio.capacity.models import WorkforceRecord
+from portfolio.csvimport import CsvImportError
+from portfolio.csvimport import LineError
+from portfolio.csvimport import read_rows
+from portfolio.extensions import db
+from portfolio.organisations.models import Organisation
+from portfolio.rules import FieldErrors
+from portfolio.rules import Forbidden
+from portfolio.rules import Invalid
+from portfolio.rules import NotFound
+
+# A given vacancy figure may differ from establishment - in post by this much
+# (rounding in the source spreadsheet); the stored figure is always the exact one.
+VACANCY_TOLERANCE = Decimal("0.05")
+MAX_WTE = Decimal("999999.99")
+MAX_COUNT = 1_000_000
+
+# ---- who may see and do what ------------------------------------------------------
+
+
+def can_manage_organisation(user: User, organisation_id: str) -> bool:
+    """See and change one organisation's figures: its training leads and admins."""
+    return policy.is_admin(user) or organisation_id in policy.lead_organisation_ids(
+        user
+    )
+
+
+def can_see_totals(user: User) -> bool:
+    """National and regional totals: admins, and training leads (totals only)."""
+    return policy.is_admin(user) or bool(policy.lead_organisation_ids(user))
+
+
+def can_see_each_organisation(user: User) -> bool:
+    """Tables that name every organisation: admins only."""
+    return policy.is_admin(user)
+
+
+def managed_organisations(user: User) -> list[Organisation]:
+    """The organisations whose figures ``user`` may change, by name."""
+    query = sa.select(Organisation).order_by(Organisation.name)
+    if not policy.is_admin(user):
+        query = query.where(
+            Organisation.id.in_(sorted(policy.lead_organisation_ids(user)) or [""])
+        )
+    return list(db.session.scalars(query))
+
+
+def organisation_for(user: User, code: str) -> Organisation:
+    """The organisation with ``code`` if ``user`` may manage its figures.
+
+    NotFound when there is no such organisation; Forbidden when there is, but
+    it is not theirs.
+    """
+    organisation = db.session.scalar(
+        sa.select(Organisation).where(
+            sa.func.upper(Organisation.code) == (code or "").strip().upper()
+        )
+    )
+    if organisation is None:
+        raise NotFound(f"There is no organisation with code {code!r}.")
+    if not can_manage_organisation(user, organisation.id):
+        raise Forbidden(
+            "Only a training lead of this organisation or an admin can see "
+            "and change its capacity figures."
+        )
+    return organisation
+
+
+def place_of(organisation: Organisation, place_id: str) -> TrainingPlace:
+    place = db.session.get(TrainingPlace, place_id)
+    if place is None or place.organisation_id != organisation.id:
+        raise NotFound("There are no such training places at this organisation.")
+    return place
+
+
+def record_of(organisation: Organisation, record_id: str) -> WorkforceRecord:
+    record = db.session.get(WorkforceRecord, record_id)
+    if record is None or record.organisation_id != organisation.id:
+        raise NotFound("There is no such workforce record at this organisation.")
+    return record
+
+
+# ---- checking figures -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceFigures:
+    specialism: str
+    programme: str
+    intake_year: int
+    commissioned: int
+    filled: int
+    funding_source: str = ""
+
+
+@dataclass(frozen=True)
+class WorkforceFigures:
+    specialism: str
+    as_of: date
+    establishment_wte: Decimal
+    in_post_wte: Decimal
+    vacancies_wte: Decimal
+    retiring_5y: int | None = None
+    retiring_15y: int | None = None
+
+
+PLACE_FIELDS = tuple(PlaceFigures.__dataclass_fields__)
+WORKFORCE_FIELDS = tuple(WorkforceFigures.__dataclass_fields__)
+
+
+def specialism_label(code: str) -> str:
+    return SPECIALISMS.get(code, code) if code else "Specialism not recorded"
+
+
+def normalise_specialism(text: str) -> str:
+    """Known codes in capitals (``rp`` is ``RP``); other names as typed, tidied."""
+    text = re.sub(r"\s+", " ", (text or "").strip())
+    return text.upper() if text.upper() in SPECIALISMS else text
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _specialism(raw: Mapping, errors: FieldErrors) -> str | None:
+    value = normalise_specialism(_text(raw.get("specialism")))
+    if not value:
+        errors.add(
+            "specialism",
+            "Enter the specialism, a code such as RP, NM, DR, IN, CE, CSC or MP-ND, "
+            "or a name",
+        )
+        return None
+    if len(value) > SPECIALISM_MAX:
+        errors.add(
+            "specialism", f"The specialism must be {SPECIALISM_MAX} characters or fewer"
+        )
+        return None
+    if not value.isprintable():
+        errors.add("specialism", "The specialism must be plain text")
+        return None
+    return value
+
+
+def _whole(
+    raw: Mapping,
+    field: str,
+    label: str,
+    errors: FieldErrors,
+    low: int = 0,
+    high: int = MAX_COUNT,
+    required: bool = True,
+) -> int | None:
+    text = _text(raw.get(field)).replace(",", "")
+    if not text:
+        if required:
+            errors.add(field, f"Enter {label}")
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        errors.add(field, f"{label[0].upper()}{label[1:]} must be a whole number")
+        return None
+    name = f"{label[0].upper()}{label[1:]}"
+    if value < low and low == 0:
+        errors.add(field, f"{name} must not be negative")
+        return None
+    if value > high and high == MAX_COUNT:
+        errors.add(field, f"{name} must be {MAX_COUNT:,} or fewer")
+        return None
+    if not low <= value <= high:
+        errors.add(field, f"{name} must be between {low} and {high}")
+        return None
+    return value
+
+
+def _wte(
+    raw: Mapping, field: str, label: str, errors: FieldErrors, required: bool = True
+) -> Decimal | None:
+    text = _text(raw.get(field)).replace(",", "")
+    name = f"{label[0].upper()}{label[1:]}"
+    if not text:
+        if required:
+            errors.add(field, f"Enter {label} in whole-time equivalents (WTE)")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        errors.add(field, f"{name} must be a number of WTE, like 12.5")
+        return None
+    if value < 0:
+        errors.add(field, f"{name} must not be negative")
+        return None
+    if value > MAX_WTE:
+        errors.add(field, f"{name} must be less than 1,000,000 WTE")
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        errors.add(field, f"{name} must have at most 2 decimal places")
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def _date(raw: Mapping, field: str, label: str, errors: FieldErrors) -> date | None:
+    value = raw.get(field)
+    if isinstance(value, date):
+        parsed = value
+    else:
+        text = _text(value)
+        if not text:
+            errors.add(field, f"Enter {label}")
+            return None
+        try:
+            parsed = date.fromisoformat(text)
+        except ValueError:
+            errors.add(
+                field,
+                f"{label[0].upper()}{label[1:]} must be a date like 2025-03-31",
+            )
+            return None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        errors.add(field, f"The year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return None
+    return parsed
+
+
+def _plain(value: Decimal) -> str:
+    """12.50 as 12.5 and 12.00 as 12, for messages."""
+    return f"{value.normalize():f}"
+
+
+def parse_place(raw: Mapping) -> PlaceFigures:
+    """Check training-place figures given as text; raise Invalid listing every problem."""
+    errors = FieldErrors()
+    specialism = _specialism(raw, errors)
+    programme = _text(raw.get("programme")).lower()
+    if programme not in PROGRAMMES:
+        errors.add(
+            "programme",
+            "Choose the programme"
+            if not programme
+            else f"The programme must be one of {', '.join(PROGRAMMES)}",
+        )
+    year = _whole(
+        raw,
+        "intake_year",
+        "the intake year",
+        errors,
+        MIN_YEAR,
+        MAX_YEAR,
+    )
+    commissioned = _whole(raw, "commissioned", "the places commissioned", errors)
+    filled = _whole(raw, "filled", "the places filled", errors)
+    if commissioned is not None and filled is not None and filled > commissioned:
+        errors.add(
+            "filled",
+            f"Places filled ({filled}) cannot be more than places commissioned "
+            f"({commissioned})",
+        )
+    funding = _text(raw.get("funding_source"))
+    if len(funding) > FUNDING_MAX:
+        errors.add(
+            "funding_source",
+            f"The funding source must be {FUNDING_MAX} characters or fewer",
+        )
+    errors.raise_if_any()
+    return PlaceFigures(specialism, programme, year, commissioned, filled, funding)
+
+
+def parse_workforce(raw: Mapping) -> WorkforceFigures:
+    """Check workforce figures given as text; vacancies are worked out if not given."""
+    errors = FieldErrors()
+    specialism = _specialism(raw, errors)
+    as_of = _date(raw, "as_of", "the date the figures are for", errors)
+    establishment = _wte(raw, "establishment_wte", "the establishment", errors)
+    in_post = _wte(raw, "in_post_wte", "the staff in post", errors)
+    given = _wte(raw, "vacancies_wte", "the vacancies", errors, required=False)
+    vacancies = None
+    if establishment is not None and in_post is not None:
+        vacancies = establishment - in_post
+        if vacancies < 0:
+            errors.add(
+                "in_post_wte",
+                f"Staff in post ({_plain(in_post)} WTE) cannot be more than the "
+                f"establishment ({_plain(establishment)} WTE)",
+            )
+        elif given is not None and abs(given - vacancies) > VACANCY_TOLERANCE:
+            errors.add(
+                "vacancies_wte",
+                f"Vacancies ({_plain(given)} WTE) must be the establishment minus "
+                f"staff in post ({_plain(vacancies)} WTE); leave it empty to have it "
+                "worked out",
+            )
+    retiring_5y = _whole(
+        raw, "retiring_5y", "the number retiring within 5 years", errors, required=False
+    )
+    retiring_15y = _whole(
+        raw,
+        "retiring_15y",
+        "the number retiring within 15 years",
+        errors,
+        required=False,
+    )
+    if (
+        retiring_5y is not None
+        and retiring_15y is not None
+        and retiring_15y < retiring_5y
+    ):
+        errors.add(
+            "retiring_15y",
+            f"Retiring within 15 years ({retiring_15y}) includes those retiring "
+            f"within 5 years ({retiring_5y}), so it cannot be fewer",
+        )
+    errors.raise_if_any()
+    return WorkforceFigures(
+        specialism,
+        as_of,
+        establishment,
+        in_post,
+        vacancies,
+        retiring_5y,
+        retiring_15y,
+    )
+
+
+# ---- saving -------------------------------------------------------------------------
+
+
+def _check_manage(actor: User, organisation: Organisation) -> None:
+    if not can_manage_organisation(actor, organisation.id):
+        raise Forbidden(
+            "Only a training lead of this organisation or an admin can change "
+            "its capacity figures."
+        )
+
+
+def _audit_data(figures) -> dict:
+    return {k: (str(v) if v is not None else None) for k, v in asdict(figures).items()}
+
+
+def _flush_or_clash(field: str, message: str) -> None:
+    """Flush; a unique key taken since we looked (a race) is a field error too."""
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as error:
+        db.session.rollback()
+        raise Invalid.field(field, message) from error
+
+
+def save_place(
+    actor: User,
+    organisation: Organisation,
+    figures: PlaceFigures,
+    place: TrainingPlace | None = None,
+) -> TrainingPlace:
+    """Create (``place`` None) or update one row of training places, then commit."""
+    _check_manage(actor, organisation)
+    clash = db.session.scalar(
+        sa.select(TrainingPlace).where(
+            TrainingPlace.organisation_id == organisation.id,
+            TrainingPlace.specialism == figures.specialism,
+            TrainingPlace.programme == figures.programme,
+            TrainingPlace.intake_year == figures.intake_year,
+        )
+    )
+    if clash is not None and clash is not place:
+        raise Invalid.field(
+            "intake_year",
+            f"There are already {figures.specialism} "
+            f"{PROGRAMMES[figures.programme]} places for the "
+            f"{figures.intake_year} intake here: change those instead",
+        )
+    created = place is None
+    if created:
+        place = TrainingPlace(organisation_id=organisation.id)
+        db.session.add(place)
+    for field in PLACE_FIELDS:
+        setattr(place, field, getattr(figures, field))
+    place.updated_by_id = actor.id
+    _flush_or_clash(
+        "intake_year",
+        f"Someone has just saved {figures.specialism} "
+        f"{PROGRAMMES[figures.programme]} places for the {figures.intake_year} "
+        "intake here: change those instead",
+    )
+    audit.record(
+        actor,
+        "capacity.place.created" if created else "capacity.place.updated",
+        "training_place",
+        place.id,
+        organisation=organisation.code,
+        **_audit_data(figures),
+    )
+    db.session.commit()
+    return place
+
+
+def save_workforce(
+    actor: User,
+    organisation: Organisation,
+    figures: WorkforceFigures,
+    record: WorkforceRecord | None = None,
+) -> WorkforceRecord:
+    """Create (``record`` None) or update one workforce record, then commit."""
+    _check_manage(actor, organisation)
+    clash = db.session.scalar(
+        sa.select(WorkforceRecord).where(
+            WorkforceRecord.organisation_id == organisation.id,
+            WorkforceRecord.specialism == figures.specialism,
+            WorkforceRecord.as_of == figures.as_of,
+        )
+    )
+    if clash is not None and clash is not record:
+        raise Invalid.field(
+            "as_of",
+            f"There are already {figures.specialism} workforce figures for "
+            f"{figures.as_of:%-d %B %Y} here: change those instead",
+        )
+    created = record is None
+    if created:
+        record = WorkforceRecord(organisation_id=organisation.id)
+        db.session.add(record)
+    for field in WORKFORCE_FIELDS:
+        setattr(record, field, getattr(figures, field))
+    record.updated_by_id = actor.id
+    _flush_or_clash(
+        "as_of",
+        f"Someone has just saved {figures.specialism} workforce figures for "
+        f"{figures.as_of:%-d %B %Y} here: change those instead",
+    )
+    audit.record(
+        actor,
+        "capacity.workforce.created" if created else "capacity.workforce.updated",
+        "workforce_record",
+        record.id,
+        organisation=organisation.code,
+        **_audit_data(figures),
+    )
+    db.session.commit()
+    return record
+
+
+def delete_place(actor: User, organisation: Organisation, place: TrainingPlace):
+    _check_manage(actor, organisation)
+    audit.record(
+        actor,
+        "capacity.place.deleted",
+        "training_place",
+        place.id,
+        organisation=organisation.code,
+        specialism=place.specialism,
+        programme=place.programme,
+        intake_year=place.intake_year,
+    )
+    db.session.delete(place)
+    db.session.commit()
+
+
+def delete_workforce(actor: User, organisation: Organisation, record: WorkforceRecord):
+    _check_manage(actor, organisation)
+    audit.record(
+        actor,
+        "capacity.workforce.deleted",
+        "workforce_record",
+        record.id,
+        organisation=organisation.code,
+        specialism=record.specialism,
+        as_of=record.as_of.isoformat(),
+    )
+    db.session.delete(record)
+    db.session.commit()
+
+
+# ---- CSV import ---------------------------------------------------------------------
+
+RECORD_KINDS = ("place", "workforce")
+IMPORT_REQUIRED = ("record", "organisation", "specialism")
+IMPORT_OPTIONAL = (
+    "programme",
+    "intake_year",
+    "commissioned",
+    "filled",
+    "funding_source",
+    "as_of",
+    "establishment_wte",
+    "in_post_wte",
+    "vacancies_wte",
+    "retiring_5y",
+    "retiring_15y",
+)
+# The columns that belong to each kind of row; the other kind's must be empty.
+IMPORT_COLUMNS = {
+    "place": set(PLACE_FIELDS) - {"specialism"},
+    "workforce": set(WORKFORCE_FIELDS) - {"specialism"},
+}
+
+
+@dataclass
+class ImportCounts:
+    places_created: int = 0
+    places_updated: int = 0
+    workforce_created: int = 0
+    workforce_updated: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"training places: {self.places_created} created, "
+            f"{self.places_updated} updated; workforce records: "
+            f"{self.workforce_created} created, {self.workforce_updated} updated"
+        )
+
+
+def import_capacity(
+    text: str,
+    filename: str = "capacity.csv",
+    actor: User | None = None,
+    commit: bool = True,
+) -> ImportCounts:
+    """Create or update training places and workforce records from CSV, all or none.
+
+    One format: a ``record`` column says what each line is (``place`` or
+    ``workforce``); see docs/capacity.md. Rows are matched on their unique keys
+    (organisation, specialism, programme, intake year; organisation, specialism,
+    as of), so importing the same file twice changes nothing. Raises
+    CsvImportError listing every bad line when any line is wrong. With
+    ``commit=False`` the changes are only flushed (a dry run rolls them back).
+    """
+    rows = read_rows(text, filename, IMPORT_REQUIRED, IMPORT_OPTIONAL)
+    codes = {row["organisation"].upper() for _, row in rows}
+    organisations = {
+        o.code.upper(): o
+        for o in db.session.scalars(
+            sa.select(Organisation).where(
+                sa.func.upper(Organisation.code).in_(sorted(codes))
+            )
+        )
+    }
+    errors: list[LineError] = []
+    places: list[tuple[int, Organisation, PlaceFigures]] = []
+    records: list[tuple[int, Organisation, WorkforceFigures]] = []
+    seen: dict[tuple, int] = {}
+    for line, row in rows:
+        kind = row["record"].lower()
+        problems = []
+        if kind not in RECORD_KINDS:
+            problems.append(
+                f"record must be place or workforce, not {row['record']!r}"
+                if row["record"]
+                else "record is empty: write place or workforce"
+            )
+        organisation = organisations.get(row["organisation"].upper())
+        if not row["organisation"]:
+            problems.append("organisation is empty: give the organisation's code")
+        elif organisation is None:
+            problems.append(
+                f"no organisation with code {row['organisation']!r} "
+                "(import organisations first: flask orgs import)"
+            )
+        if kind in RECORD_KINDS:
+            other = "workforce" if kind == "place" else "place"
+            problems += [
+                f"{column} is for {other} rows: leave it empty on a {kind} row"
+                for column in IMPORT_OPTIONAL
+                if row.get(column) and column in IMPORT_COLUMNS[other]
+            ]
+            try:
+                figures = (parse_place if kind == "place" else parse_workforce)(row)
+            except Invalid as invalid:
+                problems += [f"{e['field']}: {e['message']}" for e in invalid.errors]
+            else:
+                if organisation is not None and not problems:
+                    if kind == "place":
+                        key = (
+                            kind,
+                            organisation.id,
+                            figures.specialism,
+                            figures.programme,
+                            figures.intake_year,
+                        )
+                        places.append((line, organisation, figures))
+                    else:
+                        key = (kind, organisation.id, figures.specialism, figures.as_of)
+                        records.append((line, organisation, figures))
+                    if key in seen:
+                        problems.append(
+                            f"the same {'training places' if kind == 'place' else 'workforce record'} "
+                            f"as line {seen[key]}"
+                        )
+                    seen.setdefault(key, line)
+        errors += [LineError(line, message) for message in problems]
+    if errors:
+        raise CsvImportError(filename, errors)
+    counts = _upsert(places, records, actor)
+    audit.record(
+        actor,
+        "capacity.imported",
+        "capacity_import",
+        PurePath(filename).name[:40],
+        filename=filename,
+        **asdict(counts),
+    )
+    if commit:
+        db.session.commit()
+    return counts
+
+
+def _upsert(places, records, actor: User | None) -> ImportCounts:
+    counts = ImportCounts()
+    org_ids = sorted({o.id for _, o, _ in places} | {o.id for _, o, _ in records})
+    existing_places = {
+        p.key: p
+        for p in db.session.scalars(
+            sa.select(TrainingPlace).where(TrainingPlace.organisation_id.in_(org_ids))
+        )
+    }
+    existing_records = {
+        r.key: r
+        for r in db.session.scalars(
+            sa.select(WorkforceRecord).where(
+                WorkforceRecord.organisation_id.in_(org_ids)
+            )
+        )
+    }
+    actor_id = getattr(actor, "id", None)
+    for _, organisation, figures in places:
+        key = (
+            organisation.id,
+            figures.specialism,
+            figures.programme,
+            figures.intake_year,
+        )
+        place = existing_places.get(key)
+        if place is None:
+            place = TrainingPlace(organisation_id=organisation.id)
+            db.session.add(place)
+            counts.places_created += 1
+        else:
+            counts.places_updated += 1
+        for field in PLACE_FIELDS:
+            setattr(place, field, getattr(figures, field))
+        place.updated_by_id = actor_id
+    for _, organisation, figures in records:
+        key = (organisation.id, figures.specialism, figures.as_of)
+        record = existing_records.get(key)
+        if record is None:
+            record = WorkforceRecord(organisation_id=organisation.id)
+            db.session.add(record)
+            counts.workforce_created += 1
+        else:
+            counts.workforce_updated += 1
+        for field in WORKFORCE_FIELDS:
+            setattr(record, field, getattr(figures, field))
+        record.updated_by_id = actor_id
+    db.session.flush()
+    return counts
+
+
+# ---- the projection -----------------------------------------------------------------
+
+# Steps must be in strictly increasing years from MIN_YEAR to MAX_YEAR, so no valid
+# schedule is longer than this; a longer one is refused before any work is done.
+MAX_SCHEDULE_STEPS = projection.MAX_YEAR - projection.MIN_YEAR + 1
+
+
+def run_projection(data) -> projection.Projection:
+    """Check a scenario (the API's JSON shape) and project it.
+
+    Raises ProjectionError with every problem, as ``parse_scenario`` does; also
+    when the figures are so large that the sums overflow, so a caller never gets
+    infinite or undefined numbers back.
+    """
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("schedule"), list)
+        and len(data["schedule"]) > MAX_SCHEDULE_STEPS
+    ):
+        raise projection.ProjectionError(
+            [
+                {
+                    "field": "schedule",
+                    "message": f"schedule must have at most {MAX_SCHEDULE_STEPS} "
+                    "steps (one a year at most)",
+                }
+            ]
+        )
+    result = projection.project(projection.parse_scenario(data))
+    if not all(
+        math.isfinite(value)
+        for point in result.series
+        for value in (point.added, point.cumulative, point.gap)
+    ):
+        raise projection.ProjectionError(
+            [
+                {
+                    "field": "gap",
+                    "message": "The figures are too large to project: use smaller "
+                    "numbers",
+                }
+            ]
+        )
+    return result

@@ -1,0 +1,425 @@
+"""Evidence pages: the list, the add and edit form with its outcome picker, an
+item's page (text, answers, claims, files, sign-offs, history) and file downloads."""
+
+from datetime import datetime
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import send_file
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from portfolio import policy
+from portfolio.audit import services as audit
+from portfolio.curriculum import services as curricula
+from portfolio.evidence import attachments
+from portfolio.evidence import kinds
+from portfolio.evidence import markdown
+from portfolio.evidence import services
+from portfolio.evidence.forms import EVIDENCE_ALIASES
+from portfolio.evidence.forms import KIND_HINTS
+from portfolio.evidence.forms import STATUS_COLOURS
+from portfolio.evidence.forms import STATUS_LABELS
+from portfolio.evidence.forms import FilterForm
+from portfolio.evidence.forms import KindForm
+from portfolio.evidence.forms import UploadForm
+from portfolio.evidence.forms import evidence_form
+from portfolio.evidence.forms import initial_data
+from portfolio.evidence.models import Evidence
+from portfolio.extensions import db
+from portfolio.rules import Conflict
+from portfolio.rules import Invalid
+from portfolio.rules import RuleError
+from portfolio.signoff import services as signoff
+from portfolio.signoff.forms import DecisionForm
+from portfolio.signoff.forms import SubmitForm
+from portfolio.signoff.forms import UnlockForm
+from portfolio.signoff.forms import assessor_choices
+from portfolio.training.forms import apply_errors
+from portfolio.training.forms import choices
+from portfolio.training.forms import error_items
+
+bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+PER_PAGE = 50
+UK = ZoneInfo("Europe/London")
+
+
+@bp.record_once
+def labels(state) -> None:
+    """Make the labels template globals, so imported macros see them too."""
+    state.app.jinja_env.globals.update(
+        {
+            "kind_labels": kinds.KIND_LABELS,
+            "evidence_status_labels": STATUS_LABELS,
+            "evidence_status_colours": STATUS_COLOURS,
+            "error_items": error_items,
+        }
+    )
+
+
+@bp.app_template_filter("uk_time")
+def uk_time(value: datetime | None) -> datetime | None:
+    """A stored UTC time as UK local time, for display."""
+    return value.astimezone(UK) if value else value
+
+
+def fail(error: RuleError) -> NoReturn:
+    """Answer a rule that is not about a form field with its error page."""
+    db.session.rollback()
+    abort(error.status, description=error.message)
+
+
+def load(evidence_id: str) -> Evidence:
+    """Evidence the current user may see, or 404."""
+    try:
+        return services.load_visible(current_user, evidence_id)
+    except RuleError as error:
+        fail(error)
+
+
+# ---- the list ----------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List evidence: a trainee's own by default, filtered by status, kind, curriculum."""
+    filters = FilterForm(request.args)
+    trainee_id = request.args.get("trainee") or None
+    if trainee_id is None and current_user.has_role("trainee"):
+        trainee_id = current_user.id
+    own = trainee_id == current_user.id
+    if own:
+        curriculum_choices = {
+            slug: c.title for slug, c in services.enrolled_curricula(trainee_id).items()
+        }
+    else:
+        curriculum_choices = {c.slug: c.title for c, _ in curricula.list_curricula()}
+    filters.curriculum.choices = choices(curriculum_choices, "Any curriculum")
+    query = services.list_evidence(
+        current_user,
+        owner_id=trainee_id,
+        status=filters.status.data or None,
+        kind=filters.kind.data or None,
+        curriculum=filters.curriculum.data or None,
+    )
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    title = "Your evidence" if own else "Evidence"
+    if not own and trainee_id and page.items:
+        title = f"Evidence: {page.items[0].owner.name}"
+    return render_template(
+        "evidence/index.jinja",
+        title=title,
+        own=own,
+        filters=filters,
+        filtered=any(args.get(k) for k in ("status", "kind", "curriculum")),
+        page=page,
+        args=args,
+        can_add=current_user.has_role("trainee"),
+    )
+
+
+# ---- add and edit ------------------------------------------------------------------
+
+
+def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[str]]:
+    """The chosen outcomes, what the search found, and the owner's curricula."""
+    enrolled = services.enrolled_curricula(owner_id)
+    chosen = []
+    for ref in form.claim_refs():
+        curriculum = enrolled.get(ref.curriculum)
+        outcome = curricula.get_outcome(curriculum, ref.code) if curriculum else None
+        chosen.append(
+            {
+                "value": f"{ref.curriculum}:{ref.code}",
+                "code": ref.code,
+                "title": outcome.title if outcome else "",
+                "curriculum": curriculum.title if curriculum else ref.curriculum,
+            }
+        )
+    found = []
+    query = (form.q.data or "").strip()
+    if query and enrolled and request.form.get("action") == "find":
+        taken = {item["value"] for item in chosen}
+        for outcome in curricula.search_outcomes(query, list(enrolled)):
+            value = f"{outcome.curriculum.slug}:{outcome.code}"
+            if value not in taken:
+                found.append(
+                    {
+                        "value": value,
+                        "code": outcome.code,
+                        "title": outcome.title,
+                        "curriculum": outcome.curriculum.title,
+                    }
+                )
+    return chosen, found, [c.title for c in enrolled.values()]
+
+
+def _render_form(form, kind: str, evidence: Evidence | None, status: int = 200):
+    chosen, found, enrolled = _claim_options(
+        evidence.owner_id if evidence else current_user.id, form
+    )
+    return render_template(
+        "evidence/form.jinja",
+        title="Edit evidence"
+        if evidence
+        else f"Add evidence: {kinds.KIND_LABELS[kind]}",
+        form=form,
+        kind=kind,
+        evidence=evidence,
+        text_fields=kinds.text_fields(kind),
+        domains=kinds.WBA_DOMAINS.get(kind, {}),
+        chosen=chosen,
+        found=found,
+        searched=request.form.get("action") == "find" and bool(form.q.data),
+        enrolled=enrolled,
+        back_href=url_for("evidence.show", evidence_id=evidence.id)
+        if evidence
+        else url_for("evidence.create"),
+    ), status
+
+
+def _save(form, save) -> tuple[Evidence | None, int]:
+    """Validate and save; on a rule error keep everything typed and say why.
+
+    Returns the saved evidence (or None) and the status to show the form with.
+    """
+    if not form.validate():
+        return None, 422
+    try:
+        return save(), 200
+    except Invalid as error:
+        db.session.rollback()
+        form.form_errors += [
+            e["message"] for e in apply_errors(form, error.errors, EVIDENCE_ALIASES)
+        ]
+        return None, 422
+    except Conflict as error:
+        # Say why (for example it was submitted in another tab), keeping the work.
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return None, 409
+    except RuleError as error:
+        fail(error)
+
+
+@bp.route("/new", methods=("GET", "POST"))
+@policy.requires_role("trainee")
+def create():
+    """Record new evidence: choose its kind, then fill in one form and save a draft."""
+    kind = request.args.get("kind")
+    if kind not in kinds.KIND_LABELS:
+        chooser = KindForm(request.args)
+        if "kind" in request.args or "continue" in request.args:
+            chooser.kind.errors = ["Choose the kind of evidence"]
+        return render_template(
+            "evidence/choose_kind.jinja",
+            title="Add evidence",
+            form=chooser,
+            hints=KIND_HINTS,
+            back_href=url_for("evidence.index"),
+        ), 422 if chooser.kind.errors else 200
+    form = evidence_form(kind)
+    status = 200
+    if form.is_submitted() and request.form.get("action") == "save":
+        evidence, status = _save(
+            form,
+            lambda: services.create_evidence(current_user, form.to_input(kind)),
+        )
+        if evidence is not None:
+            flash("Your draft was saved.", "success")
+            return redirect(url_for("evidence.show", evidence_id=evidence.id))
+    return _render_form(form, kind, None, status)
+
+
+def _check_editable(evidence: Evidence) -> None:
+    if evidence.owner_id != current_user.id:
+        abort(403)
+    if not policy.can_edit_evidence(current_user, evidence):
+        abort(
+            409,
+            description="Only drafts and returned evidence can be changed. "
+            "Withdraw it from sign-off, or ask a training lead to unlock it.",
+        )
+
+
+@bp.route("/<evidence_id>/edit", methods=("GET", "POST"))
+@login_required
+def edit(evidence_id: str):
+    """Change a draft or returned item with the same form, filled in."""
+    evidence = load(evidence_id)
+    if request.method == "GET":
+        _check_editable(evidence)
+        form = evidence_form(evidence.kind, data=initial_data(evidence))
+    else:
+        # The service refuses a change it may not take; the typed work is kept.
+        if evidence.owner_id != current_user.id:
+            abort(403)
+        form = evidence_form(evidence.kind)
+    status = 200
+    if form.is_submitted() and request.form.get("action") == "save":
+        saved, status = _save(
+            form,
+            lambda: services.update_evidence(current_user, evidence, form.to_input()),
+        )
+        if saved is not None:
+            flash("Your changes were saved.", "success")
+            return redirect(url_for("evidence.show", evidence_id=saved.id))
+    return _render_form(form, evidence.kind, evidence, status)
+
+
+@bp.post("/<evidence_id>/delete")
+@login_required
+def delete(evidence_id: str):
+    """Delete a draft that was never signed off."""
+    evidence = load(evidence_id)
+    title = evidence.title
+    try:
+        services.delete_draft(current_user, evidence)
+    except RuleError as error:
+        fail(error)
+    flash(f"“{title}” was deleted.", "success")
+    return redirect(url_for("evidence.index"))
+
+
+# ---- an item's page ---------------------------------------------------------------
+
+
+def render_evidence(
+    evidence: Evidence, status: int = 200, errors: list[dict] | None = None, **forms
+):
+    """The evidence page, with any forms that came back with errors.
+
+    ``errors`` are problems no form on this page can fix (for example an answer
+    that submission needs), each linking to where it can be fixed.
+    """
+    is_owner = evidence.owner_id == current_user.id
+    can_edit = policy.can_edit_evidence(current_user, evidence)
+    can_decide = (
+        evidence.status == "submitted" and evidence.submitted_to_id == current_user.id
+    )
+    can_unlock = evidence.status == "signed_off" and policy.can_unlock(
+        current_user, evidence
+    )
+    submit_form = upload_form = decision_form = unlock_form = None
+    if can_edit:
+        submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
+        submit_form.assessor.choices = assessor_choices(evidence.owner_id)
+        upload_form = forms.get("upload_form") or UploadForm(formdata=None)
+        upload_form.file.description = (
+            "A PDF, PNG, JPEG or Word (.docx) file, up to "
+            f"{current_app.config['MAX_UPLOAD_MB']} MB"
+        )
+    if can_decide:
+        decision_form = forms.get("decision_form") or DecisionForm(formdata=None)
+    if can_unlock:
+        unlock_form = forms.get("unlock_form") or UnlockForm(formdata=None)
+    error_list = error_items(
+        submit_form, upload_form, decision_form, unlock_form, extra=errors
+    )
+    return render_template(
+        "evidence/show.jinja",
+        title=evidence.title,
+        evidence=evidence,
+        body_html=markdown.render(evidence.body),
+        text_fields=kinds.text_fields(evidence.kind),
+        domains=kinds.WBA_DOMAINS.get(evidence.kind, {}),
+        ratings=kinds.RATINGS,
+        is_wba=evidence.kind in kinds.WBA_KINDS,
+        claims=sorted(
+            evidence.claims,
+            key=lambda c: (c.outcome.curriculum.title, c.outcome.position),
+        ),
+        signoffs=signoff.signoffs_of(evidence),
+        history=audit.history("evidence", evidence.id),
+        can_edit=can_edit,
+        can_delete=is_owner and evidence.status == "draft" and evidence.version == 1,
+        can_withdraw=is_owner and evidence.status == "submitted",
+        declaration=signoff.DECLARATION,
+        submit_form=submit_form,
+        upload_form=upload_form,
+        decision_form=decision_form,
+        unlock_form=unlock_form,
+        error_list=error_list,
+        # The layout prefixes the page title with "Error:" when form.errors is set.
+        form={"errors": error_list},
+        back_href=url_for("evidence.index"),
+    ), status
+
+
+@bp.get("/<evidence_id>")
+@login_required
+def show(evidence_id: str):
+    """Show one evidence item and what the user may do with it."""
+    return render_evidence(load(evidence_id))
+
+
+# ---- files ---------------------------------------------------------------------------
+
+
+@bp.post("/<evidence_id>/files")
+@login_required
+def upload(evidence_id: str):
+    """Attach a file (size- and type-checked by the attachment rules)."""
+    evidence = load(evidence_id)
+    _check_editable(evidence)
+    form = UploadForm()
+    upload = form.file.data
+    if upload is None or not upload.filename:
+        form.file.errors = ["Choose a file to upload"]
+        return render_evidence(evidence, 422, upload_form=form)
+    try:
+        attachment = attachments.add_attachment(
+            current_user, evidence, upload.stream, upload.filename
+        )
+    except (attachments.TooLarge, attachments.UnsupportedType) as error:
+        form.file.errors = [error.message]
+        return render_evidence(evidence, error.status, upload_form=form)
+    except RuleError as error:
+        fail(error)
+    flash(f"{attachment.filename} was added.", "success")
+    return redirect(url_for("evidence.show", evidence_id=evidence.id, _anchor="files"))
+
+
+@bp.post("/<evidence_id>/files/<attachment_id>/remove")
+@login_required
+def remove_file(evidence_id: str, attachment_id: str):
+    """Remove a file while the evidence can still be changed."""
+    evidence = load(evidence_id)
+    try:
+        attachments.remove_attachment(current_user, evidence, attachment_id)
+    except RuleError as error:
+        fail(error)
+    flash("The file was removed.", "success")
+    return redirect(url_for("evidence.show", evidence_id=evidence.id, _anchor="files"))
+
+
+@bp.get("/<evidence_id>/files/<attachment_id>")
+@login_required
+def download(evidence_id: str, attachment_id: str):
+    """Send a file to someone who may see its evidence, never rendered inline."""
+    evidence = load(evidence_id)
+    attachment = next((a for a in evidence.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        abort(404)
+    path = attachments.file_path(attachment)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.media_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response

@@ -1,0 +1,114 @@
+"""Export and ShareLink."""
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from portfolio.accounts.models import User
+from portfolio.db import JSONDocument
+from portfolio.db import UTCDateTime
+from portfolio.db import id_column
+from portfolio.db import utcnow
+from portfolio.extensions import db
+from portfolio.training.models import Enrolment
+
+EXPORT_KINDS = ("portfolio", "registration", "bundle", "capacity")
+EXPORT_STATUSES = ("queued", "running", "done", "failed")
+# Crockford's base32 without look-alikes: easy to read aloud and type from paper.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_verification_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+class Export(db.Model):
+    """A requested file. The row is the truth: status, progress, errors, the result."""
+
+    __tablename__ = "export"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {EXPORT_KINDS!r}", name="kind"),
+        sa.CheckConstraint(f"status IN {EXPORT_STATUSES!r}", name="status"),
+        sa.Index("ix_export_status_started", "status", "started_at"),
+    )
+
+    id: Mapped[str] = id_column()
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    progress: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    enrolment_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id"), index=True
+    )
+    params: Mapped[dict] = mapped_column(JSONDocument(), default=dict)
+    # What the file holds, for the public verification page (no evidence content).
+    summary: Mapped[dict] = mapped_column(JSONDocument(), default=dict)
+    stored_name: Mapped[str | None] = mapped_column(sa.String(64))
+    filename: Mapped[str | None] = mapped_column(sa.String(200))
+    media_type: Mapped[str | None] = mapped_column(sa.String(100))
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    verification_code: Mapped[str] = mapped_column(
+        sa.String(19), unique=True, default=new_verification_code
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    enrolment: Mapped[Enrolment | None] = relationship(lazy="joined")
+    requested_by: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def job_id(self) -> str:
+        return f"export-{self.id}"
+
+
+class ShareLink(db.Model):
+    """A read-only link for an external assessor with no account. Only a hash is kept."""
+
+    __tablename__ = "share_link"
+
+    id: Mapped[str] = id_column()
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_by_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    views: Mapped[int] = mapped_column(default=0)
+
+    enrolment: Mapped[Enrolment] = relationship(lazy="joined")
+
+    def live(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class ImportedHistory(db.Model):
+    """The audit chain of a bundle imported from another installation, kept verbatim."""
+
+    __tablename__ = "imported_history"
+    __table_args__ = (
+        sa.UniqueConstraint("bundle_sha256", "seq", name="uq_imported_history"),
+    )
+
+    id: Mapped[str] = id_column()
+    bundle_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    enrolment_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int]
+    event: Mapped[dict] = mapped_column(JSONDocument())
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,526 @@
+"""Export rules: who may ask for what, the render job, verification and share links.
+
+The job follows DESIGN section 6: the request creates the row and commits; the job
+(``render_export_job``) re-reads it, renders, writes the file under a temporary
+name, renames it into place and only then records sha256 and ``done``. A failed or
+killed job leaves the row ``failed`` with the reason, never ``done`` without a file.
+"""
+
+import hashlib
+import os
+import secrets
+import time
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import render_template
+
+from portfolio import jobs
+from portfolio import policy
+from portfolio.accounts.models import User
+from portfolio.audit import services as audit
+from portfolio.db import utcnow
+from portfolio.exports.models import EXPORT_KINDS
+from portfolio.exports.models import Export
+from portfolio.exports.models import ShareLink
+from portfolio.extensions import db
+from portfolio.notifications.services import notify
+from portfolio.rules import Conflict
+from portfolio.rules import FieldErrors
+from portfolio.rules import Forbidden
+from portfolio.rules import Invalid
+from portfolio.rules import NotFound
+from portfolio.training.models import Enrolment
+
+MAX_SHARE_DAYS = 90
+TRANSIENT_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, TimeoutError)
+
+
+def files_dir() -> Path:
+    path = Path(current_app.config["FILES_DIR"]) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def public_url(path: str, export: Export | None = None) -> str:
+    """An absolute URL: BASE_URL, else the address the export was requested at."""
+    from flask import has_request_context
+    from flask import request
+
+    base = current_app.config.get("BASE_URL")
+    if not base and export is not None:
+        base = (export.params or {}).get("base_url")
+    if not base:
+        base = request.host_url if has_request_context() else "http://localhost:5000/"
+    return base.rstrip("/") + path
+
+
+def _request_base() -> str | None:
+    from flask import has_request_context
+    from flask import request
+
+    return request.host_url if has_request_context() else None
+
+
+# ---- requesting --------------------------------------------------------------------
+
+
+def can_export(user: User, enrolment: Enrolment) -> bool:
+    """The trainee, a lead of the enrolment's organisation, or an admin."""
+    return (
+        enrolment.trainee_id == user.id
+        or policy.is_admin(user)
+        or user.has_role("training_lead", enrolment.organisation_id)
+    )
+
+
+def request_export(
+    user: User, kind: str, enrolment_id: str | None, params: dict | None = None
+) -> Export:
+    """Create the Export row, commit, and queue its job (after the commit)."""
+    errors = FieldErrors()
+    if kind not in EXPORT_KINDS or kind == "capacity":
+        errors.add("kind", "kind must be portfolio, registration or bundle")
+    if not enrolment_id:
+        errors.add("enrolment", "Choose the enrolment to export")
+    errors.raise_if_any()
+    enrolment = db.session.scalar(
+        policy.visible_enrolments(user).where(Enrolment.id == enrolment_id)
+    )
+    if enrolment is None:
+        raise NotFound("No such enrolment.")
+    if not can_export(user, enrolment):
+        raise Forbidden(
+            "Only the trainee, their training lead or an admin can export this portfolio."
+        )
+    params = {**(params or {}), "base_url": _request_base()}
+    export = Export(
+        kind=kind, enrolment_id=enrolment.id, requested_by_id=user.id, params=params
+    )
+    db.session.add(export)
+    db.session.flush()
+    audit.record(
+        user, "export.requested", "enrolment", enrolment.id, export=export.id, kind=kind
+    )
+    queue_job(export)
+    db.session.commit()
+    return export
+
+
+def queue_job(export: Export) -> None:
+    from rq import Retry
+
+    queue = "reports" if export.kind == "capacity" else "pdf"
+    jobs.enqueue(
+        "portfolio.exports.services.render_export_job",
+        export.id,
+        queue=queue,
+        job_id=export.job_id,
+        retry=Retry(max=2, interval=[10, 60]),
+        on_failure=jobs_failure_callback(),
+    )
+
+
+def jobs_failure_callback():
+    from rq import Callback
+
+    return Callback("portfolio.exports.services.on_job_failure")
+
+
+def visible_exports(user: User) -> sa.Select:
+    query = sa.select(Export)
+    if policy.is_admin(user):
+        return query
+    return query.where(
+        sa.or_(
+            Export.requested_by_id == user.id,
+            Export.enrolment_id.in_(
+                sa.select(Enrolment.id).where(
+                    sa.or_(
+                        Enrolment.trainee_id == user.id,
+                        Enrolment.organisation_id.in_(
+                            policy.lead_organisation_ids(user) or {""}
+                        ),
+                    )
+                )
+            ),
+        )
+    )
+
+
+def load_export(user: User, export_id: str) -> Export:
+    export = db.session.scalar(visible_exports(user).where(Export.id == export_id))
+    if export is None:
+        raise NotFound("No such export.")
+    return export
+
+
+def export_path(export: Export) -> Path:
+    return files_dir() / export.stored_name
+
+
+# ---- the job ------------------------------------------------------------------------------
+
+
+def _set_progress(export: Export, value: int) -> None:
+    export.progress = value
+    db.session.commit()
+
+
+def render_export_job(export_id: str) -> str | None:
+    """Render one export. Idempotent: a finished export is left as it is."""
+    export = db.session.get(Export, export_id)
+    if export is None or export.status == "done":
+        return None
+    export.status = "running"
+    export.started_at = utcnow()
+    export.attempts += 1
+    export.error = None
+    _set_progress(export, 5)
+    delay = float(current_app.config.get("EXPORT_TEST_DELAY_SECONDS") or 0)
+    if delay:
+        time.sleep(delay)  # lets tests kill a worker mid-render
+    try:
+        data, filename, media_type, summary = _produce(export)
+    except TRANSIENT_ERRORS:
+        db.session.rollback()
+        raise  # RQ retries these; the failure callback records the last one
+    except Exception as error:
+        db.session.rollback()
+        _fail(export_id, f"{type(error).__name__}: {error}")
+        raise
+    _store(export, data, filename, media_type, summary)
+    return export.sha256
+
+
+def _produce(export: Export) -> tuple[bytes, str, str, dict]:
+    if export.kind in ("portfolio", "registration"):
+        return _render_portfolio(export)
+    if export.kind == "bundle":
+        from portfolio.exports.bundle import build_bundle
+
+        return build_bundle(export)
+    if export.kind == "capacity":
+        from portfolio.capacity.report import build_report  # issue 7
+
+        return build_report(export)
+    raise ValueError(f"unknown export kind {export.kind}")
+
+
+def _render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
+    from portfolio.exports.documents import build_portfolio
+    from portfolio.exports.documents import default_route
+    from portfolio.exports.pdf import render_pdf
+
+    enrolment = export.enrolment
+    route = default_route(enrolment) if export.kind == "registration" else None
+    content = build_portfolio(enrolment, route)
+    _set_progress(export, 30)
+    html = portfolio_html(export, content)
+    _set_progress(export, 50)
+    pdf, _blocked = render_pdf(html)
+    slug = enrolment.curriculum.slug
+    name = "registration-pack" if route else "portfolio"
+    filename = f"{name}-{slug}-{content.generated_on.isoformat()}.pdf"
+    summary = {
+        **content.summary(),
+        "kind": "Registration pack" if route else "Training portfolio",
+    }
+    return pdf, filename, "application/pdf", summary
+
+
+def portfolio_html(export: Export, content) -> str:
+    from portfolio.evidence.kinds import KIND_LABELS
+    from portfolio.exports.pdf import asset_url
+
+    verify_path = f"/verify/{export.verification_code}"
+    verify_url = public_url(verify_path, export)
+    route = content.route
+    title = (
+        "Registration pack" if route else "Training portfolio"
+    ) + f": {content.enrolment.curriculum.title}"
+    return render_template(
+        "pdf/registration.jinja" if route else "pdf/portfolio.jinja",
+        content=content,
+        export=export,
+        doc_title=title,
+        doc_author=content.enrolment.trainee.name,
+        doc_description=f"{title} for {content.enrolment.trainee.name}",
+        generated_at=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        generated_label=utcnow().strftime("%d %B %Y %H:%M UTC"),
+        verify_url=verify_url,
+        qr_svg=qr_svg(verify_url),
+        kind_labels=KIND_LABELS,
+        asset_url=asset_url,
+    )
+
+
+def qr_svg(data: str):
+    import qrcode
+    import qrcode.image.svg
+    from markupsafe import Markup
+
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg)
+
+
+def _store(
+    export: Export, data: bytes, filename: str, media_type: str, summary: dict
+) -> None:
+    """Write to a temporary name, rename into place, then record the result."""
+    directory = files_dir()
+    stored_name = secrets.token_hex(16)
+    temporary = directory / f".tmp-{stored_name}"
+    final = directory / stored_name
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        old = export.stored_name
+        export.stored_name = stored_name
+        export.filename = filename
+        export.media_type = media_type
+        export.size = len(data)
+        export.sha256 = hashlib.sha256(data).hexdigest()
+        export.summary = summary
+        export.status = "done"
+        export.progress = 100
+        export.finished_at = utcnow()
+        if export.enrolment is not None:
+            notify(
+                export.requested_by,
+                f"Your {summary.get('kind', export.kind).lower()} is ready to download.",
+                f"/exports/{export.id}",
+                email=False,
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        temporary.unlink(missing_ok=True)
+        final.unlink(missing_ok=True)
+        raise
+    if old and old != stored_name:
+        (directory / old).unlink(missing_ok=True)
+
+
+def _fail(export_id: str, reason: str) -> None:
+    """Mark the row failed in a fresh transaction (the job's may be broken)."""
+    db.session.rollback()
+    export = db.session.get(Export, export_id)
+    if export is None or export.status == "done":
+        return
+    export.status = "failed"
+    export.error = reason[:2000]
+    export.finished_at = utcnow()
+    db.session.commit()
+
+
+def on_job_failure(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback: the job raised (after its retries) or timed out."""
+    from flask import has_app_context
+
+    from portfolio.jobs import worker_app
+
+    export_id = job.args[0] if job.args else None
+    if not export_id:
+        return
+    reason = f"{getattr(exc_type, '__name__', 'Error')}: {exc_value}"
+    if has_app_context():
+        _fail(export_id, reason)
+    else:
+        with worker_app().app_context():
+            _fail(export_id, reason)
+
+
+def work_horse_killed(job, retpid, ret_val, rusage) -> None:
+    """RQ worker hook: the process rendering the job died (killed, out of memory)."""
+    from portfolio.jobs import worker_app
+
+    if not job.func_name.endswith("render_export_job") or not job.args:
+        return
+    with worker_app().app_context():
+        _fail(
+            job.args[0],
+            "The worker rendering this export stopped unexpectedly. Request it again.",
+        )
+
+
+def sweep_stuck(
+    older_than: timedelta | None = None, now: datetime | None = None
+) -> int:
+    """Mark exports stuck in running (or queued for very long) as failed."""
+    now = now or utcnow()
+    older_than = older_than or timedelta(
+        seconds=int(current_app.config["JOB_TIMEOUT"]) * 2
+    )
+    stuck = db.session.scalars(
+        sa.select(Export).where(
+            sa.or_(
+                sa.and_(
+                    Export.status == "running", Export.started_at < now - older_than
+                ),
+                sa.and_(
+                    Export.status == "queued",
+                    Export.created_at < now - timedelta(days=1),
+                ),
+            )
+        )
+    ).all()
+    for export in stuck:
+        export.status = "failed"
+        export.error = (
+            "The export did not finish in time and was stopped. Request it again."
+        )
+        export.finished_at = now
+    db.session.commit()
+    return len(stuck)
+
+
+def retry_export(user: User, export: Export) -> Export:
+    if export.status != "failed":
+        raise Conflict("Only a failed export can be tried again.")
+    if export.requested_by_id != user.id and not policy.is_admin(user):
+        raise Forbidden("Only the person who asked for this export can retry it.")
+    export.status = "queued"
+    export.progress = 0
+    export.error = None
+    queue_job(export)
+    db.session.commit()
+    return export
+
+
+# ---- verification -------------------------------------------------------------------------
+
+
+def find_by_code(code: str) -> Export | None:
+    code = (code or "").strip().upper().replace(" ", "")
+    if len(code) == 16 and "-" not in code:
+        code = "-".join(code[i : i + 4] for i in range(0, 16, 4))
+    return db.session.scalar(
+        sa.select(Export).where(
+            Export.verification_code == code, Export.status == "done"
+        )
+    )
+
+
+def verify_digest(export: Export | None, sha256: str) -> bool:
+    return export is not None and secrets.compare_digest(
+        (sha256 or "").strip().lower(), export.sha256 or ""
+    )
+
+
+def sha256_of_stream(stream, limit: int) -> str:
+    digest, size = hashlib.sha256(), 0
+    while chunk := stream.read(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise Invalid.field("file", "The file is too large to check here.")
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verification_json(export: Export | None) -> dict | None:
+    if export is None:
+        return None
+    return {
+        "kind": export.kind,
+        "summary": export.summary,
+        "created_at": export.finished_at.isoformat() if export.finished_at else None,
+        "sha256": export.sha256,
+        "verification_code": export.verification_code,
+    }
+
+
+# ---- share links ----------------------------------------------------------------------------
+
+
+def create_share_link(
+    user: User, enrolment: Enrolment, days: int, label: str = ""
+) -> tuple[ShareLink, str]:
+    """A read-only link that expires; returns the link row and its secret token (shown once)."""
+    if not can_export(user, enrolment):
+        raise Forbidden(
+            "Only the trainee, their training lead or an admin can share this portfolio."
+        )
+    if not 1 <= days <= MAX_SHARE_DAYS:
+        raise Invalid.field(
+            "days", f"Choose an expiry between 1 and {MAX_SHARE_DAYS} days"
+        )
+    token = secrets.token_urlsafe(24)
+    link = ShareLink(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        enrolment_id=enrolment.id,
+        label=(label or "").strip()[:120],
+        created_by_id=user.id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(link)
+    db.session.flush()
+    audit.record(
+        user,
+        "share.created",
+        "enrolment",
+        enrolment.id,
+        link=link.id,
+        days=days,
+        label=link.label,
+    )
+    db.session.commit()
+    return link, token
+
+
+def revoke_share_link(user: User, link_id: str) -> None:
+    link = db.session.get(ShareLink, link_id)
+    if link is None or not can_export(user, link.enrolment):
+        raise NotFound("No such link.")
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        audit.record(
+            user, "share.revoked", "enrolment", link.enrolment_id, link=link.id
+        )
+        db.session.commit()
+
+
+def open_share_link(token: str, ip: str | None) -> ShareLink:
+    """The live link for a token; every view is written to the audit trail."""
+    digest = hashlib.sha256((token or "").encode()).hexdigest()
+    link = db.session.scalar(sa.select(ShareLink).where(ShareLink.token_hash == digest))
+    if link is None or not link.live(utcnow()):
+        raise NotFound(
+            "This link has expired or been withdrawn. Ask the trainee for a new one."
+        )
+    link.views += 1
+    audit.record(
+        None, "share.viewed", "enrolment", link.enrolment_id, link=link.id, ip=ip or ""
+    )
+    db.session.commit()
+    return link
+
+
+def share_links_of(enrolment: Enrolment) -> list[ShareLink]:
+    return list(
+        db.session.scalars(
+            sa.select(ShareLink)
+            .where(ShareLink.enrolment_id == enrolment.id)
+            .order_by(ShareLink.created_at.desc())
+        )
+    )
+
+
+def latest_done(enrolment: Enrolment, kind: str = "portfolio") -> Export | None:
+    return db.session.scalar(
+        sa.select(Export)
+        .where(
+            Export.enrolment_id == enrolment.id,
+            Export.kind == kind,
+            Export.status == "done",
+        )
+        .order_by(Export.finished_at.desc())
+        .limit(1)
+    )

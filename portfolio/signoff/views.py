@@ -1,0 +1,185 @@
+"""The sign-off workflow on the web: submit, withdraw, decide, unlock, and the queue."""
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from portfolio import policy
+from portfolio.evidence.kinds import WBA_KINDS
+from portfolio.evidence.views import fail
+from portfolio.evidence.views import load
+from portfolio.evidence.views import render_evidence
+from portfolio.extensions import db
+from portfolio.rules import Invalid
+from portfolio.rules import RuleError
+from portfolio.signoff import services
+from portfolio.signoff.forms import DecisionForm
+from portfolio.signoff.forms import SubmitForm
+from portfolio.signoff.forms import UnlockForm
+from portfolio.training.forms import apply_errors
+from portfolio.training.forms import error_items
+
+bp = Blueprint("signoff", __name__, url_prefix="/signoff")
+
+
+def _edit_link(evidence_id: str, field: str) -> str:
+    """Where on the edit form a submission error about ``field`` can be fixed."""
+    anchor = "q" if field == "claims" else field.replace("form.", "answers.", 1)
+    return url_for(
+        "evidence.edit", evidence_id=evidence_id, _anchor=anchor.replace(".", "-")
+    )
+
+
+@bp.post("/<evidence_id>/submit")
+@login_required
+def submit(evidence_id: str):
+    """Ask one of the trainee's supervisors to sign the evidence off."""
+    evidence = load(evidence_id)
+    form = SubmitForm()
+    try:
+        services.submit(current_user, evidence, form.assessor.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        unplaced = apply_errors(form, error.errors)
+        elsewhere = [
+            {"text": e["message"], "href": _edit_link(evidence.id, e["field"])}
+            for e in unplaced
+        ]
+        return render_evidence(evidence, 422, errors=elsewhere, submit_form=form)
+    except RuleError as error:
+        fail(error)
+    flash(
+        f"Sent to {evidence.submitted_to.name} for sign-off. You can withdraw it "
+        "until they decide.",
+        "success",
+    )
+    return redirect(url_for("evidence.show", evidence_id=evidence.id))
+
+
+@bp.post("/<evidence_id>/withdraw")
+@login_required
+def withdraw(evidence_id: str):
+    """Take evidence back from sign-off so it can be changed."""
+    evidence = load(evidence_id)
+    try:
+        services.withdraw(current_user, evidence)
+    except RuleError as error:
+        fail(error)
+    flash("You withdrew it from sign-off. It is a draft again.", "success")
+    return redirect(url_for("evidence.show", evidence_id=evidence.id))
+
+
+def _decide(evidence, form: DecisionForm) -> None:
+    services.decide(
+        current_user,
+        evidence,
+        form.decision.data or "",
+        form.comment.data or "",
+        bool(form.declaration.data),
+    )
+    verb = "signed off" if evidence.status == "signed_off" else "returned"
+    flash(f"You {verb} “{evidence.title}” ({evidence.owner.name}).", "success")
+
+
+@bp.post("/<evidence_id>/decide")
+@login_required
+def decide(evidence_id: str):
+    """Sign off or return evidence from its page."""
+    evidence = load(evidence_id)
+    form = DecisionForm()
+    try:
+        _decide(evidence, form)
+    except Invalid as error:
+        db.session.rollback()
+        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+        return render_evidence(evidence, 422, decision_form=form)
+    except RuleError as error:
+        fail(error)
+    return redirect(url_for("signoff.queue"))
+
+
+@bp.post("/<evidence_id>/unlock")
+@login_required
+def unlock(evidence_id: str):
+    """Reopen signed-off evidence for changes, keeping the old sign-off."""
+    evidence = load(evidence_id)
+    form = UnlockForm()
+    try:
+        services.unlock(current_user, evidence, form.reason.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+        return render_evidence(evidence, 422, unlock_form=form)
+    except RuleError as error:
+        fail(error)
+    flash("Unlocked. The trainee can change it and ask for sign-off again.", "success")
+    return redirect(url_for("evidence.show", evidence_id=evidence.id))
+
+
+# ---- the queue -----------------------------------------------------------------------
+
+
+def _row_prefix(evidence_id: str) -> str:
+    """Field names for one request's form: ``e<id>-decision`` (ids may end in -)."""
+    return f"e{evidence_id}-"
+
+
+def _render_queue(status: int = 200, failed: dict | None = None):
+    trainee_id = request.args.get("trainee") or None
+    items = db.session.scalars(services.queue(current_user, trainee_id)).all()
+    failed = failed or {}
+    rows = [
+        {
+            "evidence": item,
+            "age": services.age_in_days(item),
+            "form": failed.get(item.id)
+            or DecisionForm(formdata=None, prefix=_row_prefix(item.id)),
+        }
+        for item in items
+    ]
+    trainees: dict[str, dict] = {}
+    for item in items:
+        entry = trainees.setdefault(item.owner_id, {"owner": item.owner, "count": 0})
+        entry["count"] += 1
+    return render_template(
+        "signoff/queue.jinja",
+        title="Sign-off queue",
+        rows=rows,
+        trainee=items[0].owner if trainee_id and items else None,
+        trainee_id=trainee_id,
+        trainees=list(trainees.values()),
+        declaration=services.DECLARATION,
+        wba_kinds=WBA_KINDS,
+        error_list=error_items(*failed.values()),
+        # The layout prefixes the page title with "Error:" when form.errors is set.
+        form=next(iter(failed.values()), None),
+    ), status
+
+
+@bp.get("/queue")
+@policy.requires_role("supervisor", "training_lead", "admin")
+def queue():
+    """Everything waiting for the current supervisor, oldest first."""
+    return _render_queue()
+
+
+@bp.post("/queue/<evidence_id>")
+@policy.requires_role("supervisor", "training_lead", "admin")
+def decide_in_queue(evidence_id: str):
+    """Sign off or return one request straight from the queue."""
+    evidence = load(evidence_id)
+    form = DecisionForm(prefix=_row_prefix(evidence.id))
+    try:
+        _decide(evidence, form)
+    except Invalid as error:
+        db.session.rollback()
+        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+        return _render_queue(422, {evidence.id: form})
+    except RuleError as error:
+        fail(error)
+    return redirect(url_for("signoff.queue", trainee=request.args.get("trainee")))

@@ -1,0 +1,228 @@
+"""Enrolments: the list, the create form and an enrolment's page with its supervisors."""
+
+from datetime import date
+from typing import NoReturn
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from portfolio import policy
+from portfolio.accounts.models import User
+from portfolio.curriculum import services as curricula
+from portfolio.extensions import db
+from portfolio.organisations.models import Organisation
+from portfolio.rules import Invalid
+from portfolio.rules import RuleError
+from portfolio.training import services
+from portfolio.training.forms import ENROLMENT_ALIASES
+from portfolio.training.forms import STATUS_LABELS
+from portfolio.training.forms import SUPERVISOR_ALIASES
+from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
+from portfolio.training.forms import EnrolmentForm
+from portfolio.training.forms import StatusForm
+from portfolio.training.forms import SupervisorForm
+from portfolio.training.forms import apply_errors
+from portfolio.training.forms import error_items
+from portfolio.training.models import Enrolment
+
+bp = Blueprint("training", __name__, url_prefix="/enrolments")
+PER_PAGE = 50
+
+
+@bp.record_once
+def labels(state) -> None:
+    """Make the labels template globals, so imported macros see them too."""
+    state.app.jinja_env.globals.update(
+        {
+            "supervisor_role_labels": SUPERVISOR_ROLE_LABELS,
+            "enrolment_status_labels": STATUS_LABELS,
+            "error_items": error_items,
+        }
+    )
+
+
+def fail(error: RuleError) -> NoReturn:
+    """Answer a rule that is not about a form field with its error page."""
+    db.session.rollback()
+    abort(error.status, description=error.message)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the enrolments the user may see: a lead's organisations, admin all."""
+    query = (
+        policy.visible_enrolments(current_user)
+        .join(User, User.id == Enrolment.trainee_id)
+        .order_by(User.name, Enrolment.start_date)
+    )
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "training/index.jinja",
+        title="Enrolments",
+        page=page,
+        can_create=policy.is_admin(current_user)
+        or current_user.has_role("training_lead"),
+    )
+
+
+def _enrolment_form() -> EnrolmentForm:
+    form = EnrolmentForm()
+    programmes = [c for c, _ in curricula.list_curricula() if c.enrollable]
+    form.curriculum.choices = [SelectChoice("", "Choose a programme")] + [
+        SelectChoice(c.slug, f"{c.title} ({c.version})") for c in programmes
+    ]
+    organisations = sa.select(Organisation).order_by(Organisation.name)
+    if not policy.is_admin(current_user):
+        lead_of = policy.lead_organisation_ids(current_user) or {""}
+        organisations = organisations.where(Organisation.id.in_(lead_of))
+    rows = list(db.session.scalars(organisations))
+    form.organisation.choices = [
+        SelectChoice(o.code, f"{o.name} ({o.code})") for o in rows
+    ]
+    if len(rows) != 1:
+        form.organisation.choices.insert(0, SelectChoice("", "Choose an organisation"))
+    return form
+
+
+@bp.route("/new", methods=("GET", "POST"))
+@policy.requires_role("training_lead", "admin")
+def create():
+    """Enrol a trainee on a programme, with their first supervisor."""
+    form = _enrolment_form()
+    if form.validate_on_submit():
+        supervisors = []
+        if (form.supervisor.data or "").strip():
+            supervisors.append(
+                services.SupervisorInput(
+                    form.supervisor.data.strip(), form.supervisor_role.data
+                )
+            )
+        try:
+            enrolment = services.create_enrolment(
+                current_user,
+                trainee=form.trainee.data.strip(),
+                curriculum=form.curriculum.data,
+                organisation=form.organisation.data,
+                start_date=form.start_date.data,
+                expected_end_date=form.expected_end_date.data,
+                supervisors=supervisors,
+                contracted_hours_per_week=form.hours(),
+            )
+        except Invalid as error:
+            db.session.rollback()
+            form.form_errors += [
+                e["message"]
+                for e in apply_errors(form, error.errors, ENROLMENT_ALIASES)
+            ]
+        except RuleError as error:
+            fail(error)
+        else:
+            flash(
+                f"Enrolled {enrolment.trainee.name} on {enrolment.curriculum.title}.",
+                "success",
+            )
+            return redirect(url_for("training.show", enrolment_id=enrolment.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "training/new.jinja", title="Enrol a trainee", form=form
+    ), status
+
+
+def _render(enrolment: Enrolment, status: int = 200, **forms):
+    manage = policy.can_enrol(current_user, enrolment.organisation_id)
+    supervisor_form = forms.get("supervisor_form") or SupervisorForm(formdata=None)
+    status_form = forms.get("status_form") or StatusForm(
+        formdata=None, status=enrolment.status
+    )
+    return render_template(
+        "training/show.jinja",
+        title=f"{enrolment.trainee.name}: {enrolment.curriculum.title}",
+        enrolment=enrolment,
+        can_manage=manage,
+        supervisor_form=supervisor_form if manage else None,
+        status_form=status_form if manage else None,
+        form=forms.get("supervisor_form") or forms.get("status_form"),
+        today=date.today(),
+        back_href=url_for("training.index"),
+    ), status
+
+
+def _load(enrolment_id: str) -> Enrolment:
+    try:
+        return services.get_enrolment(current_user, enrolment_id)
+    except RuleError as error:
+        fail(error)
+
+
+@bp.get("/<enrolment_id>")
+@login_required
+def show(enrolment_id: str):
+    """Show an enrolment: details, supervisors and, for leads, the forms to manage it."""
+    return _render(_load(enrolment_id))
+
+
+@bp.post("/<enrolment_id>/supervisors")
+@login_required
+def add_supervisor(enrolment_id: str):
+    """Assign a supervisor to the enrolment."""
+    enrolment = _load(enrolment_id)
+    if not policy.can_enrol(current_user, enrolment.organisation_id):
+        abort(403)
+    form = SupervisorForm()
+    if form.validate_on_submit():
+        try:
+            assignment = services.add_supervisor(
+                current_user,
+                enrolment,
+                services.SupervisorInput(
+                    form.person.data.strip(),
+                    form.role.data,
+                    form.start_date.data,
+                    form.end_date.data,
+                ),
+            )
+        except Invalid as error:
+            db.session.rollback()
+            form.form_errors += [
+                e["message"]
+                for e in apply_errors(form, error.errors, SUPERVISOR_ALIASES)
+            ]
+        except RuleError as error:
+            fail(error)
+        else:
+            flash(
+                f"{assignment.supervisor.name} is now "
+                f"{SUPERVISOR_ROLE_LABELS[assignment.role].lower()} for this enrolment.",
+                "success",
+            )
+            return redirect(url_for("training.show", enrolment_id=enrolment.id))
+    return _render(enrolment, 422, supervisor_form=form)
+
+
+@bp.post("/<enrolment_id>/status")
+@login_required
+def change_status(enrolment_id: str):
+    """Change the enrolment's status (active, break in learning, ...)."""
+    enrolment = _load(enrolment_id)
+    if not policy.can_enrol(current_user, enrolment.organisation_id):
+        abort(403)
+    form = StatusForm()
+    try:
+        services.set_status(current_user, enrolment, form.status.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+        return _render(enrolment, 422, status_form=form)
+    except RuleError as error:
+        fail(error)
+    flash(f"Status changed to {STATUS_LABELS[enrolment.status].lower()}.", "success")
+    return redirect(url_for("training.show", enrolment_id=enrolment.id))
