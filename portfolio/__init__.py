@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.notifications.views import bp as notifications_bp
     from portfolio.organisations.views import bp as organisations_bp
     from portfolio.signoff.views import bp as signoff_bp
+    from portfolio.training.progress_views import bp as progress_bp
     from portfolio.training.views import bp as training_bp
 
     for blueprint in (
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         notifications_bp,
         exports_bp,
         capacity_bp,
+        progress_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -69,9 +69,12 @@ def form_error_list(form) -> list[dict]:
 NAVIGATION = (
     # (endpoint, text, roles that see it; None means everyone signed in)
     ("main.home", "Home", None),
+    ("progress.dashboard", "Progress", ("trainee",)),
     ("evidence.index", "Evidence", ("trainee",)),
     ("signoff.queue", "Sign-off queue", ("supervisor",)),
+    ("progress.cohort", "Cohort", ("training_lead", "admin")),
     ("training.index", "Enrolments", ("training_lead", "admin")),
+    ("exports.index", "Exports", ("trainee", "training_lead", "admin")),
     ("curriculum.index", "Curricula", None),
     ("organisations.index", "Organisations", ("admin", "training_lead")),
     ("capacity.index", "Capacity", ("training_lead", "admin")),

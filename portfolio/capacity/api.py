@@ -1,12 +1,16 @@
 """Capacity endpoints of the JSON API (imported by portfolio.api, like its modules)."""
 
+from flask import g
 from flask import jsonify
 
 from portfolio.api import ApiProblem
 from portfolio.api import bp
 from portfolio.api import json_body
+from portfolio.api.exports import EXPORT
+from portfolio.api.exports import export_json
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
+from portfolio.capacity import report
 from portfolio.capacity import services
 from portfolio.capacity.projection import DEFAULTS
 from portfolio.capacity.projection import MAX_HORIZON_YEARS
@@ -113,4 +117,71 @@ document(
         ("closes_in_year", "years_to_close", "series"),
     ),
     errors=(400, 401, 422),
+)
+
+
+@bp.post("/reports/capacity")
+def capacity_report():
+    """Ask for a capacity report (PDF or CSV), made by a worker: 202 with the export.
+
+    Training leads for their own organisation, admins for any organisation, a
+    region or the nation (see docs/capacity.md, "The capacity report").
+    """
+    if not report.can_request(g.user):
+        raise ApiProblem(
+            403, "Only training leads and admins can run capacity reports."
+        )
+    export = report.request_report(g.user, json_body())
+    response = jsonify(export_json(export))
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/exports/{export.id}"
+    return response
+
+
+document(
+    "/reports/capacity",
+    "post",
+    "Ask for a workforce capacity report for an organisation, a region or the "
+    "nation, as a PDF or a CSV file (made by a worker; follow the export)",
+    status=202,
+    response=EXPORT,
+    body={
+        "type": "object",
+        "description": "Give exactly one of organisation, region or national: true "
+        '(scope: "national" means the same). Training leads: their own '
+        "organisation only; regions and the nation: admins.",
+        "properties": {
+            "organisation": {
+                "type": "string",
+                "description": "The organisation's code, e.g. RBV",
+            },
+            "region": {
+                "type": "string",
+                "description": "A region's name, e.g. North West",
+            },
+            "national": {"type": "boolean", "description": "Every organisation"},
+            "scope": {"enum": ["organisation", "region", "national"]},
+            "from_year": {
+                **YEAR,
+                "description": "First intake and completion year",
+            },
+            "to_year": {
+                **YEAR,
+                "description": "Last year: not before from_year, and at most "
+                f"{report.MAX_YEARS} years in all",
+            },
+            "format": {"enum": list(report.FORMATS), "default": "pdf"},
+            "uplift": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": report.MAX_UPLIFT,
+                "description": "Extra training places a year for the projection "
+                "(for the whole report); default 13% of the current intake, at "
+                "least 1",
+            },
+        },
+        "required": ["from_year", "to_year"],
+        "additionalProperties": False,
+    },
+    errors=(400, 401, 403, 422),
 )

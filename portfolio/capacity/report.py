@@ -471,6 +471,7 @@ class Unit:
     uplift: float = 0.0
     current: Projection | None = None
     with_uplift: Projection | None = None
+    summary: str = ""
 
     def add_places(self, other: "Unit") -> None:
         for year, value in other.commissioned.items():
@@ -541,7 +542,7 @@ class ReportData:
     total: Unit
     specialisms: list[Unit]
     organisations: list[OrganisationBlock]
-    without_figures: list[tuple[str, str]]  # (code, name) in scope, nothing recorded
+    without_figures: list[str]  # "name (code)" in scope with nothing recorded
     regions: list[Unit]
     start_year: int
     baseline_year: int | None
@@ -703,7 +704,9 @@ def compute(
         _people(cell(*key), trainees_at.get(key), supervisors_at.get(key))
 
     # Organisations, specialisms, regions and the total, added up from the cells.
-    info = {code: (name, region, nation) for code, name, region, nation in organisations}
+    info = {
+        code: (name, region, nation) for code, name, region, nation in organisations
+    }
     total = Unit("All specialisms", years)
     by_specialism: dict[str, Unit] = {}
     by_organisation: dict[str, OrganisationBlock] = {}
@@ -790,7 +793,7 @@ def compute(
         by_organisation.values(), key=lambda b: (b.region, b.name.lower(), b.code)
     )
     without = [
-        (code, name)
+        f"{name} ({code})"
         for code, name, _region, _nation in organisations
         if code not in by_organisation
     ]
@@ -814,6 +817,8 @@ def compute(
     )
     for block in blocks:
         block.summary = unit_summary(block.total, data)
+    for unit in specialisms:
+        unit.summary = unit_summary(unit, data)
     data.summary = unit_summary(total, data, organisations=len(blocks))
     return data
 
@@ -900,9 +905,7 @@ def unit_summary(unit: Unit, data: ReportData, organisations: int | None = None)
         parts.append(f"No training places are recorded for the {years} intakes.")
     people = f"{figure(unit.trainees)} {'person is' if unit.trainees == 1 else 'people are'} in training now"
     if unit.total_completions:
-        people += (
-            f", {figure(unit.total_completions)} expected to complete in {years}"
-        )
+        people += f", {figure(unit.total_completions)} expected to complete in {years}"
     if unit.supervisors:
         ratio = figure(round(unit.trainees_per_supervisor, 1), 1)
         people += (
@@ -969,7 +972,9 @@ def csv_rows(data: ReportData):
                 unit.trainees,
                 unit.supervisors,
                 _rate(unit.trainees_per_supervisor),
-                workforce.newest.isoformat() if workforce and workforce.newest else None,
+                workforce.newest.isoformat()
+                if workforce and workforce.newest
+                else None,
                 workforce.establishment if workforce else None,
                 workforce.in_post if workforce else None,
                 workforce.vacancies if workforce else None,
@@ -1023,7 +1028,8 @@ PROJECTION_TITLE = "Workforce gap projection: current intake and with uplift"
 @dataclass
 class Chart:
     title: str
-    svg: object
+    src: str  # a data: URL of the SVG
+    alt: str  # what the chart shows, in words
 
 
 def _projection_span(unit: Unit) -> int:
@@ -1112,13 +1118,18 @@ def _figure(height: float):
     return Figure(figsize=(9, height), layout="constrained")
 
 
-def _finish(figure, title: str, description: str, id_prefix: str):
-    from markupsafe import Markup
+def _finish(figure, title: str, description: str) -> "Chart":
+    """The figure as an SVG image in a data URL (drawn by WeasyPrint as an image,
+    so its thousands of nodes stay out of the page's CSS cascade: much faster)."""
+    import base64
 
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return Markup(
-        chart.accessible_svg(buffer.getvalue(), title, description, id_prefix)
+    svg = buffer.getvalue().encode()
+    return Chart(
+        title,
+        "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
+        description,
     )
 
 
@@ -1172,7 +1183,7 @@ def places_chart(
         axes.grid(True, axis="y", color="#d8dde0", linewidth=0.8)
         axes.set_axisbelow(True)
         axes.legend(loc="upper left", frameon=False, ncols=2)
-        return _finish(figure, title, description, id_prefix)
+        return _finish(figure, title, description)
 
 
 def projection_chart(
@@ -1226,7 +1237,7 @@ def projection_chart(
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.grid(True, color="#d8dde0", linewidth=0.8)
         axes.legend(loc="upper right", frameon=False)
-        return _finish(figure, title, description, id_prefix)
+        return _finish(figure, title, description)
 
 
 def to_html(data: ReportData, export) -> str:
@@ -1236,7 +1247,8 @@ def to_html(data: ReportData, export) -> str:
     verify_url = public_url(f"/verify/{export.verification_code}", export)
     total_charts = charts_for(data.total, data, "total", height=4.2)
     specialism_charts = [
-        charts_for(unit, data, f"s{index}") for index, unit in enumerate(data.specialisms)
+        charts_for(unit, data, f"s{index}")
+        for index, unit in enumerate(data.specialisms)
     ]
     by_region: dict[str, list[OrganisationBlock]] = defaultdict(list)
     for block in data.organisations:
@@ -1306,7 +1318,11 @@ def build_report(export) -> tuple[bytes, str, str, dict]:
     if fmt == "csv":
         content, filename, media_type = to_csv(data), f"{name}.csv", CSV_MEDIA_TYPE
     else:
-        content, filename, media_type = to_pdf(data, export), f"{name}.pdf", PDF_MEDIA_TYPE
+        content, filename, media_type = (
+            to_pdf(data, export),
+            f"{name}.pdf",
+            PDF_MEDIA_TYPE,
+        )
     summary = {
         "kind": "Workforce capacity report",
         "scope": scope.kind,

@@ -46,6 +46,24 @@ def home_sections() -> list[dict]:
 HOME_CARDS = (
     (
         "trainee",
+        "progress.dashboard",
+        "Your progress",
+        "Progress by module, what is still missing and why, and what to do next.",
+    ),
+    (
+        "training_lead",
+        "progress.cohort",
+        "Your cohort",
+        "Trainees' progress, flags, last activity and supervisor load.",
+    ),
+    (
+        None,
+        "exports.index",
+        "Exports and sharing",
+        "Portfolio PDFs, registration packs and links for assessors.",
+    ),
+    (
+        "trainee",
         "evidence.index",
         "Your evidence",
         "Record evidence, map it to outcomes and ask for sign-off.",

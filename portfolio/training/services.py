@@ -302,7 +302,7 @@ def end_break(actor: User, enrolment: Enrolment, end: date) -> None:
 # ---- progress reviews ----------------------------------------------------------------------
 
 
-def _party_for(actor: User, enrolment: Enrolment, today: date) -> set[str]:
+def party_for(actor: User, enrolment: Enrolment, today: date) -> set[str]:
     """Which signatures ``actor`` may give on this enrolment's reviews."""
     parties = set()
     if actor.id == enrolment.trainee_id:
@@ -333,7 +333,7 @@ def record_review(
     from portfolio.training import tracking
 
     today = date.today()
-    parties = _party_for(actor, enrolment, today)
+    parties = party_for(actor, enrolment, today)
     if not parties - {"trainee"}:
         raise Forbidden(
             "Reviews are recorded by the employer or the training provider."
@@ -401,7 +401,7 @@ def sign_review(actor: User, enrolment: Enrolment, review_id: str) -> ProgressRe
     review = db.session.get(ProgressReview, review_id)
     if review is None or review.enrolment_id != enrolment.id:
         raise NotFound("No such review.")
-    parties = _party_for(actor, enrolment, date.today())
+    parties = party_for(actor, enrolment, date.today())
     if not parties:
         raise Forbidden("You are not a party to this review.")
     _sign(review, actor, parties)
@@ -421,7 +421,7 @@ def confirm_gateway(actor: User, enrolment: Enrolment, party: str) -> None:
     """Employer or provider confirms an apprentice is ready for gateway."""
     from portfolio.db import utcnow
 
-    parties = _party_for(actor, enrolment, date.today())
+    parties = party_for(actor, enrolment, date.today())
     if party not in ("employer", "provider") or party not in parties:
         raise Forbidden(f"You cannot confirm gateway readiness as the {party}.")
     if party == "employer":

@@ -1,0 +1,217 @@
+"""The trainee dashboard (progress explained) and the training lead's cohort view."""
+
+from datetime import date
+
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from portfolio import policy
+from portfolio.rules import RuleError
+from portfolio.training import cohort as cohorts
+from portfolio.training import services
+from portfolio.training import tracking
+
+bp = Blueprint("progress", __name__)
+
+
+class ReviewForm(FlaskForm):
+    held_on = DateField(
+        "Date of the review",
+        validators=[DataRequired("Enter the date the review was held")],
+    )
+    summary = TextAreaField(
+        "Summary of progress discussed",
+        validators=[
+            DataRequired("Summarise the progress discussed"),
+            Length(max=10_000),
+        ],
+    )
+    actions = TextAreaField(
+        "New actions agreed",
+        description="One per line. Open actions from the last review are carried forward.",
+        validators=[Optional(), Length(max=5_000)],
+    )
+
+
+class BreakForm(FlaskForm):
+    day = DateField("Date", validators=[DataRequired("Enter the date")])
+    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=300)])
+
+
+def _enrolment(enrolment_id: str):
+    return services.get_enrolment(current_user, enrolment_id)
+
+
+@bp.get("/progress/")
+@login_required
+def dashboard():
+    """Your own programmes: progress by module, what is missing, what to do next."""
+    enrolments = services.enrolments_of(current_user.id, live_only=False)
+    standings = [tracking.standing(e) for e in enrolments if e.status != "withdrawn"]
+    return render_template(
+        "progress/dashboard.jinja", title="Your progress", standings=standings
+    )
+
+
+@bp.get("/progress/<enrolment_id>")
+@login_required
+def enrolment(enrolment_id: str):
+    """One enrolment's standing, for the trainee, their supervisors and leads."""
+    enrolment = _enrolment(enrolment_id)
+    standing = tracking.standing(enrolment)
+    parties = services.party_for(current_user, enrolment, date.today())
+    return render_template(
+        "progress/enrolment.jinja",
+        title=f"Progress: {enrolment.trainee.name}",
+        s=standing,
+        parties=parties,
+        can_record=bool(parties - {"trainee"}),
+        can_manage=policy.can_enrol(current_user, enrolment.organisation_id),
+        review_form=ReviewForm(formdata=None, held_on=date.today()),
+        break_form=BreakForm(formdata=None, day=date.today()),
+        open_actions=tracking.open_actions(standing.reviews),
+    )
+
+
+@bp.post("/progress/<enrolment_id>/reviews")
+@login_required
+def record_review(enrolment_id: str):
+    enrolment = _enrolment(enrolment_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        done = [int(i) for i in request.form.getlist("done_carried") if i.isdigit()]
+        actions = (form.actions.data or "").splitlines()
+        try:
+            services.record_review(
+                current_user,
+                enrolment,
+                form.held_on.data,
+                form.summary.data,
+                actions,
+                done,
+            )
+        except RuleError as error:
+            for item in error.errors or [
+                {"field": "summary", "message": error.message}
+            ]:
+                field = getattr(form, item["field"], form.summary)
+                field.errors = [*field.errors, item["message"]]
+        else:
+            flash("Review recorded. The other parties can now sign it.", "success")
+            return redirect(url_for("progress.enrolment", enrolment_id=enrolment.id))
+    standing = tracking.standing(enrolment)
+    return render_template(
+        "progress/enrolment.jinja",
+        title=f"Progress: {enrolment.trainee.name}",
+        s=standing,
+        parties=services.party_for(current_user, enrolment, date.today()),
+        can_record=True,
+        can_manage=policy.can_enrol(current_user, enrolment.organisation_id),
+        review_form=form,
+        form=form,
+        break_form=BreakForm(formdata=None, day=date.today()),
+        open_actions=tracking.open_actions(standing.reviews),
+    ), 422
+
+
+@bp.post("/progress/<enrolment_id>/reviews/<review_id>/sign")
+@login_required
+def sign_review(enrolment_id: str, review_id: str):
+    services.sign_review(current_user, _enrolment(enrolment_id), review_id)
+    flash("You signed the review.", "success")
+    return redirect(url_for("progress.enrolment", enrolment_id=enrolment_id))
+
+
+@bp.post("/progress/<enrolment_id>/gateway/<party>")
+@login_required
+def confirm_gateway(enrolment_id: str, party: str):
+    services.confirm_gateway(current_user, _enrolment(enrolment_id), party)
+    flash(f"Gateway readiness confirmed as the {party}.", "success")
+    return redirect(url_for("progress.enrolment", enrolment_id=enrolment_id))
+
+
+@bp.post("/progress/<enrolment_id>/break")
+@login_required
+def toggle_break(enrolment_id: str):
+    enrolment = _enrolment(enrolment_id)
+    form = BreakForm()
+    if not form.validate_on_submit():
+        flash("Enter a valid date for the break.")
+    elif enrolment.status == "break_in_learning":
+        services.end_break(current_user, enrolment, form.day.data)
+        flash("The break has ended; targets run again.", "success")
+    else:
+        services.start_break(
+            current_user, enrolment, form.day.data, form.reason.data or ""
+        )
+        flash("Break in learning recorded; targets are paused.", "success")
+    return redirect(url_for("progress.enrolment", enrolment_id=enrolment_id))
+
+
+def _cohort_scope():
+    if policy.is_admin(current_user):
+        return None
+    org_ids = policy.lead_organisation_ids(current_user)
+    if not org_ids:
+        from flask import abort
+
+        abort(403)
+    return org_ids
+
+
+def _cohort_rows():
+    sort = request.args.get("sort", "name")
+    return cohorts.cohort(
+        _cohort_scope(),
+        programme=request.args.get("programme") or None,
+        status=request.args.get("status") or None,
+        flagged_only=request.args.get("flagged") == "1",
+        sort=sort if sort in cohorts.SORTS else "name",
+    )
+
+
+@bp.get("/cohort/")
+@login_required
+def cohort():
+    """The organisation's trainees with progress, flags, last activity and supervisor."""
+    rows = _cohort_rows()
+    scope = _cohort_scope()
+    every = cohorts.cohort(scope)
+    programmes = sorted({(r.enrolment.curriculum.slug, r.programme) for r in every})
+    return render_template(
+        "progress/cohort.jinja",
+        title="Cohort",
+        rows=rows,
+        programmes=programmes,
+        loads=cohorts.supervisor_load(scope),
+        cap=tracking.setting("SUPERVISOR_SOFT_CAP"),
+        args=request.args,
+        sorts=cohorts.SORTS,
+    )
+
+
+@bp.get("/cohort.csv")
+@login_required
+def cohort_csv():
+    body = cohorts.to_csv(_cohort_rows())
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f"attachment; filename=cohort-{date.today().isoformat()}.csv"
+        },
+    )

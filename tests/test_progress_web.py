@@ -1,0 +1,88 @@
+"""The trainee dashboard and the cohort view (web)."""
+
+from tests.world import REFLECTION
+from tests.world import As
+
+
+def sign_off(client, world, payload):
+    caller = As(client, world, "trainee")
+    evidence = caller.post("/api/v1/evidence", json=payload).get_json()
+    caller.post(
+        f"/api/v1/evidence/{evidence['id']}/submit", json={"assessor": world.supervisor}
+    )
+    As(client, world, "supervisor").post(
+        f"/api/v1/evidence/{evidence['id']}/decision", json={"decision": "approve"}
+    )
+
+
+def test_dashboard_explains_missing_and_next_actions(client, world, login):
+    sign_off(
+        client,
+        world,
+        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S1-TA01"}]},
+    )
+    login(world.trainee, "correct-horse-battery")
+    page = client.get("/progress/").get_data(as_text=True)
+    assert "STP Radiotherapy Physics" in page and "Progress by module" in page
+    assert "needs 1 more reflection signed off" in page
+    assert "What to do next" in page
+
+
+def test_enrolment_progress_visibility(client, world, factory, login):
+    login(world.other_trainee, "correct-horse-battery")
+    assert client.get(f"/progress/{world.enrolment_id}").status_code == 404
+    client.post("/auth/logout")
+    client.delete_cookie("session")
+    login(world.supervisor, "correct-horse-battery")
+    page = client.get(f"/progress/{world.enrolment_id}")
+    assert page.status_code == 200 and "Record a review" in page.get_data(as_text=True)
+
+
+def test_review_recorded_from_the_page_keeps_input_on_error(client, world, login):
+    login(world.supervisor, "correct-horse-battery")
+    bad = client.post(
+        f"/progress/{world.enrolment_id}/reviews",
+        data={"held_on": "2026-01-10", "summary": ""},
+    )
+    assert (
+        bad.status_code == 422
+        and "Summarise the progress discussed" in bad.get_data(as_text=True)
+    )
+    ok = client.post(
+        f"/progress/{world.enrolment_id}/reviews",
+        data={
+            "held_on": "2026-01-10",
+            "summary": "Good start <script>x</script>",
+            "actions": "Book MRI shadowing",
+        },
+    )
+    assert ok.status_code == 302
+    page = client.get(f"/progress/{world.enrolment_id}").get_data(as_text=True)
+    assert "Good start &lt;script&gt;" in page and "<script>x" not in page
+
+
+def test_cohort_page_filters_and_csv(client, world, login):
+    login(world.lead, "correct-horse-battery")
+    page = client.get("/cohort/").get_data(as_text=True)
+    assert "Aisha Rahman" in page and "Ben Other" in page and "Oliver Leeds" not in page
+    assert "Supervisor load" in page
+    only = client.get("/cohort/?programme=ai-dht").get_data(as_text=True)
+    assert "Ben Other" not in only and "Aisha Rahman" in only
+    csv = client.get("/cohort.csv")
+    text = csv.get_data(as_text=True)
+    assert csv.mimetype == "text/csv" and text.startswith("trainee,email,programme")
+    assert "Oliver Leeds" not in text
+
+
+def test_cohort_is_for_leads(client, world, login):
+    login(world.trainee, "correct-horse-battery")
+    assert client.get("/cohort/").status_code == 403
+    assert client.get("/cohort.csv").status_code == 403
+
+
+def test_csv_cells_cannot_start_formulas(app, world, factory):
+    from portfolio.training.cohort import _safe_cell
+
+    assert (
+        _safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _safe_cell("Ann") == "Ann"
+    )
