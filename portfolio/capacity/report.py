@@ -1044,29 +1044,25 @@ def _projection_span(unit: Unit) -> int:
     return min(HORIZON_YEARS, max(10, max(closing) + 3))
 
 
-def charts_for(unit: Unit, data: ReportData, prefix: str, height: float = 3.6):
-    """The two SVG charts of one unit: places by year, and the gap projection."""
+def charts_for(unit: Unit, data: ReportData, height: float = 3.4) -> list["Chart"]:
+    """The charts of one unit: places by year, and the gap projection (if known)."""
     label = unit.label
-    charts = []
     places_description = "; ".join(
         f"{year}: {unit.commissioned.get(year, 0)} commissioned, "
         f"{unit.filled.get(year, 0)} filled"
         for year in data.years
     )
-    charts.append(
-        Chart(
-            f"{PLACES_TITLE}, {label}",
-            places_chart(
-                data.years,
-                [unit.commissioned.get(y, 0) for y in data.years],
-                [unit.filled.get(y, 0) for y in data.years],
-                title=f"{PLACES_TITLE}",
-                description=f"{label}. {places_description}.",
-                id_prefix=f"{prefix}-places",
-                height=height,
-            ),
+    charts = [
+        places_chart(
+            data.years,
+            [unit.commissioned.get(y, 0) for y in data.years],
+            [unit.filled.get(y, 0) for y in data.years],
+            title=PLACES_TITLE,
+            caption=f"{PLACES_TITLE}: {label}",
+            description=f"{PLACES_TITLE}, {label}. {places_description}.",
+            height=height,
         )
-    )
+    ]
     if unit.current is not None:
         span = _projection_span(unit)
         current_label = f"Current intake, {_places(unit.baseline)} a year"
@@ -1075,27 +1071,20 @@ def charts_for(unit: Unit, data: ReportData, prefix: str, height: float = 3.6):
             f"({_places(unit.baseline + unit.uplift)})"
         )
         charts.append(
-            Chart(
-                f"{PROJECTION_TITLE}, {label}",
-                projection_chart(
-                    [
-                        (current_label, unit.current.series[:span], unit.current),
-                        (
-                            uplift_label,
-                            unit.with_uplift.series[:span],
-                            unit.with_uplift,
-                        ),
-                    ],
-                    title=PROJECTION_TITLE,
-                    description=(
-                        f"{label}. Gap of {presenters.figure(round(unit.gap, 2))} in "
-                        f"{data.start_year}. {current_label}: closes "
-                        f"{_closes(unit.current)}. {uplift_label}: closes "
-                        f"{_closes(unit.with_uplift)}."
-                    ),
-                    id_prefix=f"{prefix}-gap",
-                    height=height,
+            projection_chart(
+                [
+                    (current_label, unit.current.series[:span], unit.current),
+                    (uplift_label, unit.with_uplift.series[:span], unit.with_uplift),
+                ],
+                title=PROJECTION_TITLE,
+                caption=f"{PROJECTION_TITLE}: {label}",
+                description=(
+                    f"{PROJECTION_TITLE}, {label}. A gap of "
+                    f"{presenters.figure(round(unit.gap, 2))} in {data.start_year}. "
+                    f"{current_label}: closes {_closes(unit.current)}. "
+                    f"{uplift_label}: closes {_closes(unit.with_uplift)}."
                 ),
+                height=height,
             )
         )
     return charts
@@ -1103,10 +1092,11 @@ def charts_for(unit: Unit, data: ReportData, prefix: str, height: float = 3.6):
 
 # ---- the charts -------------------------------------------------------------------------------
 #
-# Drawn like the scenarios page's chart (``chart.py``: same settings, colours that
-# are told apart by pattern and line style too, SVG text kept as text, ids prefixed
-# and a <title> and <desc> for assistive technology), sized for an A4 page: a chart
-# 9 inches wide is shown about 7 inches wide, so 12-point text prints at about 9.
+# Drawn like the scenarios page's chart (``chart.py``: the same settings, colours
+# told apart by fill pattern and line style too, SVG text kept as text), sized for
+# an A4 page: a chart 9 inches wide is shown about 7 inches wide, so 12-point text
+# prints at about 9. The PDF shows each as an <img> with the figures in its alt
+# text and a caption under it.
 
 
 def _figure(height: float):
@@ -1118,16 +1108,16 @@ def _figure(height: float):
     return Figure(figsize=(9, height), layout="constrained")
 
 
-def _finish(figure, title: str, description: str) -> "Chart":
-    """The figure as an SVG image in a data URL (drawn by WeasyPrint as an image,
-    so its thousands of nodes stay out of the page's CSS cascade: much faster)."""
+def _finish(figure, caption: str, description: str) -> "Chart":
+    """The figure as an SVG data URL: as an image, its nodes stay out of the
+    page's CSS cascade, which makes the PDF several times faster to render."""
     import base64
 
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue().encode()
     return Chart(
-        title,
+        caption,
         "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"),
         description,
     )
@@ -1139,10 +1129,10 @@ def places_chart(
     filled: list[int],
     *,
     title: str,
+    caption: str,
     description: str,
-    id_prefix: str,
-    height: float = 3.6,
-):
+    height: float = 3.4,
+) -> "Chart":
     """Grouped bars: places commissioned and filled for each intake year."""
     import matplotlib
     from matplotlib.ticker import MaxNLocator
@@ -1183,17 +1173,17 @@ def places_chart(
         axes.grid(True, axis="y", color="#d8dde0", linewidth=0.8)
         axes.set_axisbelow(True)
         axes.legend(loc="upper left", frameon=False, ncols=2)
-        return _finish(figure, title, description)
+        return _finish(figure, caption, description)
 
 
 def projection_chart(
     lines: list[tuple[str, list, Projection]],
     *,
     title: str,
+    caption: str,
     description: str,
-    id_prefix: str,
-    height: float = 3.6,
-):
+    height: float = 3.4,
+) -> "Chart":
     """Lines: the gap by year for each projection, with where it first closes."""
     import matplotlib
     from matplotlib.ticker import MaxNLocator
@@ -1237,7 +1227,7 @@ def projection_chart(
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.grid(True, color="#d8dde0", linewidth=0.8)
         axes.legend(loc="upper right", frameon=False)
-        return _finish(figure, title, description)
+        return _finish(figure, caption, description)
 
 
 def to_html(data: ReportData, export) -> str:
@@ -1245,11 +1235,8 @@ def to_html(data: ReportData, export) -> str:
     from portfolio.exports.services import public_url
 
     verify_url = public_url(f"/verify/{export.verification_code}", export)
-    total_charts = charts_for(data.total, data, "total", height=4.2)
-    specialism_charts = [
-        charts_for(unit, data, f"s{index}")
-        for index, unit in enumerate(data.specialisms)
-    ]
+    total_charts = charts_for(data.total, data, height=4)
+    specialism_charts = [charts_for(unit, data) for unit in data.specialisms]
     by_region: dict[str, list[OrganisationBlock]] = defaultdict(list)
     for block in data.organisations:
         by_region[block.region].append(block)
