@@ -21,7 +21,7 @@ DEFAULT_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1/portfolio_bench"
 )
 # Bump when the generator changes what it writes: --reuse then regenerates.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 META_MARK = "mpce-portfolio-bench"
 
 

@@ -1252,9 +1252,9 @@ def assignment_rows(gen: Generator):
         finished = e.status in ("completed", "withdrawn")
         end = e.active_until if finished else None
         for n, (supervisor, role) in enumerate(e.supervisors):
-            start = e.start if n == 0 else e.start + timedelta(days=rng.randint(0, 90))
-            if end is not None and start > end:
-                start = e.start
+            # Assessors are agreed at the start (domain.md 1.9), so every request
+            # goes to someone supervising the trainee when it is sent.
+            start = e.start
             if n == 0 and rng.random() < 0.15 and (e.active_until - e.start).days > 60:
                 # A change of training officer part-way through.
                 change = e.start + timedelta(

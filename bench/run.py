@@ -164,6 +164,7 @@ def measure(
     runs: int,
     warmup: int,
     freeze: bool = False,
+    max_seconds: float = 60.0,
 ):
     first = case.call()
     if case.check is not None:
@@ -177,8 +178,13 @@ def measure(
         gc.collect()
         gc.freeze()
     times, cpu, queries, sql_ms = [], [], [], []
+    budget_started = time.monotonic()
     for i in range(runs):
-        counter.reset(record=i == runs - 1)
+        # Slow cases stop early (after at least 10 runs) so a run stays short.
+        last = i == runs - 1 or (
+            i >= 9 and time.monotonic() - budget_started > max_seconds
+        )
+        counter.reset(record=last)
         cpu_started = time.thread_time()
         started = time.perf_counter()
         case.call()
@@ -186,12 +192,14 @@ def measure(
         cpu.append((time.thread_time() - cpu_started) * 1000)
         queries.append(counter.count)
         sql_ms.append(counter.seconds * 1000)
+        if last:
+            break
     statements = counter.statements
     counter.reset()
     slowest = sorted(statements, key=lambda s: -s[0])
     return {
         "size": case.size,
-        "runs": runs,
+        "runs": len(times),
         "p50_ms": round(percentile(times, 0.50), 2),
         "p95_ms": round(percentile(times, 0.95), 2),
         "max_ms": round(max(times), 2),
@@ -346,7 +354,8 @@ def verdicts(scenario: scenarios.Scenario, results: dict) -> dict:
 
 def print_table(report: dict) -> None:
     header = (
-        f"{'scenario':<10} {'data':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+        f"{'scenario':<14} {'data':<6} {'runs':>4} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'max ms':>8} "
         f"{'sql ms':>7} {'cpu ms':>7} {'budget':>8} {'queries':>8}  {'result':<6} "
         "subject"
     )
@@ -365,8 +374,9 @@ def print_table(report: dict) -> None:
             if large:
                 result = "PASS" if entry["pass"] else "FAIL"
             print(
-                f"{name if large else '':<10} {variant:<10} {r['p50_ms']:>8.1f} "
-                f"{r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} {r['sql_p50_ms']:>7.1f} "
+                f"{name if large else '':<14} {variant:<6} {r['runs']:>4} "
+                f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} "
+                f"{r['sql_p50_ms']:>7.1f} "
                 f"{r['cpu_p50_ms']:>7.1f} "
                 f"{('< ' + format(entry['budget_p95_ms'], 'g')) if large else '':>8} "
                 f"{queries:>8}  {result:<6} {r['size']}"
@@ -392,6 +402,12 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=common.DEFAULT_DATABASE_URL)
     parser.add_argument("--runs", type=int, default=50, help="timed runs per case")
     parser.add_argument("--warmup", type=int, default=5, help="untimed runs first")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60,
+        help="stop timing a case after this long (once it has 10 runs)",
+    )
     parser.add_argument(
         "--only", default="", help="comma-separated scenario names (default: all)"
     )
@@ -468,7 +484,12 @@ def main(argv=None) -> int:
             case = scenario.build(bench, variant)
             print(f"  {scenario.name} ({variant}: {case.size}) ...", flush=True)
             results[variant] = measure(
-                case, counter, args.runs, args.warmup, args.gc_freeze
+                case,
+                counter,
+                args.runs,
+                args.warmup,
+                args.gc_freeze,
+                args.max_seconds,
             )
         entry = {
             "title": scenario.title,

@@ -87,6 +87,16 @@ def dashboard(bench, variant: str) -> Case:
     )
 
 
+@scenario("dashboard_page", "Trainee dashboard page: GET /progress/{id}", 60)
+def dashboard_page(bench, variant: str) -> Case:
+    who = "dashboard" + _suffix(variant)
+    enrolment = bench.special[who]["enrolment_id"]
+    return Case(
+        bench.web_get(who, f"/progress/{enrolment}"),
+        dashboard(bench, variant).size + " (HTML)",
+    )
+
+
 @scenario("queue", "Supervisor sign-off queue: GET /api/v1/signoff/queue", 150)
 def queue(bench, variant: str) -> Case:
     who = "supervisor" + _suffix(variant)
@@ -147,3 +157,9 @@ def cohort(bench, variant: str) -> Case:
         f"{trainees} trainees ({rows} enrolments), {items:,} evidence items",
         check,
     )
+
+
+@scenario("cohort_page", "Training lead cohort page: GET /cohort/", 150)
+def cohort_page(bench, variant: str) -> Case:
+    who = "lead" + _suffix(variant)
+    return Case(bench.web_get(who, "/cohort/"), cohort(bench, variant).size + " (HTML)")

@@ -80,19 +80,34 @@ def _today():
     return date.today()
 
 
+def _supervision_in_force() -> sa.Select:
+    """Assignments in force today, on enrolments still running.
+
+    Supervision ends with the enrolment: completed or withdrawn trainees drop out.
+    """
+    from portfolio.training.models import Enrolment
+    from portfolio.training.models import SupervisionAssignment
+
+    today = _today()
+    return (
+        sa.select(SupervisionAssignment.trainee_id)
+        .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
+        .where(
+            SupervisionAssignment.start_date <= today,
+            sa.or_(
+                SupervisionAssignment.end_date.is_(None),
+                SupervisionAssignment.end_date >= today,
+            ),
+            Enrolment.status.in_(("active", "break_in_learning")),
+        )
+    )
+
+
 def supervised_trainee_ids(user: User) -> sa.Select:
     """Trainees with an assignment to ``user`` that is in force today."""
     from portfolio.training.models import SupervisionAssignment
 
-    today = _today()
-    return sa.select(SupervisionAssignment.trainee_id).where(
-        SupervisionAssignment.supervisor_id == user.id,
-        SupervisionAssignment.start_date <= today,
-        sa.or_(
-            SupervisionAssignment.end_date.is_(None),
-            SupervisionAssignment.end_date >= today,
-        ),
-    )
+    return _supervision_in_force().where(SupervisionAssignment.supervisor_id == user.id)
 
 
 def led_trainee_ids(user: User) -> sa.Select:
@@ -137,7 +152,6 @@ def visible_evidence(user: User) -> sa.Select:
     return query.where(
         sa.or_(
             Evidence.owner_id == user.id,
-            Evidence.submitted_to_id == user.id,
             Evidence.owner_id.in_(trainees),
         )
     )
@@ -178,19 +192,10 @@ def supervises(supervisor_id: str, trainee_id: str) -> bool:
     from portfolio.extensions import db
     from portfolio.training.models import SupervisionAssignment
 
-    today = _today()
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(SupervisionAssignment)
-            .where(
-                SupervisionAssignment.supervisor_id == supervisor_id,
-                SupervisionAssignment.trainee_id == trainee_id,
-                SupervisionAssignment.start_date <= today,
-                sa.or_(
-                    SupervisionAssignment.end_date.is_(None),
-                    SupervisionAssignment.end_date >= today,
-                ),
-            )
-        )
+    query = _supervision_in_force().where(
+        SupervisionAssignment.supervisor_id == supervisor_id,
+        SupervisionAssignment.trainee_id == trainee_id,
+    )
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) > 0
     )

@@ -468,7 +468,7 @@ def test_ended_supervision_cannot_decide(app, as_, world):
             row.start_date = date.today() - timedelta(days=30)
         db.session.commit()
     response = as_("supervisor").post(f"{path}/decision", json={"decision": "approve"})
-    assert response.status_code == 403
+    assert response.status_code == 404  # no longer visible to them
 
 
 def test_queue_is_oldest_first_and_per_trainee(app, as_, world):
@@ -539,3 +539,23 @@ def test_remind_command_sends_one_digest_per_supervisor(app, as_, world, runner)
             "waiting 8 days" in digest.body
             and "Shadowed a linac QA session" in digest.body
         )
+
+
+def test_withdrawn_enrolment_ends_supervision(app, as_, world):
+    from portfolio.training.models import Enrolment
+
+    evidence = create(
+        as_,
+        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}]},
+    )
+    path = f"/api/v1/evidence/{evidence['id']}"
+    as_("trainee").post(f"{path}/submit", json={"assessor": world.supervisor})
+    assert as_("supervisor").get("/api/v1/signoff/queue").get_json()["total"] == 1
+    with app.app_context():
+        db.session.get(Enrolment, world.enrolment_id).status = "withdrawn"
+        db.session.commit()
+    assert as_("supervisor").get("/api/v1/signoff/queue").get_json()["total"] == 0
+    assert as_("supervisor").get(path).status_code == 404
+    # No longer visible to them at all, so not theirs to decide either.
+    decided = as_("supervisor").post(f"{path}/decision", json={"decision": "approve"})
+    assert decided.status_code == 404

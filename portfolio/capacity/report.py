@@ -765,15 +765,15 @@ def compute(
         )
     total_gap = total.gap or 0.0
 
-    def run(unit: Unit, share: float | None) -> None:
+    def run(unit: Unit, share: float | None, full: bool = True) -> None:
         if unit.workforce is None:
             return
         unit.baseline = float(unit.commissioned.get(start_year, 0))
         if share is None:
             share = uplift * unit.gap / total_gap if total_gap > 0 else 0.0
         unit.uplift = share
-        unit.current = _project(start_year, unit.gap, unit.baseline, 0.0)
-        unit.with_uplift = _project(start_year, unit.gap, unit.baseline, share)
+        unit.current = _project(start_year, unit.gap, unit.baseline, 0.0, full)
+        unit.with_uplift = _project(start_year, unit.gap, unit.baseline, share, full)
 
     run(total, uplift)
     for unit in by_specialism.values():
@@ -782,7 +782,7 @@ def compute(
         run(block.total, None)
         if detail:
             for unit in block.specialisms:
-                run(unit, None)
+                run(unit, None, full=False)
     for unit in by_region.values():
         run(unit, None)
 
@@ -840,15 +840,34 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _project(start_year: int, gap: float, baseline: float, extra: float) -> Projection:
+def _project(
+    start_year: int, gap: float, baseline: float, extra: float, full: bool = True
+) -> Projection:
+    """``projection.project`` with the report's assumptions (plain accumulation).
+
+    ``full=False`` is for figures that are never charted (the CSV's every
+    organisation and specialism): the series stops at the year the gap closes.
+    With plain accumulation ``rate`` places a year close ``gap`` by year
+    ``ceil(gap / rate)``, so projecting one year more than that (or the whole
+    horizon when that is beyond it) gives the same closing year, in a fraction
+    of the time.
+    """
+    gap = max(gap, 0.0)
+    horizon = HORIZON_YEARS
+    if not full:
+        rate = baseline + extra
+        if rate > 0:
+            horizon = max(1, min(HORIZON_YEARS, math.ceil(gap / rate) + 1))
+        elif gap <= 0:
+            horizon = 1
     schedule = (ScheduleStep(start_year, extra),) if extra > 0 else ()
     return project(
         Scenario(
             start_year=start_year,
-            gap=max(gap, 0.0),
+            gap=gap,
             schedule=schedule,
             baseline_places_per_year=baseline,
-            horizon_years=HORIZON_YEARS,
+            horizon_years=horizon,
         )
     )
 
@@ -859,6 +878,12 @@ def _project(start_year: int, gap: float, baseline: float, extra: float) -> Proj
 def _places(value: float) -> str:
     text = presenters.figure(round(value, 1), 1)
     return f"{text} place{'' if text == '1' else 's'}"
+
+
+def _more(value: float) -> str:
+    """'3 more places', '1 more place'."""
+    text = presenters.figure(round(value, 1), 1)
+    return f"{text} more place{'' if text == '1' else 's'}"
 
 
 def _closes(projection: Projection | None) -> str:
@@ -936,8 +961,8 @@ def unit_summary(unit: Unit, data: ReportData, organisations: int | None = None)
     if unit.current is not None:
         parts.append(
             f"At the current intake of {_places(unit.baseline)} a year the gap "
-            f"closes in {_closes(unit.current)}; with "
-            f"{_places(unit.uplift)} more a year, in {_closes(unit.with_uplift)}."
+            f"closes in {_closes(unit.current)}; with {_more(unit.uplift)} a "
+            f"year, in {_closes(unit.with_uplift)}."
         )
     return " ".join(parts)
 
@@ -964,49 +989,57 @@ def _rate(value: float | None) -> float | None:
 
 
 def csv_rows(data: ReportData):
-    """One row per organisation x specialism x year (see docs/capacity.md)."""
+    """One row per organisation x specialism x year (see docs/capacity.md), as text.
+
+    The cells that are the same on every year of one organisation and specialism
+    are made once for all its years.
+    """
+    cell = safe_cell
     for block in data.organisations:
+        names = [cell(block.code), cell(block.name), cell(block.region)]
+        names.append(cell(block.nation))
         for unit in block.specialisms:
             workforce = unit.workforce
-            snapshot = [
+            known = workforce is not None
+            current, uplifted = unit.current, unit.with_uplift
+            fixed = [
                 unit.trainees,
                 unit.supervisors,
                 _rate(unit.trainees_per_supervisor),
-                workforce.newest.isoformat()
-                if workforce and workforce.newest
-                else None,
-                workforce.establishment if workforce else None,
-                workforce.in_post if workforce else None,
-                workforce.vacancies if workforce else None,
-                _rate(workforce.vacancy_rate) if workforce else None,
-                workforce.retiring_5y if workforce else None,
-                workforce.retiring_15y if workforce else None,
-                _rate(workforce.gap) if workforce else None,
-                data.start_year if workforce else None,
-                unit.baseline if workforce else None,
-                _rate(unit.uplift) if workforce else None,
-                unit.current.closes_in_year if unit.current else None,
-                unit.current.years_to_close if unit.current else None,
-                unit.with_uplift.closes_in_year if unit.with_uplift else None,
-                unit.with_uplift.years_to_close if unit.with_uplift else None,
+                workforce.newest.isoformat() if known and workforce.newest else None,
+                workforce.establishment if known else None,
+                workforce.in_post if known else None,
+                workforce.vacancies if known else None,
+                _rate(workforce.vacancy_rate) if known else None,
+                workforce.retiring_5y if known else None,
+                workforce.retiring_15y if known else None,
+                _rate(workforce.gap) if known else None,
+                data.start_year if known else None,
+                unit.baseline if known else None,
+                _rate(unit.uplift) if known else None,
+                current.closes_in_year if current else None,
+                current.years_to_close if current else None,
+                uplifted.closes_in_year if uplifted else None,
+                uplifted.years_to_close if uplifted else None,
             ]
+            head = [
+                *names,
+                cell(unit.specialism),
+                cell(presenters.specialism_label(unit.specialism)),
+            ]
+            tail = [cell(value) for value in fixed]
             for year in data.years:
                 commissioned = unit.commissioned.get(year, 0)
                 filled = unit.filled.get(year, 0)
                 yield [
-                    block.code,
-                    block.name,
-                    block.region,
-                    block.nation,
-                    unit.specialism,
-                    presenters.specialism_label(unit.specialism),
-                    year,
-                    commissioned,
-                    filled,
-                    commissioned - filled,
-                    _rate(filled / commissioned) if commissioned else None,
-                    unit.completions.get(year, 0),
-                    *snapshot,
+                    *head,
+                    str(year),
+                    str(commissioned),
+                    str(filled),
+                    str(commissioned - filled),
+                    cell(_rate(filled / commissioned)) if commissioned else "",
+                    str(unit.completions.get(year, 0)),
+                    *tail,
                 ]
 
 
@@ -1014,8 +1047,7 @@ def to_csv(data: ReportData) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for row in csv_rows(data):
-        writer.writerow([safe_cell(value) for value in row])
+    writer.writerows(csv_rows(data))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -1044,7 +1076,7 @@ def _projection_span(unit: Unit) -> int:
     return min(HORIZON_YEARS, max(10, max(closing) + 3))
 
 
-def charts_for(unit: Unit, data: ReportData, height: float = 3.4) -> list["Chart"]:
+def charts_for(unit: Unit, data: ReportData, height: float = 2.7) -> list["Chart"]:
     """The charts of one unit: places by year, and the gap projection (if known)."""
     label = unit.label
     places_description = "; ".join(
@@ -1065,11 +1097,11 @@ def charts_for(unit: Unit, data: ReportData, height: float = 3.4) -> list["Chart
     ]
     if unit.current is not None:
         span = _projection_span(unit)
-        current_label = f"Current intake, {_places(unit.baseline)} a year"
-        uplift_label = (
-            f"With {_places(unit.uplift)} more a year "
-            f"({_places(unit.baseline + unit.uplift)})"
-        )
+        baseline = presenters.figure(round(unit.baseline, 1), 1)
+        raised = presenters.figure(round(unit.baseline + unit.uplift, 1), 1)
+        extra = presenters.figure(round(unit.uplift, 1), 1)
+        current_label = f"Current intake, {baseline} a year"
+        uplift_label = f"Uplift, {raised} a year (+{extra})"
         charts.append(
             projection_chart(
                 [
@@ -1123,6 +1155,16 @@ def _finish(figure, caption: str, description: str) -> "Chart":
     )
 
 
+def _year_ticks(axes, years: list[int]) -> None:
+    """Every year labelled when there are few, else whole years chosen by matplotlib."""
+    from matplotlib.ticker import MaxNLocator
+
+    if 0 < len(years) <= 12:
+        axes.set_xticks(years)
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def places_chart(
     years: list[int],
     commissioned: list[int],
@@ -1164,15 +1206,15 @@ def places_chart(
         axes.set_title(chart._plain(title), loc="left")
         axes.set_xlabel("Intake year")
         axes.set_ylabel("Training places")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        _year_ticks(axes, years)
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.set_xlim(years[0] - 0.7, years[-1] + 0.7)
         top = max([*commissioned, *filled, 0])
-        axes.set_ylim(0, max(1, top) * 1.18)
+        axes.set_ylim(0, max(1, top) * 1.08)
         axes.grid(True, axis="y", color="#d8dde0", linewidth=0.8)
         axes.set_axisbelow(True)
-        axes.legend(loc="upper left", frameon=False, ncols=2)
+        figure.legend(loc="outside lower center", frameon=False, ncols=2)
         return _finish(figure, caption, description)
 
 
@@ -1222,11 +1264,12 @@ def projection_chart(
         axes.axhline(0, color="#425563", linewidth=1)
         axes.set_title(chart._plain(title), loc="left")
         axes.set_xlabel("Year")
-        axes.set_ylabel("Gap still to close (WTE)")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel("Gap to close (WTE)")
+        _year_ticks(axes, [point.year for point in lines[0][1]])
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.grid(True, color="#d8dde0", linewidth=0.8)
-        axes.legend(loc="upper right", frameon=False)
+        figure.legend(loc="outside lower center", frameon=False, ncols=2)
         return _finish(figure, caption, description)
 
 
@@ -1262,6 +1305,7 @@ def to_html(data: ReportData, export) -> str:
         closes=_closes,
         closes_short=closes_short,
         places=_places,
+        more=_more,
         horizon=HORIZON_YEARS,
         default_uplift_share=DEFAULT_UPLIFT_SHARE,
         min_default_uplift=MIN_DEFAULT_UPLIFT,

@@ -389,7 +389,7 @@ def search_outcomes(
         .join(Curriculum, Curriculum.id == Outcome.curriculum_id)
         .where(Curriculum.is_current.is_(True), Outcome.retired.is_(False))
     )
-    if slugs:
+    if slugs is not None:
         query = query.where(Curriculum.slug.in_(slugs))
     for term in terms:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

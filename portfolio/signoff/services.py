@@ -257,9 +257,15 @@ def signoffs_of(evidence: Evidence) -> list[SignOff]:
 
 
 def queue(supervisor: User, trainee_id: str | None = None) -> sa.Select:
-    """Evidence waiting for ``supervisor``, oldest request first."""
+    """Evidence waiting for ``supervisor``, oldest request first.
+
+    Requests from trainees they no longer supervise are left out: they cannot decide
+    them, and the trainee sees them as waiting so they can withdraw and resubmit.
+    """
     query = sa.select(Evidence).where(
-        Evidence.submitted_to_id == supervisor.id, Evidence.status == "submitted"
+        Evidence.submitted_to_id == supervisor.id,
+        Evidence.status == "submitted",
+        Evidence.owner_id.in_(policy.supervised_trainee_ids(supervisor)),
     )
     if trainee_id:
         query = query.where(Evidence.owner_id == trainee_id)

@@ -174,6 +174,16 @@ def add_supervisor(
         sup, "supervisor", date.today(), errors, enrolment.organisation
     )
     errors.raise_if_any()
+    today = date.today()
+    if any(
+        a.supervisor_id == assignment.supervisor_id
+        and a.role == assignment.role
+        and a.active_on(today)
+        for a in enrolment.supervisors
+    ):
+        raise Invalid.field(
+            "supervisor.person", "This person already has that role for this trainee"
+        )
     assignment.enrolment_id = enrolment.id
     assignment.trainee_id = enrolment.trainee_id
     db.session.add(assignment)

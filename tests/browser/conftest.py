@@ -102,6 +102,9 @@ def page(page, live_server):
 
 def check_axe(page) -> None:
     """Run axe-core on the current page and fail on any WCAG 2.2 AA violation."""
+    # Wait for the page's CSS and scripts: leaving a page mid-load makes the dev
+    # server drop a half-sent file, which pytest reports as a resource warning.
+    page.wait_for_load_state("load")
     page.evaluate(AXE.read_text())
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
@@ -120,3 +123,4 @@ def sign_in(page, email, password="demo-password-1"):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
