@@ -5,21 +5,25 @@ Each scenario is timed twice: on its national-scale subject ("large": the traine
 organisation) and on a small twin, to show that the number of SQL queries does not
 depend on the amount of data.
 
-Adding a scenario (issue 7, the national capacity report, goes here): write a function
-that takes the Bench and a variant ("large" or "small") and returns a Case, and
-register it with @scenario. A Case holds `call`, one timed unit of work with no
-arguments, and `size`, a few words saying how much data it covers. For an HTTP
-endpoint use `bench.api_get(user_key, path)`; for anything that is not a request
-(a report job, a query function) use `bench.in_app(function, *args)`, which runs it
-inside an app context and session, as a worker would. Users are the keys of the
+Adding a scenario: write a function that takes the Bench and a variant ("large" or
+"small") and returns a Case, and register it with @scenario. A Case holds `call`, one
+timed unit of work with no arguments, and `size`, a few words saying how much data it
+covers. For an API endpoint use `bench.api_get(user_key, path)`, for a web page
+`bench.web_get(user_key, path)` (signed in with a session); for anything that is not a
+request (a report job, a query function) use `bench.in_app(function, *args)`, which
+runs it inside an app context, as a worker would. Users are the keys of the
 dataset's `special` record (bench/generate.py); add more there if a scenario needs
 someone new. Each variant's query count is compared, so give it a small twin unless
 the scenario is national by nature (then pass variants=("large",)).
 
-    @scenario("capacity", "National capacity report", budget_ms=2000)
+    @scenario("capacity", "National capacity report", 2000, variants=("large",))
     def capacity(bench, variant):
-        from portfolio.capacity import reports
-        return Case(bench.in_app(reports.national, 10), "220 orgs x 7 specialisms x 10 y")
+        from portfolio.capacity import report
+        scope = ...  # a national ReportScope
+        return Case(bench.in_app(report.compute, scope, 2017, 2026), "all orgs, 10 y")
+
+(Issue 7's capacity timing currently lives in bench/capacity_report.py, with its own
+dataset of training places and workforce records, which this dataset does not make.)
 """
 
 from collections.abc import Callable

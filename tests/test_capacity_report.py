@@ -538,3 +538,27 @@ def test_documented_in_openapi(client):
         "uplift",
     } <= set(body["properties"])
     assert body["properties"]["format"]["enum"] == ["pdf", "csv"]
+
+
+def test_short_projections_close_in_the_same_year_as_full_ones():
+    """The CSV's uncharted projections stop early; the answer must not change."""
+    import random
+
+    rng = random.Random(20261128)
+    cases = [(0, 0, 0), (5, 0, 0), (0.9, 0.3, 0), (19.2, 4, 1.7297), (900, 15, 0)]
+    for _ in range(3000):
+        cases.append(
+            (
+                rng.choice([0, rng.randint(0, 60), rng.uniform(0, 400)]),
+                rng.choice([0.0, float(rng.randint(0, 12)), rng.uniform(0, 6)]),
+                rng.choice([0.0, 1 / 3, rng.uniform(0, 5)]),
+            )
+        )
+    for gap, baseline, extra in cases:
+        full = report._project(2026, gap, baseline, extra)
+        short = report._project(2026, gap, baseline, extra, full=False)
+        assert len(full.series) == report.HORIZON_YEARS
+        assert (short.closes_in_year, short.years_to_close) == (
+            full.closes_in_year,
+            full.years_to_close,
+        ), (gap, baseline, extra)

@@ -392,3 +392,24 @@ def test_cohort_query_count_does_not_grow_with_trainees(app, as_, world, factory
         )
     many = count_queries(app, lambda: as_("lead").get("/api/v1/cohort"))
     assert many == few, (few, many)
+
+
+def test_apprenticeship_minimum_duration_is_enforced(as_, world):
+    # A 1 September 2025 start follows the from-August-2025 rules: 8 months at least.
+    short = as_("lead").post(
+        "/api/v1/enrolments",
+        json={
+            "trainee": world.other_trainee,
+            "curriculum": "app-hcsa-st0218",
+            "organisation": "RBV",
+            "start_date": "2025-09-01",
+            "expected_end_date": "2026-03-01",
+            "contracted_hours_per_week": 37.5,
+        },
+    )
+    assert short.status_code == 422
+    error = short.get_json()["errors"][0]
+    assert (
+        error["field"] == "expected_end_date"
+        and "at least 8 months" in error["message"]
+    )

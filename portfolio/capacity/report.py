@@ -778,13 +778,14 @@ def compute(
     run(total, uplift)
     for unit in by_specialism.values():
         run(unit, None)
+    # Only the totals and the specialisms are charted: the rest need no series.
     for block in by_organisation.values():
-        run(block.total, None)
+        run(block.total, None, full=False)
         if detail:
             for unit in block.specialisms:
                 run(unit, None, full=False)
     for unit in by_region.values():
-        run(unit, None)
+        run(unit, None, full=False)
 
     specialisms = [
         by_specialism[code] for code in sorted(by_specialism, key=specialism_order)

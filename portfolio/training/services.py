@@ -81,6 +81,16 @@ def create_enrolment(
             "expected_end_date", "The expected end date must be after the start date"
         )
     if (
+        programme is not None
+        and programme.kind == "apprenticeship"
+        and start_date
+        and expected_end_date
+        and expected_end_date > start_date
+    ):
+        _check_minimum_duration(
+            start_date, expected_end_date, contracted_hours_per_week, errors
+        )
+    if (
         contracted_hours_per_week is not None
         and not 0 < contracted_hours_per_week <= 48
     ):
@@ -133,6 +143,25 @@ def create_enrolment(
     )
     db.session.commit()
     return enrolment
+
+
+def _check_minimum_duration(start, end, hours, errors: FieldErrors) -> None:
+    """Apprenticeships must last at least the funding rules' minimum (by start date)."""
+    from portfolio.training import apprenticeship
+
+    ruleset = apprenticeship.rules_for(start)
+    if not apprenticeship.minimum_duration_ok(
+        start, end, contracted_hours_per_week=hours, ruleset=ruleset
+    ):
+        earliest = apprenticeship.minimum_end_date(
+            start, contracted_hours_per_week=hours, ruleset=ruleset
+        )
+        errors.add(
+            "expected_end_date",
+            f"An apprenticeship starting on {start:%d %B %Y} must last at least "
+            f"{ruleset.min_duration_months} months under the {ruleset.title.lower()}: "
+            f"end on or after {earliest:%d %B %Y}",
+        )
 
 
 def _assignment(
