@@ -63,7 +63,7 @@ DEFAULT_DATABASE_URL = os.environ.get(
     "postgresql://postgres@127.0.0.1:5432/portfolio_capacity_bench",
 )
 MARK = "mpce-portfolio-capacity-bench"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 BUDGET_MS = 2000
 FIRST_YEAR, LAST_YEAR = 2017, 2026
 AS_OF_DAY = (3, 31)
@@ -89,7 +89,9 @@ ENGLAND_REGIONS = (
     "South East",
     "South West",
 )
-PLACES_PER_YEAR = {"stp": 1.1, "apprenticeship_l4": 0.6}  # x organisation weight
+# Places a year per organisation and specialism, times the organisation's weight:
+# about 1,100 a year nationally, against a gap of about 7,000 WTE.
+PLACES_PER_YEAR = {"stp": 0.3, "apprenticeship_l4": 0.2}
 N_TRAINEES, N_SUPERVISORS, N_EXTENSIONS = 10_000, 3_000, 1_000
 
 
@@ -237,7 +239,8 @@ def build(seed: int) -> dict[str, list[dict]]:
                 if programme != "stp" and rng.random() > 0.33:
                     continue
                 for year in range(FIRST_YEAR, LAST_YEAR + 1):
-                    commissioned = max(0, round(rng.gauss(size * rate, 1)))
+                    mean = size * rate
+                    commissioned = max(0, round(rng.gauss(mean, math.sqrt(mean))))
                     filled = min(
                         commissioned, round(commissioned * rng.uniform(0.6, 1))
                     )

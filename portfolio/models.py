@@ -23,6 +23,7 @@ from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
 from portfolio.training.models import LearningBreak
 from portfolio.training.models import ProgressReview
+from portfolio.training.models import ProgressSummary
 from portfolio.training.models import SupervisionAssignment
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Notification",
     "OutcomeClaim",
     "ProgressReview",
+    "ProgressSummary",
     "ShareLink",
     "SignOff",
     "SupervisionAssignment",

@@ -376,6 +376,7 @@ def test_progress_query_count_does_not_grow_with_evidence(app, as_, world):
 
 
 def test_cohort_query_count_does_not_grow_with_trainees(app, as_, world, factory):
+    as_("lead").get("/api/v1/cohort")  # fills the progress cache
     few = count_queries(app, lambda: as_("lead").get("/api/v1/cohort"))
     for index in range(6):
         email = factory.user("trainee", "RBV", f"extra{index}@example.org")
@@ -390,6 +391,7 @@ def test_cohort_query_count_does_not_grow_with_trainees(app, as_, world, factory
                 "supervisors": [world.supervisor],
             },
         )
+    as_("lead").get("/api/v1/cohort")
     many = count_queries(app, lambda: as_("lead").get("/api/v1/cohort"))
     assert many == few, (few, many)
 
@@ -413,3 +415,18 @@ def test_apprenticeship_minimum_duration_is_enforced(as_, world):
         error["field"] == "expected_end_date"
         and "at least 8 months" in error["message"]
     )
+
+
+def test_cohort_percent_follows_sign_off_and_unlock(as_, world):
+    def aisha_rp():
+        rows = as_("lead").get("/api/v1/cohort").get_json()["items"]
+        return next(r for r in rows if r["programme"] == "stp-rp")["percent_complete"]
+
+    assert aisha_rp() == 0
+    evidence_id = sign_off(as_, world, reflection("STP-RP-S1-TA02", "2026-02-21"))
+    raised = aisha_rp()
+    assert raised > 0
+    as_("lead").post(
+        f"/api/v1/evidence/{evidence_id}/unlock", json={"reason": "Wrong module"}
+    )
+    assert aisha_rp() == 0

@@ -1077,7 +1077,7 @@ def _projection_span(unit: Unit) -> int:
     return min(HORIZON_YEARS, max(10, max(closing) + 3))
 
 
-def charts_for(unit: Unit, data: ReportData, height: float = 2.7) -> list["Chart"]:
+def charts_for(unit: Unit, data: ReportData, height: float = 2.5) -> list["Chart"]:
     """The charts of one unit: places by year, and the gap projection (if known)."""
     label = unit.label
     places_description = "; ".join(
@@ -1085,17 +1085,19 @@ def charts_for(unit: Unit, data: ReportData, height: float = 2.7) -> list["Chart
         f"{unit.filled.get(year, 0)} filled"
         for year in data.years
     )
-    charts = [
-        places_chart(
-            data.years,
-            [unit.commissioned.get(y, 0) for y in data.years],
-            [unit.filled.get(y, 0) for y in data.years],
-            title=PLACES_TITLE,
-            caption=f"{PLACES_TITLE}: {label}",
-            description=f"{PLACES_TITLE}, {label}. {places_description}.",
-            height=height,
+    charts = []
+    if unit.commissioned:  # no chart of nothing (e.g. programmes with no specialism)
+        charts.append(
+            places_chart(
+                data.years,
+                [unit.commissioned.get(y, 0) for y in data.years],
+                [unit.filled.get(y, 0) for y in data.years],
+                title=PLACES_TITLE,
+                caption=f"{PLACES_TITLE}: {label}",
+                description=f"{PLACES_TITLE}, {label}. {places_description}.",
+                height=height,
+            )
         )
-    ]
     if unit.current is not None:
         span = _projection_span(unit)
         baseline = presenters.figure(round(unit.baseline, 1), 1)

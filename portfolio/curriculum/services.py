@@ -95,6 +95,10 @@ def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
         for p in parsed:
             if p.is_crosswalk and _load_crosswalk(p):
                 report.crosswalks += 1
+        if report.created or report.updated:
+            from portfolio.training.tracking import forget_progress
+
+            forget_progress()  # outcomes changed: cached percentages are stale
         db.session.commit()
     except Exception:
         db.session.rollback()

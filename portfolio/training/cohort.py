@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portfolio.accounts.models import User
+from portfolio.curriculum.models import Curriculum
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.training import apprenticeship
@@ -142,7 +143,7 @@ def cohort(
     enrolments = list(db.session.scalars(query))
     if programme:
         enrolments = [e for e in enrolments if e.curriculum.slug == programme]
-    progress = tracking.progress_many(enrolments)
+    percents = tracking.percent_many(enrolments)
     trainee_ids = sorted({e.trainee_id for e in enrolments})
     activity = last_activity(trainee_ids)
     oldest_requests = dict(
@@ -187,7 +188,7 @@ def cohort(
             )
         flags = tracking.risk_flags(
             enrolment,
-            progress[enrolment.id],
+            percents[enrolment.id],
             today,
             last_day,
             oldest.date() if oldest else None,
@@ -216,7 +217,7 @@ def cohort(
                 programme=enrolment.curriculum.title,
                 kind=enrolment.curriculum.kind,
                 specialism=enrolment.curriculum.specialism or "",
-                percent=progress[enrolment.id].percent_complete,
+                percent=percents[enrolment.id],
                 flags=flags,
                 last_activity=last_day,
                 supervisor=officer,
@@ -236,6 +237,20 @@ def cohort(
         "programme": lambda r: (r.kind, r.programme, r.trainee.name.lower()),
     }
     return sorted(rows, key=keys.get(sort, keys["name"]))
+
+
+def programmes(organisation_ids: set[str] | None) -> list[tuple[str, str]]:
+    """The programmes (curriculum slug, title) enrolled on at these organisations."""
+    query = (
+        sa.select(Curriculum.slug, Curriculum.title)
+        .join(Enrolment, Enrolment.curriculum_id == Curriculum.id)
+        .where(Enrolment.status != "withdrawn")
+        .distinct()
+        .order_by(Curriculum.title)
+    )
+    if organisation_ids is not None:
+        query = query.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    return [(slug, title) for slug, title in db.session.execute(query)]
 
 
 def to_csv(rows: list[CohortRow]) -> str:

@@ -166,3 +166,22 @@ class ProgressReview(db.Model):
             and self.employer_signed_at
             and self.provider_signed_at
         )
+
+
+class ProgressSummary(db.Model):
+    """A cached percent complete per enrolment, for cohort pages at national scale.
+
+    Only signed-off evidence moves progress, so the sign-off services delete the
+    owner's rows when they approve or unlock, and loading curricula clears them all;
+    a missing row is recomputed by the next page that needs it.
+    """
+
+    __tablename__ = "progress_summary"
+
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True
+    )
+    percent_complete: Mapped[float]
+    done_units: Mapped[int]
+    total_units: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

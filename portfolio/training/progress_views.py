@@ -190,8 +190,7 @@ def cohort():
     """The organisation's trainees with progress, flags, last activity and supervisor."""
     rows = _cohort_rows()
     scope = _cohort_scope()
-    every = cohorts.cohort(scope)
-    programmes = sorted({(r.enrolment.curriculum.slug, r.programme) for r in every})
+    programmes = cohorts.programmes(scope)
     return render_template(
         "progress/cohort.jinja",
         title="Cohort",

@@ -66,6 +66,47 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
     }
 
 
+def percent_many(enrolments: list[Enrolment]) -> dict[str, float]:
+    """Percent complete per enrolment from the cache, computing (and storing) misses."""
+    from portfolio.training.models import ProgressSummary
+
+    ids = [e.id for e in enrolments]
+    cached = {
+        row.enrolment_id: row.percent_complete
+        for row in db.session.scalars(
+            sa.select(ProgressSummary).where(ProgressSummary.enrolment_id.in_(ids))
+        )
+    }
+    missing = [e for e in enrolments if e.id not in cached]
+    if missing:
+        for enrolment_id, progress in progress_many(missing).items():
+            cached[enrolment_id] = progress.percent_complete
+            db.session.merge(
+                ProgressSummary(
+                    enrolment_id=enrolment_id,
+                    percent_complete=progress.percent_complete,
+                    done_units=progress.done_units,
+                    total_units=progress.total_units,
+                )
+            )
+        db.session.commit()
+    return cached
+
+
+def forget_progress(trainee_id: str | None = None) -> None:
+    """Drop cached summaries (one trainee's, or all) inside the caller's transaction."""
+    from portfolio.training.models import ProgressSummary
+
+    query = sa.delete(ProgressSummary)
+    if trainee_id is not None:
+        query = query.where(
+            ProgressSummary.enrolment_id.in_(
+                sa.select(Enrolment.id).where(Enrolment.trainee_id == trainee_id)
+            )
+        )
+    db.session.execute(query)
+
+
 def progress_of(enrolment: Enrolment) -> Progress:
     return progress_many([enrolment])[enrolment.id]
 
@@ -313,7 +354,7 @@ class Flag:
 
 def risk_flags(
     enrolment: Enrolment,
-    progress: Progress,
+    percent_complete: float,
     today: date,
     last_activity: date | None,
     oldest_request: date | None,
@@ -363,11 +404,11 @@ def risk_flags(
         )
     end = adjusted_end(enrolment, today)
     near, low = setting("RISK_END_NEAR_DAYS"), setting("RISK_END_NEAR_PERCENT")
-    if 0 <= (end - today).days <= near and progress.percent_complete < low:
+    if 0 <= (end - today).days <= near and percent_complete < low:
         flags.append(
             Flag(
                 "end_near",
-                f"Expected end {end:%d %b %Y} is near with {progress.percent_complete:g}% complete",
+                f"Expected end {end:%d %b %Y} is near with {percent_complete:g}% complete",
             )
         )
     return flags
@@ -403,7 +444,13 @@ def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
         )
     )
     flags = risk_flags(
-        enrolment, progress, today, last, oldest.date() if oldest else None, otj, due
+        enrolment,
+        progress.percent_complete,
+        today,
+        last,
+        oldest.date() if oldest else None,
+        otj,
+        due,
     )
     gateway = (
         gateway_checklist(enrolment, progress, otj)
