@@ -125,10 +125,15 @@ def validate_curricula(paths):
     try:
         parsed = curricula.validate_paths(list(paths) or None)
     except CurriculumFileError as error:
-        for problem in error.errors:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"{len(error.errors)} error(s)") from error
+        raise _file_errors(error, "") from error
     click.echo(f"{len(parsed)} file(s) valid")
+
+
+def _file_errors(error, suffix: str) -> click.ClickException:
+    """Print each file error (file:line: path: message), then one summary line."""
+    for problem in error.errors:
+        click.echo(str(problem), err=True)
+    return click.ClickException(f"{len(error.errors)} error(s){suffix}")
 
 
 @curricula_cli.command("load")
@@ -141,11 +146,7 @@ def load_curricula(paths):
     try:
         report = curricula.load_paths(list(paths) or None)
     except CurriculumFileError as error:
-        for problem in error.errors:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"{len(error.errors)} error(s); nothing loaded"
-        ) from error
+        raise _file_errors(error, "; nothing loaded") from error
     click.echo(report.summary())
 
 
@@ -169,11 +170,7 @@ def import_case(path, slug, kind):
     except CaseImportError as error:
         raise click.ClickException(f"{path}: {error}") from error
     except CurriculumFileError as error:
-        for problem in error.errors:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"{len(error.errors)} error(s); nothing loaded"
-        ) from error
+        raise _file_errors(error, "; nothing loaded") from error
     click.echo(report.summary())
 
 

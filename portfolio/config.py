@@ -37,6 +37,8 @@ DEFAULTS = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": True,
+    # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).
+    "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
     "API_MAX_PER_PAGE": 200,
 }

@@ -42,6 +42,7 @@ def base_config(tmp_path) -> dict:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "FILES_DIR": str(tmp_path / "files"),
         "RATELIMIT_ENABLED": False,
+        "MAIL_SUPPRESS": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "REDIS_URL": None,
     }

@@ -208,6 +208,8 @@ def download(as_, who, export) -> bytes:
         ("admin", {"national": True}, 202),
         ("admin", {"scope": "national"}, 202),
         ("admin", {"organisation": "RPY", "format": "csv"}, 202),
+        ("admin", {"region": "national"}, 202),
+        ("lead", {"organisation": "National"}, 403),
     ],
 )
 def test_who_may_ask(as_, who, body, status):
@@ -562,3 +564,17 @@ def test_short_projections_close_in_the_same_year_as_full_ones():
             full.closes_in_year,
             full.years_to_close,
         ), (gap, baseline, extra)
+
+
+def test_the_web_pages_of_a_report(client, as_, seeded, login, work_jobs):
+    export = ask(as_, "lead", work_jobs, organisation="RBV", format="csv")
+    login(seeded.lead)
+    page = client.get(f"/exports/{export['id']}")
+    assert page.status_code == 200
+    assert "Workforce capacity report" in page.get_data(as_text=True)
+    download = client.get(f"/exports/{export['id']}/file")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.data.startswith(b"organisation,organisation_name,")
+    download.close()
+    check = client.get(f"/verify/{export['verification_code']}")
+    assert check.status_code == 200

@@ -39,13 +39,14 @@ def test_job_runs_after_commit(app, work_jobs, capsys):
     assert sent_count(app) == 1
 
 
-def test_inline_mode_runs_without_redis(app):
-    if app.config["REDIS_URL"]:
-        app.config["REDIS_URL"] = None
+def test_inline_mode_runs_without_redis(app, capsys):
+    app.config["REDIS_URL"] = None
+    app.config["MAIL_SUPPRESS"] = False  # the console outbox of development
     with app.app_context():
         queue_email("b@example.org", "Inline", "Body")
         db.session.commit()
     assert sent_count(app) == 1
+    assert "Subject: Inline" in capsys.readouterr().err
 
 
 @pytest.mark.redis

@@ -236,6 +236,16 @@ def _regions() -> list[str]:
     )
 
 
+def _means_national(kind: str, value: str) -> bool:
+    """``"organisation": "national"`` (or region) asks for the nation, unless an
+    organisation or region really has that name."""
+    if value.strip().lower() != "national":
+        return False
+    if kind == "organisation":
+        return _find_organisation(value) is None
+    return _find_region(value) is None
+
+
 def parse_request(user: User, data: dict) -> dict:
     """Check a report request and who asks; return the Export's params.
 
@@ -249,18 +259,13 @@ def parse_request(user: User, data: dict) -> dict:
         if key not in REQUEST_FIELDS:
             errors.add(str(key), f"Unknown field {key!r}")
     kind = _scope_kind(data, errors)
+    if kind in ("organisation", "region") and _means_national(kind, data[kind]):
+        kind = "national"
     if kind in ("region", "national") and not policy.is_admin(user):
         raise Forbidden(
             "Regional and national capacity reports are for admins; a training "
             "lead can run the report for their own organisation."
         )
-    if (
-        kind == "organisation"
-        and data["organisation"].strip().lower() == "national"
-        and policy.is_admin(user)
-        and _find_organisation(data["organisation"]) is None
-    ):
-        kind = "national"  # {"organisation": "national"} reads as the nation
     first = _whole(data, "from_year", errors)
     last = _whole(data, "to_year", errors)
     if first is not None and last is not None:
@@ -850,17 +855,17 @@ def _project(
     organisation and specialism): the series stops at the year the gap closes.
     With plain accumulation ``rate`` places a year close ``gap`` by year
     ``ceil(gap / rate)``, so projecting one year more than that (or the whole
-    horizon when that is beyond it) gives the same closing year, in a fraction
-    of the time.
+    horizon when that is beyond it; one year when there are no places) gives the
+    same closing year, in a fraction of the time (tested against the full horizon).
     """
     gap = max(gap, 0.0)
     horizon = HORIZON_YEARS
     if not full:
         rate = baseline + extra
+        # No places: a gap never closes, and no gap is closed at once.
+        horizon = 1
         if rate > 0:
             horizon = max(1, min(HORIZON_YEARS, math.ceil(gap / rate) + 1))
-        elif gap <= 0:
-            horizon = 1
     schedule = (ScheduleStep(start_year, extra),) if extra > 0 else ()
     return project(
         Scenario(
@@ -1077,6 +1082,11 @@ def _projection_span(unit: Unit) -> int:
     return min(HORIZON_YEARS, max(10, max(closing) + 3))
 
 
+def _short(value: float) -> str:
+    """Places for a chart legend: one decimal place below 100, whole above."""
+    return presenters.figure(round(value, 1) if value < 100 else round(value), 1)
+
+
 def charts_for(unit: Unit, data: ReportData, height: float = 2.5) -> list["Chart"]:
     """The charts of one unit: places by year, and the gap projection (if known)."""
     label = unit.label
@@ -1100,9 +1110,9 @@ def charts_for(unit: Unit, data: ReportData, height: float = 2.5) -> list["Chart
         )
     if unit.current is not None:
         span = _projection_span(unit)
-        baseline = presenters.figure(round(unit.baseline, 1), 1)
-        raised = presenters.figure(round(unit.baseline + unit.uplift, 1), 1)
-        extra = presenters.figure(round(unit.uplift, 1), 1)
+        baseline = _short(unit.baseline)
+        raised = _short(unit.baseline + unit.uplift)
+        extra = _short(unit.uplift)
         current_label = f"Current intake, {baseline} a year"
         uplift_label = f"Uplift, {raised} a year (+{extra})"
         charts.append(
@@ -1210,7 +1220,9 @@ def places_chart(
         axes.set_xlabel("Intake year")
         axes.set_ylabel("Training places")
         _year_ticks(axes, years)
-        axes.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        axes.yaxis.set_major_locator(
+            MaxNLocator(nbins=4 if height < 3 else 6, integer=True)
+        )
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.set_xlim(years[0] - 0.7, years[-1] + 0.7)
         top = max([*commissioned, *filled, 0])
@@ -1269,10 +1281,16 @@ def projection_chart(
         axes.set_xlabel("Year")
         axes.set_ylabel("Gap to close (WTE)")
         _year_ticks(axes, [point.year for point in lines[0][1]])
-        axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=4 if height < 3 else 6))
         axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.grid(True, color="#d8dde0", linewidth=0.8)
-        figure.legend(loc="outside lower center", frameon=False, ncols=2)
+        # Two legend entries side by side when they fit the width, else one above
+        # the other (about 90 characters, markers included, fit in 9 inches).
+        labels = axes.get_legend_handles_labels()[1]
+        width = sum(len(label) + 6 for label in labels)
+        figure.legend(
+            loc="outside lower center", frameon=False, ncols=2 if width <= 92 else 1
+        )
         return _finish(figure, caption, description)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from portfolio.curriculum.types import COUNTABLE_TYPES
 from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
@@ -20,22 +21,6 @@ from portfolio.extensions import db
 CASE_NAMESPACE = uuid.UUID("5a3b3f5e-8f0c-4f63-9d7a-6b1d6f0c2a11")
 SLUG_MAX = 64
 CODE_MAX = 64
-# Outcome types that are units of progress (leaves a trainee gets signed off).
-COUNTABLE_TYPES = frozenset(
-    {
-        "ETA",
-        "DTA",
-        "OTA",
-        "assessment",
-        "K",
-        "S",
-        "B",
-        "statement",
-        "competency",
-        "standard",
-        "scope",
-    }
-)
 
 
 def case_uuid(*parts: str) -> str:

@@ -48,6 +48,8 @@ def _send(email: OutboxEmail) -> None:
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message.set_content(email.body)
+    if config.get("MAIL_SUPPRESS"):
+        return  # tests and benchmarks: keep the outbox row, send nothing
     if not config.get("MAIL_SERVER"):
         # Development: print instead of sending, so reset links can be followed.
         sys.stderr.write(f"\n---- email (console outbox) ----\n{message}\n----\n")

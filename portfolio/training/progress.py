@@ -54,21 +54,8 @@ from dataclasses import field
 from datetime import date
 from typing import Any
 
-COUNTABLE_TYPES = frozenset(
-    {
-        "ETA",
-        "DTA",
-        "OTA",
-        "assessment",
-        "K",
-        "S",
-        "B",
-        "statement",
-        "competency",
-        "standard",
-        "scope",
-    }
-)
+from portfolio.curriculum.types import COUNTABLE_TYPES
+
 WBA_KINDS = ("dops", "oce", "cbd", "msf")
 SIGNED_OFF = "signed_off"
 SUBMITTED = "submitted"
