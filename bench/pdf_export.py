@@ -19,8 +19,10 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,9 +159,8 @@ def _weasyprint_alone(html: str) -> tuple[float, int]:
 
 
 def _pages(pdf: bytes) -> int:
-    return pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page") - pdf.count(
-        b"/Type /Pages"
-    )
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+    return int(re.search(rb"Pages:\s+(\d+)", info.stdout).group(1))
 
 
 def _in_child(target, *args):

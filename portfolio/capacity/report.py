@@ -417,7 +417,6 @@ class Workforce:
     retiring_15y: int | None = None
     oldest: date | None = None
     newest: date | None = None
-    reporting: int = 0  # organisation x specialism records behind the sums
 
     def add(self, other: "Workforce") -> None:
         self.establishment += other.establishment
@@ -427,7 +426,6 @@ class Workforce:
         self.retiring_15y = _add_known(self.retiring_15y, other.retiring_15y)
         self.oldest = _extreme(min, self.oldest, other.oldest)
         self.newest = _extreme(max, self.newest, other.newest)
-        self.reporting += other.reporting
 
     @property
     def vacancy_rate(self) -> float | None:
@@ -469,7 +467,6 @@ class Unit:
     completions: dict[int, int] = field(default_factory=dict)
     trainees: int = 0
     supervisors: int = 0
-    supervised: int = 0
     workforce: Workforce | None = None
     specialism: str | None = None
     baseline: float = 0.0
@@ -515,15 +512,6 @@ class Unit:
     def gap(self) -> float | None:
         return None if self.workforce is None else self.workforce.gap
 
-    @property
-    def has_figures(self) -> bool:
-        return bool(
-            self.commissioned
-            or self.completions
-            or self.trainees
-            or self.workforce is not None
-        )
-
 
 @dataclass
 class OrganisationBlock:
@@ -554,11 +542,6 @@ class ReportData:
     uplift: float
     uplift_given: bool
     summary: str = ""
-    soft_cap: int = queries.DEFAULT_SOFT_CAP
-
-    @property
-    def specialism_codes(self) -> list[str]:
-        return [unit.specialism for unit in self.specialisms]
 
 
 def specialism_order(code: str) -> tuple:
@@ -615,7 +598,6 @@ def _people(unit: Unit, trainees: dict | None, supervisors: dict | None) -> None
         unit.trainees = int(trainees["trainees"])
     if supervisors:
         unit.supervisors = int(supervisors["supervisors"])
-        unit.supervised = int(supervisors["supervised"])
 
 
 def compute(
@@ -698,7 +680,6 @@ def compute(
             retiring_15y=_int_or_none(row["retiring_15y"]),
             oldest=_as_date(row["oldest"]),
             newest=_as_date(row["newest"]),
-            reporting=int(row["organisations"]),
         )
     trainee_rows, supervisor_rows = people[by_org_spec]
     trainees_at = {(r["organisation_code"], r["specialism"]): r for r in trainee_rows}
@@ -748,7 +729,11 @@ def compute(
             next((r for r in supervisor_rows if r["specialism"] == specialism), None),
         )
     trainee_rows, supervisor_rows = people[()]
-    _people(total, trainee_rows[0] if trainee_rows else None, supervisor_rows[0])
+    _people(
+        total,
+        trainee_rows[0] if trainee_rows else None,
+        supervisor_rows[0] if supervisor_rows else None,
+    )
     if scope.kind == "national":
         trainee_rows, supervisor_rows = people[("region",)]
         trainees = {r["region"]: r for r in trainee_rows}
@@ -819,7 +804,6 @@ def compute(
         baseline_year=baseline_year,
         uplift=float(uplift),
         uplift_given=given,
-        soft_cap=soft_cap,
     )
     for block in blocks:
         block.summary = unit_summary(block.total, data)
@@ -934,7 +918,8 @@ def unit_summary(unit: Unit, data: ReportData, organisations: int | None = None)
         )
     else:
         parts.append(f"No training places are recorded for the {years} intakes.")
-    people = f"{figure(unit.trainees)} {'person is' if unit.trainees == 1 else 'people are'} in training now"
+    noun = "person is" if unit.trainees == 1 else "people are"
+    people = f"{figure(unit.trainees)} {noun} in training now"
     if unit.total_completions:
         people += f", {figure(unit.total_completions)} expected to complete in {years}"
     if unit.supervisors:
@@ -985,7 +970,9 @@ def safe_cell(value) -> str:
     if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else ""
+        if not math.isfinite(value):
+            return ""
+        return f"{value + 0.0:.4f}".rstrip("0").rstrip(".")  # + 0.0: no "-0"
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -1254,7 +1241,11 @@ def projection_chart(
             years = [point.year for point in series]
             gaps = [point.gap for point in series]
             closes = result.closes_in_year
-            ending = f"closes {closes}" if closes is not None else "does not close"
+            ending = (
+                f"closes {closes}"
+                if closes is not None
+                else f"not closed within {HORIZON_YEARS} years"
+            )
             axes.plot(
                 years,
                 gaps,
