@@ -60,6 +60,8 @@ test: install-test assets lint
 bench: install-test
 	$(BIN)/python bench/generate.py --reuse $(BENCH_GENERATE)
 	$(BIN)/python bench/run.py $(BENCH_RUN)
+	$(BIN)/python bench/capacity_report.py
+	$(BIN)/python bench/pdf_export.py
 
 clean:
 	rm -rf $(VENV) node_modules portfolio/static/nhsuk

@@ -86,6 +86,7 @@ API = [
     ("GET", "/api/v1/curricula/gsp/case", (401, 404, 404, 404, 404)),
     # No body: 400 for everyone signed in (see test_capacity_api for the rest).
     ("POST", "/api/v1/capacity/projection", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/reports/capacity", (401, 403, 403, 400, 400)),
 ]
 
 
