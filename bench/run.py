@@ -424,9 +424,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--gc-freeze",
-        action="store_true",
-        help="call gc.freeze() after warming up, as a server could after start-up "
-        "(the app does not do this today, so the default leaves it off)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="call gc.freeze() after warming up, as wsgi.py does after start-up "
+        "(--no-gc-freeze to see the collector's pauses)",
     )
     parser.add_argument("--json", default=str(common.LATEST_FILE))
     args = parser.parse_args(argv)

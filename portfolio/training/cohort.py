@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import subqueryload
 
 from portfolio.accounts.models import User
 from portfolio.curriculum.models import Curriculum
@@ -131,7 +132,16 @@ def cohort(
     today = today or date.today()
     query = (
         sa.select(Enrolment)
-        .options(selectinload(Enrolment.breaks), selectinload(Enrolment.supervisors))
+        # subqueryload, not selectinload: selectin sends ids in batches of 500, so
+        # a big trust's page would take more queries than a small one's. Roles are
+        # not shown here, so they are loaded only if something asks.
+        .options(
+            subqueryload(Enrolment.breaks),
+            subqueryload(Enrolment.supervisors)
+            .joinedload(SupervisionAssignment.supervisor)
+            .lazyload(User.roles),
+            joinedload(Enrolment.trainee).lazyload(User.roles),
+        )
         .where(
             Enrolment.status != "withdrawn"
             if status is None
