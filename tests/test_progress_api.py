@@ -170,6 +170,11 @@ def test_otj_ledger_and_gateway(app, as_, world, apprentice):
     assert otj["status"] in ("red", "amber") and any(
         f["code"] == "otj_behind" for f in body["flags"]
     )
+    cohort = as_("lead").get("/api/v1/cohort").get_json()["items"]
+    ben = next(r for r in cohort if r["programme"] == "app-hcsa-st0218")
+    assert "10.5 signed off" in next(
+        f["message"] for f in ben["flags"] if f["code"] == "otj_behind"
+    )
     gateway = {c["check"]: c for c in body["gateway"]}
     assert not gateway["Off-the-job training complete"]["met"]
     assert "10.5 of 187" in gateway["Off-the-job training complete"]["detail"]

@@ -42,6 +42,8 @@ class Evidence(db.Model):
         sa.CheckConstraint(f"status IN {STATUSES!r}", name="status"),
         sa.Index("ix_evidence_owner_status", "owner_id", "status"),
         sa.Index("ix_evidence_assessor_status", "submitted_to_id", "status"),
+        # Last activity per trainee (cohort pages): an index-only max() per owner.
+        sa.Index("ix_evidence_owner_updated", "owner_id", "updated_at"),
     )
 
     id: Mapped[str] = id_column()

@@ -6,7 +6,6 @@ outcomes, claimed evidence, last activity, pending requests, OTJ hours, reviews.
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,22 +67,32 @@ CSV_HEADER = [
 ]
 
 
-def _otj_hours(trainee_ids: list[str]) -> dict[str, list[tuple[date, float, str]]]:
+def _otj_signed_hours(enrolment_ids: list[str]) -> dict[str, float]:
+    """Signed-off OTJ hours per apprenticeship enrolment, summed in SQL.
+
+    Hours count from the enrolment's start up to its gateway (none after it).
+    """
+    hours = sa.func.coalesce(sa.func.sum(Evidence.form["hours"].as_float()), 0)
     rows = db.session.execute(
-        sa.select(
-            Evidence.owner_id, Evidence.occurred_on, Evidence.form, Evidence.status
-        ).where(Evidence.owner_id.in_(trainee_ids), Evidence.kind == "otj")
-    )
-    hours = defaultdict(list)
-    for owner, occurred_on, form, status in rows:
-        hours[owner].append(
-            (occurred_on, float((form or {}).get("hours") or 0), status)
+        sa.select(Enrolment.id, hours)
+        .join(Evidence, Evidence.owner_id == Enrolment.trainee_id)
+        .where(
+            Enrolment.id.in_(enrolment_ids),
+            Evidence.kind == "otj",
+            Evidence.status == "signed_off",
+            Evidence.occurred_on >= Enrolment.start_date,
+            sa.or_(
+                Enrolment.gateway_date.is_(None),
+                Evidence.occurred_on <= Enrolment.gateway_date,
+            ),
         )
-    return hours
+        .group_by(Enrolment.id)
+    )
+    return {enrolment_id: float(total) for enrolment_id, total in rows}
 
 
 def _otj_flag_input(
-    enrolment: Enrolment, entries, today: date
+    enrolment: Enrolment, signed: float, today: date
 ) -> tracking.OtjSummary | None:
     if not tracking.is_apprenticeship(enrolment):
         return None
@@ -101,14 +110,6 @@ def _otj_flag_input(
     )
     expected = apprenticeship.expected_otj_to_date(
         target, enrolment.start_date, end, today, breaks
-    )
-    gateway = enrolment.gateway_date
-    signed = sum(
-        h
-        for day, h, status in entries
-        if status == "signed_off"
-        and day >= enrolment.start_date
-        and (gateway is None or day <= gateway)
     )
     return tracking.OtjSummary(
         ruleset.id,
@@ -163,7 +164,7 @@ def cohort(
             .group_by(Evidence.owner_id)
         ).all()
     )
-    otj = _otj_hours(trainee_ids)
+    otj = _otj_signed_hours([e.id for e in enrolments if tracking.is_apprenticeship(e)])
     last_reviews = dict(
         db.session.execute(
             sa.select(ProgressReview.enrolment_id, sa.func.max(ProgressReview.held_on))
@@ -181,9 +182,7 @@ def cohort(
         last = activity.get(enrolment.trainee_id)
         last_day = last.date() if last else None
         oldest = oldest_requests.get(enrolment.trainee_id)
-        otj_summary = _otj_flag_input(
-            enrolment, otj.get(enrolment.trainee_id, []), today
-        )
+        otj_summary = _otj_flag_input(enrolment, otj.get(enrolment.id, 0.0), today)
         if tracking.is_apprenticeship(enrolment):
             due = apprenticeship.next_review_due(
                 apprenticeship.rules_for(enrolment.start_date),
