@@ -44,8 +44,15 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """Return a new opaque, unguessable object id (22 URL-safe characters)."""
-    return secrets.token_urlsafe(16)[:ID_LENGTH]
+    """Return a new opaque, unguessable object id (22 URL-safe characters).
+
+    Never starting with "-" or "_": an id that looks like an option would be misread
+    by command lines (``flask export portfolio -Dx...``).
+    """
+    while True:
+        token = secrets.token_urlsafe(16)[:ID_LENGTH]
+        if token[0].isalnum():
+            return token
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -97,3 +97,11 @@ def test_error_pages_are_friendly(client, login_as):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_ids_never_look_like_command_line_options():
+    from portfolio.db import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert all(i[0].isalnum() and len(i) == 22 for i in ids)
+    assert len(set(ids)) == len(ids)
