@@ -44,7 +44,7 @@ DEMO_USERS = (
 
 
 class DemoError(RuntimeError):
-    pass
+    """The demo cannot be seeded (for example, the database already has users)."""
 
 
 def seed_demo(force: bool = False) -> str:

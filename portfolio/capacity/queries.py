@@ -55,7 +55,7 @@ _ORGANISATION_DIMENSIONS = {
 
 
 class UnknownDimension(ValueError):
-    pass
+    """A caller asked to group by a column the capacity queries do not offer."""
 
 
 def _columns(by: Iterable[str], dimensions: dict) -> list:

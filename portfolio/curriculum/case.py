@@ -19,7 +19,7 @@ CASE_ASSOCIATION_TYPES = ("isChildOf", "exactMatchOf", "isRelatedTo")
 
 
 class CaseImportError(ValueError):
-    pass
+    """The file is not a usable CASE CFPackage; nothing was loaded."""
 
 
 def _stamp(value: datetime) -> str:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class BlockedResource(ValueError):
-    pass
+    """The renderer asked for something outside the app's own PDF assets."""
 
 
 class AppAssetFetcher(URLFetcher):
