@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
+# Every absolute URL (emails, PDFs, share links) is built from this: on a laptop,
+# the address `make run` serves on. Set PORTFOLIO_BASE_URL to override.
+export PORTFOLIO_BASE_URL ?= http://localhost:$(PORT)
 
 .PHONY: run test install install-test assets db seed worker bench lint format clean
 

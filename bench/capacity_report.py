@@ -589,7 +589,11 @@ def measure(url: str, runs: int, warmup: int, pdf_runs: int) -> dict:
     from portfolio.extensions import db
 
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url), "REDIS_URL": None}
+        {
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url),
+            "REDIS_URL": None,
+            "BASE_URL": "http://localhost:5000",
+        }
     )
     with app.app_context():
         counter = Counter(db.engine)

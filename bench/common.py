@@ -94,7 +94,7 @@ def write_json(path: Path, data) -> None:
 
 def app_config(url: str) -> dict:
     """create_app overrides: the bench database, nothing else changed."""
-    return {"SQLALCHEMY_DATABASE_URI": url}
+    return {"SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://localhost:5000"}
 
 
 def write_tokens(url: str, special: dict) -> dict:

@@ -106,6 +106,7 @@ def build_database(path: Path, items: int) -> str:
 def _config(path: Path) -> dict:
     return {
         "SECRET_KEY": "bench",
+        "BASE_URL": "http://localhost:5000",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}/bench.db",
         "FILES_DIR": str(path / "files"),
         "REDIS_URL": None,

@@ -37,7 +37,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_errorhandlers(app)
     register_security_headers(app)
     if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # X-Forwarded-Host is not trusted: links come from BASE_URL, and the
+        # Host header is checked against TRUSTED_HOSTS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
     return app
 
 

@@ -177,17 +177,17 @@ def import_case(path, slug, kind):
 @curricula_cli.command("export-case")
 @click.argument("slug")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--base-url", default="https://portfolio.invalid")
-def export_case(slug, out, base_url):
-    """Write curriculum SLUG as a CASE 1.1 CFPackage to --out."""
+def export_case(slug, out):
+    """Write curriculum SLUG as a CASE 1.1 CFPackage to --out (uris under BASE_URL)."""
     import json
 
     from portfolio.curriculum import services as curricula
+    from portfolio.urls import base_url
 
     curriculum = curricula.get_curriculum(slug)
     if curriculum is None:
         raise click.ClickException(f"No curriculum {slug!r}")
-    out.write_text(json.dumps(curricula.case_package(curriculum, base_url), indent=2))
+    out.write_text(json.dumps(curricula.case_package(curriculum, base_url()), indent=2))
     click.echo(f"wrote {out}")
 
 

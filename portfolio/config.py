@@ -26,8 +26,11 @@ DEFAULTS = {
     # Evidence attachments (issue 4) and the request limit that backs them.
     "MAX_UPLOAD_MB": 20,
     "FILES_DIR": None,
-    # Where links in emails and exports point; the request host when unset.
+    # The public address every absolute URL is built from (emails, PDFs, QR codes,
+    # share links, CASE uris); required outside tests. Its host is the only one the
+    # app answers to, with any names listed in TRUSTED_HOSTS.
     "BASE_URL": None,
+    "TRUSTED_HOSTS": [],
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -57,6 +60,7 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
+    configure_base_url(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     # The request may carry a little more than the file (form fields, multipart
@@ -77,6 +81,42 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
             "pool_pre_ping": True,
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed: the app refuses to start."""
+
+
+def configure_base_url(app: Flask) -> None:
+    """Check ``BASE_URL`` and derive ``TRUSTED_HOSTS`` from it.
+
+    Outside tests there is no fallback to the request's host: a link built from
+    ``Host`` is a link an attacker chose.
+    """
+    from urllib.parse import urlsplit
+
+    from portfolio.urls import trusted_hosts
+
+    base = app.config.get("BASE_URL")
+    if not base and app.config.get("TESTING"):
+        base = app.config["BASE_URL"] = "http://localhost"
+    if not base:
+        raise ConfigError(
+            "Set PORTFOLIO_BASE_URL to the public address of this installation "
+            "(for example https://portfolio.trust.nhs.uk, or http://localhost:5000 "
+            "on a laptop): every link in emails and exports is built from it."
+        )
+    parts = urlsplit(str(base))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"PORTFOLIO_BASE_URL must be an http(s) address with a host, not {base!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError("PORTFOLIO_BASE_URL must not carry a query or fragment")
+    extra = app.config.get("TRUSTED_HOSTS") or []
+    if isinstance(extra, str):
+        extra = [name.strip() for name in extra.split(",")]
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(str(base), list(extra))
 
 
 def normalise_database_url(uri: str) -> str:

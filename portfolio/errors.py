@@ -54,8 +54,22 @@ def too_large_detail() -> str:
     return f"The file is larger than the {limit} MB limit. Upload a smaller file."
 
 
+def _no_routing() -> bool:
+    """True when the request never got a URL adapter (an untrusted Host header)."""
+    from flask.globals import request_ctx
+
+    return request_ctx.url_adapter is None
+
+
 def handle_http_error(error: HTTPException):
     status = error.code or 500
+    if _no_routing():
+        # Nothing can be built for a host we do not serve: a plain answer, no links.
+        from flask import Response
+
+        return Response(
+            "This address is not served here.\n", status, mimetype="text/plain"
+        )
     if status == 413:
         detail = too_large_detail()
     else:

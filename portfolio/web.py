@@ -7,6 +7,8 @@ from flask_login import current_user
 from jinja2 import Undefined
 from werkzeug.routing import BuildError
 
+from portfolio.urls import external_url
+
 
 def deep_merge(base: dict, extra: dict) -> dict:
     """Return ``base`` with ``extra`` merged in, recursing into nested dicts."""
@@ -105,4 +107,5 @@ def init_app(app: Flask) -> None:
         choice_items=choice_items,
         form_error_list=form_error_list,
         navigation_items=navigation_items,
+        external_url=external_url,
     )

@@ -18,6 +18,8 @@ from portfolio.extensions import db
 BACKEND = os.environ.get("PORTFOLIO_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgres"
 PASSWORD = "correct-horse-battery"
+# Every absolute URL comes from BASE_URL; apps and workers the tests start get it too.
+os.environ.setdefault("PORTFOLIO_BASE_URL", "http://localhost")
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,7 @@ from portfolio.accounts.models import User
 from portfolio.extensions import csrf
 from portfolio.extensions import db
 from portfolio.extensions import limiter
+from portfolio.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 BAD_LOGIN = "Enter a correct email address and password"
@@ -118,9 +119,7 @@ def forgot_password():
     if form.validate_on_submit():
         services.request_password_reset(
             form.email.data,
-            lambda token: url_for(
-                "accounts.reset_password", token=token, _external=True
-            ),
+            lambda token: external_url("accounts.reset_password", token=token),
         )
         return render_template(
             "accounts/reset_sent.jinja", title="Check your email", email=form.email.data

@@ -15,6 +15,7 @@ from portfolio.accounts.models import User
 from portfolio.admin.forms import UserForm
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from portfolio.urls import external_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,9 +53,7 @@ def users():
             if created and not user.password_hash:
                 accounts.request_password_reset(
                     user.email,
-                    lambda t: url_for(
-                        "accounts.reset_password", token=t, _external=True
-                    ),
+                    lambda t: external_url("accounts.reset_password", token=t),
                 )
             db.session.commit()
             verb = "Created" if created else "Updated"

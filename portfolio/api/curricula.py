@@ -74,11 +74,10 @@ def curriculum_detail(curriculum_id: str):
 
 @bp.get("/curricula/<curriculum_id>/case")
 def curriculum_case(curriculum_id: str):
-    from flask import current_app
+    from portfolio.urls import base_url
 
     curriculum = _get(curriculum_id)
-    base = current_app.config.get("BASE_URL") or request.host_url
-    return jsonify(services.case_package(curriculum, base))
+    return jsonify(services.case_package(curriculum, base_url()))
 
 
 SUMMARY = schema(

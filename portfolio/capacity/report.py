@@ -339,15 +339,10 @@ def parse_request(user: User, data: dict) -> dict:
 
 def request_report(user: User, data: dict):
     """Create the Export row, commit, and queue the report job (after the commit)."""
-    from flask import has_request_context
-    from flask import request
-
     from portfolio.exports.models import Export
     from portfolio.exports.services import queue_job
 
     params = parse_request(user, data)
-    # Where the verification link in the PDF points when BASE_URL is not set.
-    params["base_url"] = request.host_url if has_request_context() else None
     export = Export(
         kind="capacity", enrolment_id=None, requested_by_id=user.id, params=params
     )
@@ -1289,7 +1284,7 @@ def to_html(data: ReportData, export) -> str:
     from portfolio.exports.pdf import asset_url
     from portfolio.exports.services import public_url
 
-    verify_url = public_url(f"/verify/{export.verification_code}", export)
+    verify_url = public_url(f"/verify/{export.verification_code}")
     total_charts = charts_for(data.total, data, height=4)
     specialism_charts = [charts_for(unit, data) for unit in data.specialisms]
     by_region: dict[str, list[OrganisationBlock]] = defaultdict(list)

@@ -230,7 +230,7 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
         "portfolio.pdf": pdf,
         "portfolio.json": json.dumps(document, indent=2, ensure_ascii=False).encode(),
     }
-    base = public_url("/", export)
+    base = public_url("/")
     slugs = {
         (o.curriculum.slug, o.curriculum.version)
         for entry in content.entries

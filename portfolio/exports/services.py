@@ -20,6 +20,7 @@ from flask import render_template
 
 from portfolio import jobs
 from portfolio import policy
+from portfolio import urls
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
@@ -45,24 +46,9 @@ def files_dir() -> Path:
     return path
 
 
-def public_url(path: str, export: Export | None = None) -> str:
-    """An absolute URL: BASE_URL, else the address the export was requested at."""
-    from flask import has_request_context
-    from flask import request
-
-    base = current_app.config.get("BASE_URL")
-    if not base and export is not None:
-        base = (export.params or {}).get("base_url")
-    if not base:
-        base = request.host_url if has_request_context() else "http://localhost:5000/"
-    return base.rstrip("/") + path
-
-
-def _request_base() -> str | None:
-    from flask import has_request_context
-    from flask import request
-
-    return request.host_url if has_request_context() else None
+def public_url(path: str) -> str:
+    """An absolute URL under ``BASE_URL`` (see :mod:`portfolio.urls`)."""
+    return urls.absolute(path)
 
 
 # ---- requesting --------------------------------------------------------------------
@@ -96,7 +82,7 @@ def request_export(
         raise Forbidden(
             "Only the trainee, their training lead or an admin can export this portfolio."
         )
-    params = {**(params or {}), "base_url": _request_base()}
+    params = dict(params or {})
     export = Export(
         kind=kind, enrolment_id=enrolment.id, requested_by_id=user.id, params=params
     )
@@ -237,7 +223,7 @@ def portfolio_html(export: Export, content) -> str:
     from portfolio.exports.pdf import asset_url
 
     verify_path = f"/verify/{export.verification_code}"
-    verify_url = public_url(verify_path, export)
+    verify_url = public_url(verify_path)
     route = content.route
     title = (
         "Registration pack" if route else "Training portfolio"

@@ -70,13 +70,9 @@ def notify(user, message: str, link: str = "", email: bool = True) -> None:
 
     db.session.add(Notification(user_id=user.id, message=message[:300], link=link))
     if email:
-        from flask import has_request_context
-        from flask import request
+        from portfolio.urls import absolute
 
-        base = current_app.config.get("BASE_URL") or (
-            request.host_url if has_request_context() else ""
-        )
-        url = f"{base.rstrip('/')}{link}" if link else ""
+        url = absolute(link) if link else ""
         queue_email(
             user.email,
             f"MPCE Portfolio: {message[:150]}",

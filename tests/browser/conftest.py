@@ -54,6 +54,8 @@ def live_app(tmp_path_factory):
         {
             "TESTING": True,
             "SECRET_KEY": "browser-secret",
+            # The port is known once the server binds (live_server sets it).
+            "BASE_URL": "http://127.0.0.1",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base}/e2e.db",
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
@@ -78,7 +80,9 @@ def live_server(live_app):
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    address = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["BASE_URL"] = address
+    yield address
     server.shutdown()
     thread.join()
 
