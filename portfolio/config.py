@@ -31,7 +31,19 @@ DEFAULTS = {
     # app answers to, with any names listed in TRUSTED_HOSTS.
     "BASE_URL": None,
     "TRUSTED_HOSTS": [],
+    # Failed sign-ins allowed per client address, and per account (email) from
+    # any address; a browser that has just reset the password is exempt from both
+    # for that account for LOGIN_AFTER_RESET_MINUTES, so no one can lock a person
+    # out for good by failing to sign in as them.
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "10 per minute;50 per hour",
+    "LOGIN_AFTER_RESET_MINUTES": 15,
+    # A signed-in session ends after this long without a request, and this long
+    # after sign-in whatever happens.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 8,
+    # Days a new API token works by default (0: no expiry).
+    "API_TOKEN_DAYS": 90,
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",
     "MAIL_FROM": "MPCE Portfolio <no-reply@portfolio.invalid>",

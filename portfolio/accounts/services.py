@@ -141,6 +141,48 @@ def set_password(user: User, password: str) -> None:
     db.session.commit()
 
 
+# ---- sessions ----------------------------------------------------------------------
+
+
+def end_all_sessions(user: User) -> None:
+    """Rotate the session token, so every session cookie issued to the user dies.
+
+    The user loader finds people by this token (it is what Flask-Login keeps in the
+    session and in any remember cookie), so a copy of an old cookie finds no one.
+    """
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def _plural(count: float, unit: str) -> str:
+    count = int(count) if float(count).is_integer() else count
+    return f"{count} {unit}" + ("" if count == 1 else "s")
+
+
+def session_expired(signed_in_at, seen_at, now: float) -> str | None:
+    """Why a signed-in session has ended, as a message for the person; else None.
+
+    ``signed_in_at`` and ``seen_at`` are the Unix times kept in the (signed) session
+    cookie. A session without them predates these limits and ends too.
+    """
+    config = current_app.config
+    idle_minutes = float(config["SESSION_IDLE_MINUTES"])
+    max_hours = float(config["SESSION_MAX_HOURS"])
+    if not all(isinstance(t, int | float) for t in (signed_in_at, seen_at)):
+        return "Your session has ended. Sign in again."
+    if now - signed_in_at >= max_hours * 3600:
+        return (
+            f"You were signed out {_plural(max_hours, 'hour')} after you signed in. "
+            "Sign in again."
+        )
+    if now - seen_at >= idle_minutes * 60:
+        return (
+            f"You were signed out after {_plural(idle_minutes, 'minute')} "
+            "without activity. Sign in again."
+        )
+    return None
+
+
 @dataclass
 class NewToken:
     token: ApiToken

@@ -1,5 +1,6 @@
 """Sign in and out, password reset, and the account page with API tokens."""
 
+import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -34,6 +35,9 @@ from portfolio.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 BAD_LOGIN = "Enter a correct email address and password"
+# Unix times kept in the signed session cookie, checked on every request.
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
 
 
 def load_user(session_token: str) -> User | None:
@@ -92,6 +96,7 @@ def login():
             # A fresh session on sign-in, so a planted session id is worthless.
             session.clear()
             login_user(user)
+            session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())
             services.record_login(user)
             return redirect(next_url)
     status = 200 if not form.errors else 401
@@ -106,10 +111,60 @@ def logout():
         validate_csrf(request.args.get("csrf_token") or request.form.get("csrf_token"))
     except Exception as error:  # ValidationError; anything else is equally a refusal
         raise CSRFError("The sign-out link has expired. Try again.") from error
-    logout_user()
-    session.clear()
+    _end_sessions()
     flash("You have signed out.", "success")
     return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    _end_sessions()
+    flash("You have signed out on every device and browser.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+def _end_sessions() -> None:
+    """Sign out server-side: a new session token kills every copy of the cookie."""
+    if current_user.is_authenticated:
+        services.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+
+
+@bp.before_app_request
+def enforce_session_limits():
+    """End a signed-in session that has been idle or alive too long."""
+    if (
+        request.endpoint == "static"
+        or request.blueprint == "api"
+        or "_user_id" not in session
+    ):
+        return None
+    now = time.time()
+    reason = services.session_expired(
+        session.get(SIGNED_IN_AT), session.get(SEEN_AT), now
+    )
+    if reason is None:
+        session[SEEN_AT] = int(now)
+        return None
+    back_to = _return_path()
+    logout_user()
+    session.clear()
+    flash(reason, "info")
+    return redirect(url_for("accounts.login", next=back_to))
+
+
+def _return_path() -> str | None:
+    """Where to go after signing in again: this page, or the page a form was on."""
+    if request.endpoint in ("accounts.login", "accounts.logout"):
+        return None
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return None
 
 
 @bp.route("/forgot-password", methods=("GET", "POST"))
