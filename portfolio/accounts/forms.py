@@ -9,8 +9,8 @@ from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
+from portfolio.accounts import passwords
 from portfolio.accounts.models import EMAIL_MAX
-from portfolio.accounts.services import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -39,14 +39,13 @@ class ForgotPasswordForm(FlaskForm):
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
-        description=f"At least {MIN_PASSWORD_LENGTH} characters",
+        description=passwords.HINT,
+        # Length here for a quick answer; the other rules need the person, so the
+        # service checks them (passwords.problem) and the view shows its reason.
         validators=[
             DataRequired("Enter a new password"),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Password must be at least {MIN_PASSWORD_LENGTH} characters",
-            ),
+            Length(min=passwords.MIN_LENGTH, message=passwords.TOO_SHORT),
+            Length(max=passwords.MAX_LENGTH, message=passwords.TOO_LONG),
         ],
     )
     confirm = PasswordField(

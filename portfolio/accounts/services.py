@@ -11,6 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from portfolio.accounts import passwords
 from portfolio.accounts.models import ROLES
 from portfolio.accounts.models import TOKEN_PREFIX
 from portfolio.accounts.models import ApiToken
@@ -22,7 +23,7 @@ from portfolio.extensions import db
 from portfolio.notifications.services import queue_email
 from portfolio.organisations.models import Organisation
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # Verified against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -45,11 +46,13 @@ def hash_password(password: str) -> str:
     )
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"Password must be at least {MIN_PASSWORD_LENGTH} characters", "password"
-        )
+def check_password_rules(
+    password: str, email: str | None = None, name: str | None = None
+) -> None:
+    """Refuse a weak password with its reason (rules in ``passwords``)."""
+    reason = passwords.problem(password, email, name)
+    if reason:
+        raise AccountError(reason, "password")
 
 
 def find_user(email: str) -> User | None:
@@ -85,7 +88,7 @@ def create_user(
             raise AccountError("Enter the person's name", "name")
         user = User(email=email, name=name.strip())
         if password is not None:
-            check_password_rules(password)
+            check_password_rules(password, email, user.name)
             user.password_hash = hash_password(password)
         db.session.add(user)
     if role:
@@ -135,7 +138,7 @@ def record_login(user: User) -> None:
 
 def set_password(user: User, password: str) -> None:
     """Change the password and sign the user out of every other session."""
-    check_password_rules(password)
+    check_password_rules(password, user.email, user.name)
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     db.session.commit()

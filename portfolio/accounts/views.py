@@ -196,14 +196,19 @@ def reset_password(token: str):
         ), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
-        flash(
-            "Your password has been changed. Sign in with your new password.", "success"
-        )
-        return redirect(url_for("accounts.login"))
+        try:
+            services.set_password(user, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            flash(
+                "Your password has been changed. Sign in with your new password.",
+                "success",
+            )
+            return redirect(url_for("accounts.login"))
     return render_template(
         "accounts/reset.jinja", title="Choose a new password", form=form
-    )
+    ), 422 if form.errors else 200
 
 
 @bp.route("/account", methods=("GET",))
@@ -226,13 +231,18 @@ def change_password():
         if not check_password_hash(current_user.password_hash or "", form.current.data):
             form.current.errors.append("Your current password is not correct")
         else:
-            services.set_password(current_user, form.password.data)
-            login_user(current_user._get_current_object())  # new session token: stay in
-            flash(
-                "Your password has been changed. Other sessions were signed out.",
-                "success",
-            )
-            return redirect(url_for("accounts.account"))
+            try:
+                services.set_password(current_user, form.password.data)
+            except services.AccountError as error:
+                form.password.errors.append(str(error))
+            else:
+                # A new session token: stay signed in here, every other copy ends.
+                login_user(current_user._get_current_object())
+                flash(
+                    "Your password has been changed. Other sessions were signed out.",
+                    "success",
+                )
+                return redirect(url_for("accounts.account"))
     return render_template(
         "accounts/account.jinja",
         title="Your account",
