@@ -1,11 +1,12 @@
 """Configuration: defaults, then the environment, then the test mapping.
 
-Environment variables: ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and any
+Environment variables: ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``AUDIT_KEY`` and any
 ``PORTFOLIO_<KEY>`` (JSON-parsed, so ``PORTFOLIO_MAX_UPLOAD_MB=50`` is a number).
 """
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -56,6 +57,9 @@ DEFAULTS = {
     "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
     "API_MAX_PER_PAGE": 200,
+    # Key for the audit trail's HMACs and checkpoint signatures; kept outside the
+    # database. Unset: generated once into instance/audit_key (see docs/audit.md).
+    "AUDIT_KEY": None,
 }
 
 
@@ -68,6 +72,8 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
         app.config["REDIS_URL"] = os.environ["REDIS_URL"]
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = os.environ["AUDIT_KEY"]
     app.config.from_prefixed_env("PORTFOLIO")
     if overrides:
         app.config.from_mapping(overrides)
@@ -88,6 +94,12 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
         app.config["FILES_DIR"] = str(Path(app.instance_path) / "files")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    if app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
+    else:
+        app.config["AUDIT_KEY"] = instance_secret_key(
+            Path(app.instance_path), "audit_key"
+        )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True,
@@ -139,18 +151,28 @@ def normalise_database_url(uri: str) -> str:
     return uri
 
 
-def instance_secret_key(instance: Path) -> str:
-    """Return the secret key kept in the instance folder, creating it once."""
-    path = instance / "secret_key"
+def instance_secret_key(instance: Path, name: str = "secret_key") -> str:
+    """Return the key kept in the instance folder file ``name``, creating it once."""
+    path = instance / name
     if path.exists():
-        return path.read_text().strip()
+        return _read_key(path)
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must not write two different keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_key(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _read_key(path: Path) -> str:
+    # The process that created the file may not have written the key into it yet.
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it, or set the key in the environment")
