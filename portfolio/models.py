@@ -3,6 +3,7 @@
 from portfolio.accounts.models import ApiToken
 from portfolio.accounts.models import RoleAssignment
 from portfolio.accounts.models import User
+from portfolio.audit.models import AuditCheckpoint
 from portfolio.audit.models import AuditEvent
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
@@ -29,6 +30,7 @@ from portfolio.training.models import SupervisionAssignment
 __all__ = [
     "ApiToken",
     "Attachment",
+    "AuditCheckpoint",
     "AuditEvent",
     "Enrolment",
     "Evidence",

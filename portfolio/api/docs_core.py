@@ -206,12 +206,25 @@ document(
 document(
     "/audit/verify",
     "get",
-    "Recompute the audit hash chain (admin)",
+    "Recompute the audit hash chain and check its signed checkpoints (admin)",
     response=schema(
         {
             "ok": {"type": "boolean"},
             "events": {"type": "integer"},
             "first_bad_event": {"type": ["integer", "null"]},
+            "problem": {"type": ["string", "null"]},
+            "keyed_events": {"type": "integer"},
+            "checkpoints": {"type": "integer"},
+            "last_checkpoint": {
+                "type": ["object", "null"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "events": {"type": "integer"},
+                    "head_seq": {"type": "integer"},
+                    "head_hash": {"type": "string"},
+                },
+            },
         }
     ),
     errors=(401, 403),

@@ -1,4 +1,4 @@
-"""AuditEvent: one link of the hash chain."""
+"""AuditEvent: one link of the hash chain; AuditCheckpoint: a signed record of its head."""
 
 from datetime import datetime
 
@@ -18,6 +18,11 @@ class AuditEvent(db.Model):
 
     ``seq`` and ``prev_hash`` are unique, so two writers can never both extend the
     chain from the same event: the chain stays a line, whatever the concurrency.
+
+    ``mac = HMAC-SHA256(AUDIT_KEY, prev_hash + canonical JSON)``: the same input
+    keyed, so a chain cannot be rewritten and re-hashed without the key. The public
+    ``hash`` still links the chain, so a bundle's events can be checked by any
+    installation. NULL on events written before the key existed (scheme sha256).
     """
 
     __tablename__ = "audit_event"
@@ -33,3 +38,27 @@ class AuditEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSONDocument(), default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    mac: Mapped[str | None] = mapped_column(sa.String(64))
+
+    @property
+    def scheme(self) -> str:
+        return "hmac-sha256" if self.mac else "sha256"
+
+
+class AuditCheckpoint(db.Model):
+    """The chain's head at a moment, signed with AUDIT_KEY.
+
+    A later chain that ends before ``head_seq``, or whose event ``head_seq`` has
+    another hash, was truncated or rewritten; a changed row fails its signature.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    events: Mapped[int]
+    head_seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Who wrote it: "flask audit checkpoint" or "export <id>".
+    note: Mapped[str] = mapped_column(sa.String(80), default="")
+    signature: Mapped[str] = mapped_column(sa.String(64))
