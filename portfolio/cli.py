@@ -252,24 +252,12 @@ def create_user(email, name, role, org_code, password):
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="CLI token", help="A name to tell tokens apart.")
-@click.option(
-    "--days",
-    type=click.IntRange(0, accounts.TOKEN_MAX_DAYS),
-    help="Days the token works (0: no expiry; default API_TOKEN_DAYS).",
-)
-def create_token(email, name, days):
+def create_token(email, name):
     """Print a new API token for EMAIL (shown once)."""
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with email {email}")
-    new = accounts.create_api_token(user, name, days)
-    click.echo(new.secret)
-    expiry = (
-        f"{new.token.expires_at:%Y-%m-%d %H:%M} UTC"
-        if new.token.expires_at
-        else "never"
-    )
-    click.echo(f"expires: {expiry}", err=True)
+    click.echo(accounts.create_api_token(user, name).secret)
 
 
 @orgs_cli.command("import")
