@@ -165,6 +165,8 @@ def render_export_job(export_id: str) -> str | None:
     export.started_at = utcnow()
     export.attempts += 1
     export.error = None
+    # Anchor the audit chain's head now; the document shows this checkpoint.
+    audit.write_checkpoint(f"export {export.id}")
     _set_progress(export, 5)
     delay = float(current_app.config.get("EXPORT_TEST_DELAY_SECONDS") or 0)
     if delay:
@@ -239,6 +241,7 @@ def portfolio_html(export: Export, content) -> str:
         generated_label=utcnow().strftime("%d %B %Y %H:%M UTC"),
         verify_url=verify_url,
         qr_svg=qr_svg(verify_url),
+        audit_checkpoint=audit.latest_checkpoint(),
         kind_labels=KIND_LABELS,
         asset_url=asset_url,
     )
