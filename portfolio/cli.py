@@ -252,12 +252,24 @@ def create_user(email, name, role, org_code, password):
 @users_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="CLI token", help="A name to tell tokens apart.")
-def create_token(email, name):
+@click.option(
+    "--days",
+    type=click.IntRange(0, accounts.TOKEN_MAX_DAYS),
+    help="Days the token works (0: no expiry; default API_TOKEN_DAYS).",
+)
+def create_token(email, name, days):
     """Print a new API token for EMAIL (shown once)."""
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"No user with email {email}")
-    click.echo(accounts.create_api_token(user, name).secret)
+    new = accounts.create_api_token(user, name, days)
+    click.echo(new.secret)
+    expiry = (
+        f"{new.token.expires_at:%Y-%m-%d %H:%M} UTC"
+        if new.token.expires_at
+        else "never"
+    )
+    click.echo(f"expires: {expiry}", err=True)
 
 
 @orgs_cli.command("import")

@@ -3,10 +3,14 @@ throttling that cannot lock a person out, API tokens that expire."""
 
 import re
 import time
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+import sqlalchemy as sa
 
+from portfolio.db import utcnow
+from portfolio.extensions import db
 from tests.conftest import PASSWORD
 
 
@@ -237,3 +241,139 @@ def test_common_password_list_ships_in_the_package():
     assert passwords.LIST_PATH.name == "common-passwords.txt.gz"
     common = passwords.common_passwords()
     assert len(common) == 10_000 and "password" in common and "iloveyou" in common
+
+
+# ---- 5. API tokens expire, are revocable and record use hourly ---------------------
+
+
+def token_row(app, secret):
+    from portfolio.accounts.models import ApiToken
+
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
+        )
+
+
+def set_token(app, secret, **values):
+    from portfolio.accounts.models import ApiToken
+
+    with app.app_context():
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.token_hash == ApiToken.hash(secret))
+            .values(**values)
+        )
+        db.session.commit()
+
+
+def me(client, secret):
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_tokens_expire_after_the_default_days(app, client, factory):
+    secret = factory.token(factory.user("trainee"))
+    expires = token_row(app, secret).expires_at
+    assert abs(expires - utcnow() - timedelta(days=90)) < timedelta(minutes=1)
+    assert me(client, secret).status_code == 200
+    set_token(app, secret, expires_at=utcnow() - timedelta(seconds=1))
+    response = me(client, secret)
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 401 and "This API token expired on" in body["detail"]
+    assert "Create a new token on your account page" in body["detail"]
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_revoked_token_says_so(app, client, factory):
+    secret = factory.token(factory.user("trainee"))
+    set_token(app, secret, revoked_at=utcnow())
+    response = me(client, secret)
+    assert response.status_code == 401
+    assert "This API token was revoked on" in response.get_json()["detail"]
+    unknown = me(client, "mpce_not-a-token")
+    assert unknown.status_code == 401
+    assert "Send a valid personal API token" in unknown.get_json()["detail"]
+
+
+def test_account_page_offers_expiry_and_shows_it(app, client, login_as):
+    login_as("trainee")
+    page = client.get("/auth/account").get_data(as_text=True)
+    for value, label in (("30", "After 30 days"), ("90", "After 90 days")):
+        assert f'value="{value}"' in page and label in page
+    assert "After a year (365 days)" in page and 'value="0"' in page
+    assert re.search(r'value="90"\s+checked', page)  # the default
+    made = client.post("/auth/account/tokens", data={"name": "month", "days": "30"})
+    assert "It works until" in made.get_data(as_text=True)
+    client.post("/auth/account/tokens", data={"name": "forever", "days": "0"})
+    bad = client.post("/auth/account/tokens", data={"name": "odd", "days": "7"})
+    assert bad.status_code == 422 and 'href="#days"' in bad.get_data(as_text=True)
+    from portfolio.accounts.models import ApiToken
+
+    with app.app_context():
+        rows = {t.name: t for t in db.session.scalars(sa.select(ApiToken))}
+    assert set(rows) == {"month", "forever"}
+    month = rows["month"].expires_at
+    assert abs(month - utcnow() - timedelta(days=30)) < timedelta(minutes=1)
+    assert rows["forever"].expires_at is None
+    page = client.get("/auth/account").get_data(as_text=True)
+    assert month.strftime("%d %b %Y") in page
+    set_token_by_id(app, rows["month"].id, expires_at=utcnow() - timedelta(days=1))
+    page = client.get("/auth/account").get_data(as_text=True)
+    assert "<strong>Expired</strong>" in page
+
+
+def set_token_by_id(app, token_id, **values):
+    from portfolio.accounts.models import ApiToken
+
+    with app.app_context():
+        db.session.execute(
+            sa.update(ApiToken).where(ApiToken.id == token_id).values(**values)
+        )
+        db.session.commit()
+
+
+def test_last_used_is_written_at_most_hourly(app, client, factory):
+    secret = factory.token(factory.user("trainee"))
+    writes = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE API_TOKEN"):
+            writes.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert me(client, secret).status_code == 200
+        first = token_row(app, secret).last_used_at
+        assert first is not None and len(writes) == 1
+        for _ in range(3):
+            assert me(client, secret).status_code == 200
+        assert len(writes) == 1 and token_row(app, secret).last_used_at == first
+        set_token(app, secret, last_used_at=utcnow() - timedelta(minutes=61))
+        writes.clear()
+        me(client, secret)
+        assert len(writes) == 1
+        assert utcnow() - token_row(app, secret).last_used_at < timedelta(minutes=1)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_users_token_cli_takes_days(app, runner, factory):
+    email = factory.user("trainee")
+    result = runner.invoke(args=["users", "token", email, "--days", "30"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.split()[0]
+    expires = token_row(app, secret).expires_at
+    assert abs(expires - utcnow() - timedelta(days=30)) < timedelta(minutes=1)
+    never = runner.invoke(args=["users", "token", email, "--days", "0"])
+    assert token_row(app, never.output.split()[0]).expires_at is None
+    assert "expires: never" in never.output
+    bad = runner.invoke(args=["users", "token", email, "--days", "-1"])
+    assert bad.exit_code == 2 and "--days" in bad.output
+    app.config["API_TOKEN_DAYS"] = 365
+    default = runner.invoke(args=["users", "token", email])
+    expires = token_row(app, default.output.split()[0]).expires_at
+    assert abs(expires - utcnow() - timedelta(days=365)) < timedelta(minutes=1)

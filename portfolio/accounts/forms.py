@@ -3,11 +3,13 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import RadioField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+from wtforms.validators import ValidationError
 
 from portfolio.accounts import passwords
 from portfolio.accounts.models import EMAIL_MAX
@@ -63,9 +65,38 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
+class _DaysField(RadioField):
+    """Radios whose refusal says what to do (missing means the default)."""
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _ in self.choices}:
+            raise ValidationError("Choose when the token stops working")
+
+
 class TokenForm(FlaskForm):
     name = StringField(
         "Token name",
         description="So you can tell your tokens apart, for example 'trust LMS sync'",
         validators=[DataRequired("Enter a name for the token"), Length(max=80)],
     )
+    days = _DaysField(
+        "When should the token stop working?",
+        description="After that, create a new one. You can revoke a token at any time.",
+    )
+
+
+def _days_label(days: int) -> str:
+    return {0: "Never", 365: "After a year (365 days)"}.get(days, f"After {days} days")
+
+
+def token_form(**kwargs) -> TokenForm:
+    """The create-token form, offering 30, 90 or 365 days (and the default) or never."""
+    from portfolio.accounts import services
+
+    form = TokenForm(**kwargs)
+    default = services.default_token_days()
+    days = sorted({*services.TOKEN_DAY_CHOICES, default} - {0}) + [0]
+    form.days.choices = [(str(d), _days_label(d)) for d in days]
+    if form.days.data in (None, "None", ""):
+        form.days.data = str(default)
+    return form

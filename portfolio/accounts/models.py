@@ -120,10 +120,16 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     hint: Mapped[str] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Recorded at most once an hour (see portfolio.api.authenticate).
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: the token never expires.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     @staticmethod
     def hash(token: str) -> str:

@@ -2,6 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -186,35 +187,101 @@ def session_expired(signed_in_at, seen_at, now: float) -> str | None:
     return None
 
 
+TOKEN_DAY_CHOICES = (30, 90, 365)  # offered on the account page; 0 is "no expiry"
+TOKEN_MAX_DAYS = 3650
+TOKEN_NOT_VALID = "Send a valid personal API token as 'Authorization: Bearer <token>'."
+TOKEN_USE_EVERY = timedelta(hours=1)
+
+
+class TokenRefused(AccountError):
+    """An API token that exists no more (or never did); the message says which."""
+
+
 @dataclass
 class NewToken:
     token: ApiToken
     secret: str
 
 
-def create_api_token(user: User, name: str = "API token") -> NewToken:
-    """Create a personal API token; the secret is returned once and never stored."""
+def default_token_days() -> int:
+    return int(current_app.config["API_TOKEN_DAYS"])
+
+
+def create_api_token(
+    user: User, name: str = "API token", days: int | None = None
+) -> NewToken:
+    """Create a personal API token; the secret is returned once and never stored.
+
+    ``days`` is how long it works (``API_TOKEN_DAYS`` when None; 0: no expiry).
+    """
+    days = default_token_days() if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise AccountError("Choose how many days the token works", "days")
+    if not 0 <= days <= TOKEN_MAX_DAYS:
+        raise AccountError(
+            f"A token works for 1 to {TOKEN_MAX_DAYS} days, or 0 for no expiry", "days"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user,
         name=name.strip()[:80] or "API token",
         token_hash=ApiToken.hash(secret),
         hint=secret[-4:],
+        expires_at=utcnow() + timedelta(days=days) if days else None,
     )
     db.session.add(token)
     db.session.commit()
     return NewToken(token, secret)
 
 
-def user_for_token(secret: str) -> User | None:
+def token_for_secret(secret: str) -> ApiToken:
+    """Return the live token with this secret, or raise TokenRefused saying why."""
     token = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == ApiToken.hash(secret), ApiToken.revoked_at.is_(None)
-        )
+        sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
     )
-    if token is None or not token.user.active:
+    if token is None:
+        raise TokenRefused(TOKEN_NOT_VALID)
+    again = "Create a new token on your account page."
+    if token.revoked_at is not None:
+        raise TokenRefused(
+            f"This API token was revoked on {token.revoked_at:%Y-%m-%d} (UTC). {again}"
+        )
+    if token.expired(utcnow()):
+        raise TokenRefused(
+            f"This API token expired on {token.expires_at:%Y-%m-%d} (UTC). {again}"
+        )
+    if not token.user.active:
+        raise TokenRefused("The account this API token belongs to is not active.")
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    try:
+        return token_for_secret(secret).user
+    except TokenRefused:
         return None
-    return token.user
+
+
+def record_token_use(token: ApiToken) -> None:
+    """Note when a token was last used, writing at most once an hour per token.
+
+    Most requests see a recent ``last_used_at`` and write nothing; the guarded
+    UPDATE keeps concurrent requests from writing twice.
+    """
+    now = utcnow()
+    cutoff = now - TOKEN_USE_EVERY
+    if token.last_used_at is not None and token.last_used_at > cutoff:
+        return
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= cutoff),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def revoke_api_token(user: User, token_id: str) -> bool:

@@ -26,8 +26,9 @@ from portfolio.accounts.forms import ChangePasswordForm
 from portfolio.accounts.forms import ForgotPasswordForm
 from portfolio.accounts.forms import LoginForm
 from portfolio.accounts.forms import NewPasswordForm
-from portfolio.accounts.forms import TokenForm
+from portfolio.accounts.forms import token_form
 from portfolio.accounts.models import User
+from portfolio.db import utcnow
 from portfolio.extensions import csrf
 from portfolio.extensions import db
 from portfolio.extensions import limiter
@@ -211,16 +212,27 @@ def reset_password(token: str):
     ), 422 if form.errors else 200
 
 
-@bp.route("/account", methods=("GET",))
-@login_required
-def account():
+def _account_page(form=None, **forms):
+    """The account page; ``form`` is the one whose errors the summary lists."""
+    page = {
+        "token_form": token_form(formdata=None),
+        "password_form": ChangePasswordForm(formdata=None),
+        **forms,
+    }
     return render_template(
         "accounts/account.jinja",
         title="Your account",
         tokens=services.list_api_tokens(current_user),
-        token_form=TokenForm(),
-        password_form=ChangePasswordForm(),
-    )
+        now=utcnow(),
+        form=form,
+        **page,
+    ), 422 if form is not None else 200
+
+
+@bp.route("/account", methods=("GET",))
+@login_required
+def account():
+    return _account_page()
 
 
 @bp.post("/account/password")
@@ -243,30 +255,16 @@ def change_password():
                     "success",
                 )
                 return redirect(url_for("accounts.account"))
-    return render_template(
-        "accounts/account.jinja",
-        title="Your account",
-        tokens=services.list_api_tokens(current_user),
-        token_form=TokenForm(),
-        password_form=form,
-        form=form,
-    ), 422
+    return _account_page(form, password_form=form)
 
 
 @bp.post("/account/tokens")
 @login_required
 def create_token():
-    form = TokenForm()
+    form = token_form()
     if not form.validate_on_submit():
-        return render_template(
-            "accounts/account.jinja",
-            title="Your account",
-            tokens=services.list_api_tokens(current_user),
-            token_form=form,
-            password_form=ChangePasswordForm(formdata=None),
-            form=form,
-        ), 422
-    new = services.create_api_token(current_user, form.name.data)
+        return _account_page(form, token_form=form)
+    new = services.create_api_token(current_user, form.name.data, int(form.days.data))
     return render_template(
         "accounts/token_created.jinja", title="Token created", new=new
     )

@@ -1,16 +1,12 @@
 """JSON API v1: bearer-token auth, problem details, pagination, OpenAPI."""
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import g
 from flask import request
 from werkzeug.exceptions import HTTPException
 
-from portfolio.accounts.models import ApiToken
-from portfolio.accounts.services import user_for_token
-from portfolio.db import utcnow
+from portfolio.accounts import services as accounts
 from portfolio.errors import problem
 from portfolio.extensions import csrf
 from portfolio.extensions import db
@@ -53,34 +49,21 @@ def authenticate():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    user = (
-        user_for_token(secret.strip())
-        if scheme.lower() == "bearer" and secret
-        else None
-    )
-    if user is None:
-        response = problem(
-            401, "Send a valid personal API token as 'Authorization: Bearer <token>'."
-        )
-        response.headers["WWW-Authenticate"] = 'Bearer realm="mpce-portfolio"'
+    try:
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise accounts.TokenRefused(accounts.TOKEN_NOT_VALID)
+        token = accounts.token_for_secret(secret.strip())
+    except accounts.TokenRefused as refused:
+        # RFC 6750 section 3: the challenge, with invalid_token when one was sent.
+        challenge = 'Bearer realm="mpce-portfolio"'
+        if scheme.lower() == "bearer" and secret.strip():
+            challenge += ', error="invalid_token"'
+        response = problem(401, str(refused))
+        response.headers["WWW-Authenticate"] = challenge
         return response
-    g.user = user
-    _touch_token(secret.strip())
+    g.user = token.user
+    accounts.record_token_use(token)
     return None
-
-
-def _touch_token(secret: str) -> None:
-    # Record use at most hourly, so reads do not turn into writes on every call.
-    cutoff = utcnow() - timedelta(hours=1)
-    db.session.execute(
-        sa.update(ApiToken)
-        .where(
-            ApiToken.token_hash == ApiToken.hash(secret),
-            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff),
-        )
-        .values(last_used_at=utcnow())
-    )
-    db.session.commit()
 
 
 def json_body() -> dict:
