@@ -80,6 +80,11 @@ def _today():
     return date.today()
 
 
+# A lead reads enrolments at their own organisation while they run and, read-only,
+# once completed; withdrawn enrolments (and other trusts') are not theirs to read.
+LEAD_READABLE_STATUSES = ("active", "break_in_learning", "completed")
+
+
 def _supervision_in_force() -> sa.Select:
     """Assignments in force today, on enrolments still running.
 
@@ -88,18 +93,10 @@ def _supervision_in_force() -> sa.Select:
     from portfolio.training.models import Enrolment
     from portfolio.training.models import SupervisionAssignment
 
-    today = _today()
     return (
         sa.select(SupervisionAssignment.trainee_id)
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
-        .where(
-            SupervisionAssignment.start_date <= today,
-            sa.or_(
-                SupervisionAssignment.end_date.is_(None),
-                SupervisionAssignment.end_date >= today,
-            ),
-            Enrolment.status.in_(("active", "break_in_learning")),
-        )
+        .where(SupervisionAssignment.in_force_on(_today()), Enrolment.in_training())
     )
 
 
@@ -110,21 +107,21 @@ def supervised_trainee_ids(user: User) -> sa.Select:
     return _supervision_in_force().where(SupervisionAssignment.supervisor_id == user.id)
 
 
-def led_trainee_ids(user: User) -> sa.Select:
-    """Trainees enrolled at an organisation where ``user`` is a training lead."""
+def _led(user: User, statuses=LEAD_READABLE_STATUSES):
+    """SQL: the enrolment is at one of ``user``'s lead organisations, in ``statuses``."""
     from portfolio.training.models import Enrolment
 
-    return sa.select(Enrolment.trainee_id).where(
-        Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""})
+    return sa.and_(
+        Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""}),
+        Enrolment.status.in_(statuses),
     )
 
 
-def visible_trainee_ids(user: User) -> sa.Select | None:
-    """Whose records ``user`` may see, as a subquery; None means everyone (admin)."""
-    if is_admin(user):
-        return None
-    own = sa.select(sa.literal(user.id))
-    return sa.union(own, supervised_trainee_ids(user), led_trainee_ids(user))
+def led_trainee_ids(user: User) -> sa.Select:
+    """Trainees with a live or completed enrolment where ``user`` is a training lead."""
+    from portfolio.training.models import Enrolment
+
+    return sa.select(Enrolment.trainee_id).where(_led(user))
 
 
 def visible_enrolments(user: User) -> sa.Select:
@@ -137,22 +134,61 @@ def visible_enrolments(user: User) -> sa.Select:
         sa.or_(
             Enrolment.trainee_id == user.id,
             Enrolment.trainee_id.in_(supervised_trainee_ids(user)),
-            Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""}),
+            _led(user),
         )
     )
 
 
+def _belongs_to_led_enrolment(user: User, statuses=LEAD_READABLE_STATUSES):
+    """SQL, correlated to Evidence: it belongs to an enrolment of its owner that
+    ``user`` leads. Evidence belongs to an enrolment through its claims (an outcome
+    of that enrolment's curriculum; nothing can be submitted without one), so a
+    lead never reads what a trainee did at another trust."""
+    from portfolio.curriculum.models import Outcome
+    from portfolio.evidence.models import Evidence
+    from portfolio.evidence.models import OutcomeClaim
+    from portfolio.training.models import Enrolment
+
+    return (
+        sa.select(OutcomeClaim.id)
+        .join(Outcome, Outcome.id == OutcomeClaim.outcome_id)
+        .join(Enrolment, Enrolment.curriculum_id == Outcome.curriculum_id)
+        .where(
+            OutcomeClaim.evidence_id == Evidence.id,
+            Enrolment.trainee_id == Evidence.owner_id,
+            _led(user, statuses),
+        )
+        .exists()
+    )
+
+
 def visible_evidence(user: User) -> sa.Select:
+    """Evidence ``user`` may read.
+
+    Drafts are private to their owner, whoever asks (admins included): a trainee
+    shares an item by submitting it, and an unlocked item stays shared. Beyond
+    drafts: the trainee's supervisors in force and the leads of the enrolment it
+    is claimed against (at their own organisation, live or completed).
+    """
     from portfolio.evidence.models import Evidence
 
     query = sa.select(Evidence)
-    trainees = visible_trainee_ids(user)
-    if trainees is None:
-        return query
+    mine = Evidence.owner_id == user.id
+    # Shared: submitted at some point (an unlocked item is a draft of version 2+;
+    # a withdrawn first draft is private again).
+    shared = sa.or_(Evidence.status != "draft", Evidence.version > 1)
+    if is_admin(user):
+        return query.where(sa.or_(mine, shared))
     return query.where(
         sa.or_(
-            Evidence.owner_id == user.id,
-            Evidence.owner_id.in_(trainees),
+            mine,
+            sa.and_(
+                shared,
+                sa.or_(
+                    Evidence.owner_id.in_(supervised_trainee_ids(user)),
+                    _belongs_to_led_enrolment(user),
+                ),
+            ),
         )
     )
 
@@ -166,25 +202,41 @@ def can_edit_evidence(user: User, evidence) -> bool:
 
 
 def can_unlock(user: User, evidence) -> bool:
-    """A lead of an organisation where the owner is enrolled, or an admin."""
+    """An admin, or a lead of a running enrolment at their organisation that the
+    item is claimed against, for a sign-off made at that organisation (by someone
+    holding a role there): a sign-off made at another trust is not theirs."""
     if is_admin(user):
         return True
+    if not lead_organisation_ids(user):
+        return False
+    from portfolio.curriculum.models import Outcome
+    from portfolio.evidence.models import OutcomeClaim
     from portfolio.extensions import db
+    from portfolio.signoff.models import SignOff
+    from portfolio.training.models import IN_TRAINING
     from portfolio.training.models import Enrolment
 
-    org_ids = lead_organisation_ids(user)
-    if not org_ids:
-        return False
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Enrolment)
-            .where(
-                Enrolment.trainee_id == evidence.owner_id,
-                Enrolment.organisation_id.in_(org_ids),
-            )
+    query = (
+        sa.select(sa.func.count())
+        .select_from(OutcomeClaim)
+        .join(Outcome, Outcome.id == OutcomeClaim.outcome_id)
+        .join(Enrolment, Enrolment.curriculum_id == Outcome.curriculum_id)
+        .join(SignOff, SignOff.evidence_id == OutcomeClaim.evidence_id)
+        .where(
+            OutcomeClaim.evidence_id == evidence.id,
+            Enrolment.trainee_id == evidence.owner_id,
+            _led(user, IN_TRAINING),
+            SignOff.decision == "approved",
+            SignOff.superseded_at.is_(None),
+            # Made at their trust: by someone holding a role there.
+            SignOff.assessor_id.in_(
+                sa.select(RoleAssignment.user_id).where(
+                    RoleAssignment.organisation_id.in_(lead_organisation_ids(user))
+                )
+            ),
         )
     )
+    return bool(db.session.scalar(query))
 
 
 def supervises(supervisor_id: str, trainee_id: str) -> bool:

@@ -150,6 +150,14 @@ def submit_to(app, evidence_id, owner, assessor) -> None:
         db.session.remove()
 
 
+def share(app, evidence_id) -> None:
+    """Mark an item as shared (submitted), for trainees with no supervisor to ask."""
+    with app.app_context():
+        db.session.get(Evidence, evidence_id).status = "submitted"
+        db.session.commit()
+        db.session.remove()
+
+
 def status_of(app, evidence_id) -> str:
     with app.app_context():
         return db.session.get(Evidence, evidence_id).status
@@ -370,8 +378,10 @@ def test_edit_is_prefilled_and_saves(app, client, people, as_user):
 def test_edit_is_for_the_owner_and_only_while_editable(app, client, people, as_user):
     evidence_id = make_evidence(app, people.aisha)
     as_user(people.tom)
-    assert client.get(f"/evidence/{evidence_id}/edit").status_code == 403
+    # A draft is private to its owner: absent for her supervisor.
+    assert client.get(f"/evidence/{evidence_id}/edit").status_code == 404
     submit_to(app, evidence_id, people.aisha, people.helen)
+    assert client.get(f"/evidence/{evidence_id}/edit").status_code == 403
     as_user(people.aisha)
     assert client.get(f"/evidence/{evidence_id}/edit").status_code == 409
     assert client.post(f"/evidence/{evidence_id}/delete").status_code == 409
@@ -431,9 +441,15 @@ def test_list_with_filters_and_status_tags(app, client, people, as_user):
 
 
 def test_supervisor_and_lead_lists_are_scoped(app, client, people, as_user):
-    make_evidence(app, people.aisha, title="Aisha's")
-    make_evidence(app, people.ben, title="Ben's")
-    make_evidence(app, people.olly, title="Olly's", claims=[])
+    submit_to(
+        app, make_evidence(app, people.aisha, title="Aisha's"), people.aisha, people.tom
+    )
+    submit_to(
+        app, make_evidence(app, people.ben, title="Ben's"), people.ben, people.sam
+    )
+    share(app, make_evidence(app, people.olly, title="Olly's"))
+    # Drafts stay private: nobody but their owners lists these.
+    make_evidence(app, people.aisha, title="Aisha's draft")
     seen = {}
     for who in (people.tom, people.sam, people.priya, people.gareth, people.morgan):
         as_user(who)
@@ -453,6 +469,7 @@ def test_supervisor_and_lead_lists_are_scoped(app, client, people, as_user):
 
 def test_evidence_page_visibility(app, client, people, as_user):
     aishas = make_evidence(app, people.aisha)
+    submit_to(app, aishas, people.aisha, people.tom)
     expected = {
         people.aisha: 200,
         people.ben: 404,
@@ -613,6 +630,9 @@ def test_upload_download_and_remove_a_file(app, client, people, as_user):
     assert "QA report.pdf" in download.headers["Content-Disposition"]
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.headers["Content-Security-Policy"] == "sandbox"
+    as_user(people.tom)
+    assert client.get(link).status_code == 404  # still a private draft
+    submit_to(app, evidence_id, people.aisha, people.tom)
     for who in (people.ben, people.olly, people.sam, people.gareth):
         as_user(who)
         assert client.get(link).status_code == 404, who
@@ -623,6 +643,11 @@ def test_upload_download_and_remove_a_file(app, client, people, as_user):
         assert client.post(link + "/remove").status_code == 403, who
     as_user(people.aisha)
     assert client.get(f"/evidence/{evidence_id}/files/nope").status_code == 404
+    assert client.post(link + "/remove").status_code == 409  # waiting for sign-off
+    with app.app_context():
+        item = db.session.get(Evidence, evidence_id)
+        signoff.withdraw(find_user(people.aisha), item)
+        db.session.remove()
     assert client.post(link + "/remove").status_code == 302
     assert client.get(link).status_code == 404
 

@@ -201,18 +201,42 @@ def test_malformed_json_is_400(as_):
         ("leeds_trainee", 404),
     ],
 )
-def test_evidence_visibility(as_, who, status):
+def test_evidence_visibility(as_, world, who, status):
+    """Submitted evidence: the trainee's supervisors, their trust's lead, an admin."""
     evidence = create(as_)
-    assert as_(who).get(f"/api/v1/evidence/{evidence['id']}").status_code == status
+    path = f"/api/v1/evidence/{evidence['id']}"
+    as_("trainee").post(f"{path}/submit", json={"assessor": world.assessor})
+    assert as_(who).get(path).status_code == status
 
 
-def test_list_is_scoped_and_filtered(as_):
+@pytest.mark.parametrize(
+    "who", ["supervisor", "assessor", "lead", "admin", "other_supervisor", "leeds_lead"]
+)
+def test_drafts_are_private_to_their_owner(as_, who):
+    evidence = create(as_)
+    path = f"/api/v1/evidence/{evidence['id']}"
+    assert as_("trainee").get(path).status_code == 200
+    assert as_(who).get(path).status_code == 404
+    listed = as_(who).get("/api/v1/evidence").get_json()
+    assert evidence["id"] not in [item["id"] for item in listed["items"]]
+
+
+def test_list_is_scoped_and_filtered(as_, world):
     create(as_)
-    create(as_, {**REFLECTION, "title": "Other's", "claims": []}, who="other_trainee")
+    other = create(
+        as_,
+        {**REFLECTION, "title": "Other's", "claims": REFLECTION["claims"][:1]},
+        who="other_trainee",
+    )
+    as_("other_trainee").post(
+        f"/api/v1/evidence/{other['id']}/submit",
+        json={"assessor": world.other_supervisor},
+    )
     mine = as_("trainee").get("/api/v1/evidence").get_json()
     assert mine["total"] == 1
     assert as_("other_supervisor").get("/api/v1/evidence").get_json()["total"] == 1
-    assert as_("lead").get("/api/v1/evidence").get_json()["total"] == 2
+    # The trainee's own item is a draft: private to her.
+    assert as_("lead").get("/api/v1/evidence").get_json()["total"] == 1
     assert as_("leeds_lead").get("/api/v1/evidence").get_json()["total"] == 0
     drafts = as_("trainee").get("/api/v1/evidence?status=signed_off").get_json()
     assert drafts["total"] == 0
@@ -236,7 +260,7 @@ def test_patch_edits_and_audits(as_):
         as_("supervisor")
         .patch(f"/api/v1/evidence/{evidence['id']}", json={"title": "x"})
         .status_code
-        == 403
+        == 404  # a draft is private to its owner
     )
 
 
@@ -361,7 +385,7 @@ def test_submit_rules(as_, world):
     )
     assert (
         as_("supervisor").post(path, json={"assessor": world.supervisor}).status_code
-        == 403
+        == 404  # a draft is private to its owner
     )
     assert as_("trainee").post(path, json={}).status_code == 422
     unclaimed = create(as_, {**REFLECTION, "claims": []})
@@ -396,12 +420,12 @@ def test_incomplete_wba_cannot_be_submitted(as_, world):
 def test_decision_rules(as_, world):
     evidence = create(as_, DOPS)
     path = f"/api/v1/evidence/{evidence['id']}"
-    # Nobody has been asked yet: deciding is not theirs to do.
+    # Nobody has been asked yet: the draft is private, so absent for them.
     assert (
         as_("supervisor")
         .post(f"{path}/decision", json={"decision": "approve"})
         .status_code
-        == 403
+        == 404
     )
     as_("trainee").post(f"{path}/submit", json={"assessor": world.assessor})
     assert (

@@ -35,7 +35,6 @@ from portfolio.organisations.models import Organisation
 from portfolio.training.models import Enrolment
 from portfolio.training.models import SupervisionAssignment
 
-IN_TRAINING = ("active", "break_in_learning")
 EXTENSION_KINDS = (
     "digital",
     "sustainability",
@@ -212,7 +211,7 @@ def _in_training(query: sa.Select, organisation_ids) -> sa.Select:
         query.join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
         .join(Organisation, Organisation.id == Enrolment.organisation_id)
         .where(
-            Enrolment.status.in_(IN_TRAINING),
+            Enrolment.in_training(),
             Curriculum.kind.not_in(EXTENSION_KINDS),
         )
     )
@@ -268,13 +267,7 @@ def completion_totals(
 
 
 def _assignments_in_force(query: sa.Select, today: date) -> sa.Select:
-    return query.where(
-        SupervisionAssignment.start_date <= today,
-        sa.or_(
-            SupervisionAssignment.end_date.is_(None),
-            SupervisionAssignment.end_date >= today,
-        ),
-    )
+    return query.where(SupervisionAssignment.in_force_on(today))
 
 
 def supervisor_totals(

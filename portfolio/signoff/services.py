@@ -193,12 +193,13 @@ def decide(
 @one_decision_wins
 def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
     """Reopen signed-off evidence for changes; the old sign-off is kept as superseded."""
-    if not policy.can_unlock(actor, evidence):
-        raise Forbidden(
-            "Only a training lead of the trainee's organisation or an admin can unlock evidence."
-        )
     if evidence.status != "signed_off":
         raise Conflict("Only signed-off evidence can be unlocked.")
+    if not policy.can_unlock(actor, evidence):
+        raise Forbidden(
+            "Only a training lead of the trainee's organisation, for a sign-off made "
+            "there, or an admin can unlock evidence."
+        )
     reason = (reason or "").strip()
     if not reason:
         raise Invalid.field(

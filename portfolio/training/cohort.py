@@ -296,14 +296,7 @@ def supervisor_load(
             sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)),
         )
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
-        .where(
-            SupervisionAssignment.start_date <= today,
-            sa.or_(
-                SupervisionAssignment.end_date.is_(None),
-                SupervisionAssignment.end_date >= today,
-            ),
-            Enrolment.status.in_(("active", "break_in_learning")),
-        )
+        .where(SupervisionAssignment.in_force_on(today), Enrolment.in_training())
         .group_by(SupervisionAssignment.supervisor_id)
     )
     if organisation_ids is not None:

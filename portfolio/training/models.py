@@ -18,6 +18,8 @@ from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 
 ENROLMENT_STATUSES = ("active", "break_in_learning", "completed", "withdrawn")
+# "In training": the statuses of an enrolment that is still running.
+IN_TRAINING = ("active", "break_in_learning")
 SUPERVISOR_ROLES = ("training_officer", "assessor", "workplace_supervisor")
 
 
@@ -73,6 +75,15 @@ class Enrolment(db.Model):
         cascade="all, delete-orphan",
     )
 
+    @classmethod
+    def in_training(cls) -> sa.ColumnElement[bool]:
+        """SQL: the enrolment is still running (active or on a break)."""
+        return cls.status.in_(IN_TRAINING)
+
+    @property
+    def is_in_training(self) -> bool:
+        return self.status in IN_TRAINING
+
 
 class SupervisionAssignment(db.Model):
     """A supervisor assigned to a trainee's enrolment, in a role, for a date range."""
@@ -103,6 +114,15 @@ class SupervisionAssignment(db.Model):
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (
             self.end_date is None or self.end_date >= day
+        )
+
+    @classmethod
+    def in_force_on(cls, day: date) -> sa.ColumnElement[bool]:
+        """SQL: the assignment covers ``day``; join Enrolment and add
+        ``Enrolment.in_training()`` for supervision in force (it ends with the
+        enrolment)."""
+        return sa.and_(
+            cls.start_date <= day, sa.or_(cls.end_date.is_(None), cls.end_date >= day)
         )
 
 

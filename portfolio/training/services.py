@@ -109,7 +109,7 @@ def create_enrolment(
             sa.select(Enrolment).where(
                 Enrolment.trainee_id == person.id,
                 Enrolment.curriculum_id == programme.id,
-                Enrolment.status.in_(("active", "break_in_learning")),
+                Enrolment.in_training(),
             )
         )
         if duplicate is not None:
@@ -260,7 +260,7 @@ def get_enrolment(actor: User, enrolment_id: str) -> Enrolment:
 def enrolments_of(trainee_id: str, live_only: bool = False) -> list[Enrolment]:
     query = sa.select(Enrolment).where(Enrolment.trainee_id == trainee_id)
     if live_only:
-        query = query.where(Enrolment.status.in_(("active", "break_in_learning")))
+        query = query.where(Enrolment.in_training())
     return list(db.session.scalars(query.order_by(Enrolment.start_date)))
 
 
