@@ -14,12 +14,14 @@ from portfolio.curriculum.models import Outcome
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
+from portfolio.exports.models import BundleImport
 from portfolio.exports.models import Export
 from portfolio.exports.models import ImportedHistory
 from portfolio.exports.models import ShareLink
 from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
+from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
 from portfolio.training.models import LearningBreak
@@ -32,10 +34,12 @@ __all__ = [
     "Attachment",
     "AuditCheckpoint",
     "AuditEvent",
+    "BundleImport",
     "Enrolment",
     "Evidence",
     "Export",
     "ImportedHistory",
+    "ImportedSignOff",
     "LearningBreak",
     "Notification",
     "OutcomeClaim",

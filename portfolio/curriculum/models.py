@@ -48,6 +48,9 @@ class Curriculum(db.Model):
     programme: Mapped[dict] = mapped_column(JSONDocument(), default=dict)
     includes: Mapped[list] = mapped_column(JSONDocument(), default=list)
     is_current: Mapped[bool] = mapped_column(default=True, index=True)
+    # A version that came in with a bundle (the installation's name): never current,
+    # until the same version is loaded from its own file here.
+    imported_from: Mapped[str | None] = mapped_column(sa.String(200))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     source_file: Mapped[str] = mapped_column(sa.String(300), default="")
     loaded_at: Mapped[datetime] = mapped_column(

@@ -64,6 +64,10 @@ class Evidence(db.Model):
         sa.ForeignKey("user_account.id")
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for evidence that came in with a bundle from another installation.
+    imported_from_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("bundle_import.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
@@ -73,6 +77,7 @@ class Evidence(db.Model):
     submitted_to: Mapped[User | None] = relationship(
         foreign_keys=[submitted_to_id], lazy="joined"
     )
+    imported_from: Mapped["BundleImport | None"] = relationship()  # noqa: F821
     claims: Mapped[list["OutcomeClaim"]] = relationship(
         back_populates="evidence", lazy="selectin", cascade="all, delete-orphan"
     )

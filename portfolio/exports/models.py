@@ -112,3 +112,31 @@ class ImportedHistory(db.Model):
     event: Mapped[dict] = mapped_column(JSONDocument())
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class BundleImport(db.Model):
+    """One bundle loaded from another installation: where it came from, and how sure.
+
+    ``trusted`` is true when the bundle's signature verified with a key this
+    installation trusts (``BUNDLE_TRUSTED_KEYS``, ``instance/trusted-keys/``); false
+    when an admin imported it anyway with ``--allow-untrusted``. The evidence and
+    sign-offs that came in with it point here, so they are always shown as imported.
+    """
+
+    __tablename__ = "bundle_import"
+
+    id: Mapped[str] = id_column()
+    bundle_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    installation: Mapped[str] = mapped_column(sa.String(120))
+    public_key: Mapped[str] = mapped_column(sa.String(64))
+    trusted: Mapped[bool]
+    enrolment_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="SET NULL"), index=True
+    )
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def label(self) -> str:
+        """How imported history is labelled wherever it is shown."""
+        text = f"imported from {self.installation}"
+        return text if self.trusted else f"{text} (unverified source)"

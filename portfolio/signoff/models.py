@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from portfolio.accounts.models import EMAIL_MAX
+from portfolio.accounts.models import NAME_MAX
 from portfolio.accounts.models import User
 from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
@@ -50,3 +52,40 @@ class SignOff(db.Model):
     )
 
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id], lazy="joined")
+
+
+class ImportedSignOff(db.Model):
+    """A decision recorded by another installation, brought in with a bundle.
+
+    Never a sign-off here: it names the bundle's assessor as text (no local account),
+    and nothing that counts approvals (progress, exports, the queue) reads this table.
+    """
+
+    __tablename__ = "imported_signoff"
+    __table_args__ = (
+        sa.CheckConstraint(f"decision IN {DECISIONS!r}", name="decision"),
+    )
+
+    id: Mapped[str] = id_column()
+    import_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("bundle_import.id"), index=True
+    )
+    evidence_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="CASCADE"), index=True
+    )
+    assessor_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    assessor_email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX))
+    evidence_version: Mapped[int]
+    decision: Mapped[str] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    claims: Mapped[list] = mapped_column(JSONDocument(), default=list)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    source: Mapped["BundleImport"] = relationship(lazy="joined")  # noqa: F821
+
+    @property
+    def label(self) -> str:
+        return self.source.label
