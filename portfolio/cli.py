@@ -53,10 +53,42 @@ def _verified_chain(refused: str = ""):
     return result
 
 
+def _kept_copy(ctx, param, values):
+    kept = []
+    for value in values:
+        seq, _, prefix = value.partition(":")
+        if (
+            not (seq.isascii() and seq.isdigit())
+            or len(prefix) < 8
+            or any(c not in "0123456789abcdef" for c in prefix.lower())
+        ):
+            raise click.BadParameter(
+                f"{value!r} is not SEQ:HASH (an event number, a colon and at least "
+                "the first 8 hex digits of its hash, as a checkpoint prints them)"
+            )
+        kept.append((int(seq), prefix))
+    return kept
+
+
 @audit_cli.command("verify")
-def verify_audit():
+@click.option(
+    "--expect",
+    "kept",
+    multiple=True,
+    metavar="SEQ:HASH",
+    callback=_kept_copy,
+    help="A checkpoint kept outside the database (cron output, a PDF cover): "
+    "event SEQ must still exist with a hash starting HASH. Repeatable.",
+)
+def verify_audit(kept):
     """Recompute the audit chain and check its checkpoints; exit 1 naming the first problem."""
+    from portfolio.audit.services import kept_copy_problem
+
     result = _verified_chain()
+    for seq, prefix in kept:
+        problem = kept_copy_problem(seq, prefix)
+        if problem:
+            raise click.ClickException(f"audit chain broken at event {seq}: {problem}")
     last = result.last_checkpoint
     anchored = (
         f", {result.checkpoints} checkpoint(s), the last at event {last['head_seq']} "
@@ -67,6 +99,7 @@ def verify_audit():
     click.echo(
         f"audit chain ok: {result.events} events ({result.keyed_events} with an HMAC)"
         + anchored
+        + (f"; {len(kept)} kept checkpoint(s) match" if kept else "")
     )
 
 
@@ -80,8 +113,9 @@ def checkpoint_audit():
     checkpoint = write_checkpoint("flask audit checkpoint")
     db.session.commit()
     click.echo(
-        f"{describe(checkpoint)}: {checkpoint.events} events, head event "
-        f"{checkpoint.head_seq} {checkpoint.head_hash[:16]}"
+        f"{describe(checkpoint)}: {checkpoint.events} events; keep this line, and "
+        "check the chain still holds it with: flask audit verify --expect "
+        f"{checkpoint.head_seq}:{checkpoint.head_hash[:16]}"
     )
 
 

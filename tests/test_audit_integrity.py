@@ -306,7 +306,8 @@ def test_checkpoint_command_signs_the_head_and_refuses_a_broken_chain(
         assert checkpoint.head_seq == head() and checkpoint.events == head()
         assert checkpoint.head_hash == db.session.get(AuditEvent, head()).hash
         assert f"checkpoint {checkpoint.id} of" in written.output
-        assert checkpoint.head_hash[:16] in written.output
+        kept = f"{checkpoint.head_seq}:{checkpoint.head_hash[:16]}"
+        assert f"flask audit verify --expect {kept}" in written.output
         db.session.execute(
             sa.update(AuditEvent).where(AuditEvent.seq == 1).values(actor_name="X")
         )
@@ -320,6 +321,40 @@ def test_checkpoint_command_signs_the_head_and_refuses_a_broken_chain(
             db.session.scalar(sa.select(sa.func.count()).select_from(AuditCheckpoint))
             == 1
         )
+
+
+def test_a_checkpoint_kept_outside_the_database_catches_deleted_checkpoints(
+    app, client, world, runner
+):
+    make_events(client, world, ("First", "Second"))
+    with app.app_context():
+        checkpoint = audit.write_checkpoint("test")
+        db.session.commit()
+        last, kept = head(), f"{checkpoint.head_seq}:{checkpoint.head_hash[:16]}"
+    held = runner.invoke(args=["audit", "verify", "--expect", kept])
+    assert held.exit_code == 0 and "1 kept checkpoint(s) match" in held.output
+    with app.app_context():
+        # Delete the newest events and the checkpoint that recorded them.
+        db.session.execute(sa.delete(AuditEvent).where(AuditEvent.seq > last - 2))
+        db.session.execute(sa.delete(AuditCheckpoint))
+        db.session.commit()
+        assert audit.verify().ok
+    caught = runner.invoke(args=["audit", "verify", "--expect", kept])
+    assert caught.exit_code == 1
+    assert (
+        f"audit chain broken at event {last}: the kept checkpoint names event {last} "
+        f"but the chain ends at event {last - 2}" in caught.output
+    )
+    with app.app_context():
+        earlier = f"{last - 2}:{db.session.get(AuditEvent, last - 2).hash[:16]}"
+        # With no checkpoint and every HMAC stripped, the chain passes for an old one.
+        rechain(1, {"actor_name": "Someone Else"}, strip_macs=True)
+        assert audit.verify().ok
+    rewritten = runner.invoke(args=["audit", "verify", "--expect", earlier])
+    assert rewritten.exit_code == 1
+    assert "does not have the hash" in rewritten.output
+    bad = runner.invoke(args=["audit", "verify", "--expect", "twelve:abc"])
+    assert bad.exit_code == 2 and "is not SEQ:HASH" in bad.output
 
 
 def test_every_export_writes_a_checkpoint_shown_in_the_pdf(

@@ -345,6 +345,35 @@ def verify(batch: int = 5000) -> VerifyResult:
     return VerifyResult(True, count, None, None, keyed, checked, last)
 
 
+def kept_copy_problem(seq: int, hash_prefix: str) -> str | None:
+    """Hold a checkpoint kept outside the database (cron's output, a PDF) to the chain.
+
+    Checkpoint rows can be deleted along with the events they recorded; a copy kept
+    elsewhere cannot. ``hash_prefix`` is the start of the hash it recorded.
+    """
+    head_seq = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(AuditEvent.seq), 0))
+    )
+    if seq > head_seq:
+        return (
+            f"the kept checkpoint names event {seq} but the chain ends at event "
+            f"{head_seq} (the newest events were deleted)"
+        )
+    actual = GENESIS
+    if seq:
+        actual = db.session.scalar(
+            sa.select(AuditEvent.hash).where(AuditEvent.seq == seq)
+        )
+    if actual is None:
+        return f"event {seq} is missing"
+    if not actual.startswith(hash_prefix.lower()):
+        return (
+            f"it does not have the hash {hash_prefix} the kept checkpoint recorded "
+            "(the chain up to it was rewritten)"
+        )
+    return None
+
+
 def history(object_type: str, object_id: str) -> list[AuditEvent]:
     return list(
         db.session.scalars(
