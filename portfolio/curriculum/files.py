@@ -68,11 +68,64 @@ class CurriculumFileError(ValueError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-class _StringDateLoader(yaml.SafeLoader):
-    """A safe loader that keeps dates as strings, as the schema expects."""
+# Curriculum files are plain data: no anchors or aliases (an alias "bomb" of nested
+# aliases expands to gigabytes, https://en.wikipedia.org/wiki/Billion_laughs_attack),
+# only the JSON-compatible core tags (https://yaml.org/spec/1.2.2/#1032-tag-resolution),
+# and bounded in size and depth.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NESTING = 64
+ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq")
+)
 
 
-_StringDateLoader.yaml_implicit_resolvers = {
+class RefusedYaml(Exception):
+    """YAML that is well formed but not allowed in a curriculum file."""
+
+    def __init__(self, mark, message: str):
+        self.line = mark.line + 1 if mark else None
+        self.message = message
+        super().__init__(message)
+
+
+class _CurriculumLoader(yaml.SafeLoader):
+    """A safe loader that keeps dates as strings (as the schema expects) and refuses
+    aliases, anchors, non-core tags and deep nesting as it composes, before any
+    value is built."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise RefusedYaml(
+                event.start_mark,
+                f"aliases are not allowed in curriculum files "
+                f"(&{event.anchor} / *{event.anchor}: write the value out in full)",
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in ALLOWED_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise RefusedYaml(
+                event.start_mark,
+                f"YAML tag {shown} is not allowed in curriculum files",
+            )
+        nested = isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent))
+        if nested:
+            self._depth += 1
+            if self._depth > MAX_NESTING:
+                raise RefusedYaml(
+                    event.start_mark, f"nested more than {MAX_NESTING} levels deep"
+                )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nested:
+                self._depth -= 1
+
+
+_CurriculumLoader.yaml_implicit_resolvers = {
     key: [
         (tag, regexp)
         for tag, regexp in resolvers
@@ -80,6 +133,16 @@ _StringDateLoader.yaml_implicit_resolvers = {
     ]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _compose_and_construct(text: str):
+    loader = _CurriculumLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
 
 
 @cache
@@ -130,13 +193,19 @@ def _line_map(node, where=(), lines=None) -> dict[tuple, int]:
 
 def parse_text(text: str, path: str) -> ParsedFile | FileError:
     """Parse YAML text, keeping the line of every value for error messages."""
+    if len(text) > MAX_FILE_BYTES:
+        return FileError(path, None, "", _too_large(len(text)))
     try:
-        node = yaml.compose(text, Loader=_StringDateLoader)
-        data = yaml.load(text, Loader=_StringDateLoader)
+        node, data = _compose_and_construct(text)
+    except RefusedYaml as error:
+        return FileError(path, error.line, "", error.message)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         return FileError(path, line, "", f"not valid YAML: {error.problem or error}")
+    except yaml.reader.ReaderError as error:  # a control character, not marked
+        line = text.count("\n", 0, error.position) + 1
+        return FileError(path, line, "", f"not valid YAML: {error.reason}")
     if not isinstance(data, dict):
         return FileError(
             path, 1, "", "the file must be a YAML mapping (id, kind, title, ...)"
@@ -146,6 +215,13 @@ def parse_text(text: str, path: str) -> ParsedFile | FileError:
     parsed.kind = str(data.get("kind", ""))
     parsed.slug = str(data.get("id", ""))
     return parsed
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size} bytes; curriculum files may be at most "
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB"
+    )
 
 
 def schema_errors(parsed: ParsedFile) -> list[FileError]:
@@ -234,6 +310,10 @@ def read_files(paths: list[Path]) -> tuple[list[ParsedFile], list[FileError]]:
     for path in paths:
         shown = display_path(path)
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                errors.append(FileError(shown, None, "", _too_large(size)))
+                continue
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             errors.append(FileError(shown, None, "", f"cannot read the file: {error}"))
