@@ -160,7 +160,11 @@ def _stored_component_rows(slug: str) -> list[dict]:
     return [{k: getattr(o, k) for k in keys} for o in outcomes]
 
 
-def _load_curriculum(p: files.ParsedFile, by_slug, report: LoadReport) -> Curriculum:
+def _load_curriculum(
+    p: files.ParsedFile, by_slug, report: LoadReport, imported_from: str | None = None
+) -> Curriculum:
+    """Create or update one version. ``imported_from`` marks a bundle's version,
+    which is never made current; loading the same version from a file clears it."""
     data = p.data
     rows = _outcome_rows(p, by_slug)
     content_hash = _hash_with_includes(p, by_slug)
@@ -170,10 +174,13 @@ def _load_curriculum(p: files.ParsedFile, by_slug, report: LoadReport) -> Curric
         )
     )
     if existing is not None and existing.content_hash == content_hash:
+        if existing.imported_from and not imported_from:
+            existing.imported_from = None  # now loaded from its own file here
+            _make_current(existing)
         report.unchanged.append(p.slug)
         return existing
     if existing is None:
-        previous = current_curricula().get(p.slug)
+        previous = None if imported_from else current_curricula().get(p.slug)
         curriculum = Curriculum(slug=p.slug, version=data["version"])
         db.session.add(curriculum)
         report.created.append(f"{p.slug} {data['version']}")
@@ -191,6 +198,7 @@ def _load_curriculum(p: files.ParsedFile, by_slug, report: LoadReport) -> Curric
     curriculum.includes = data.get("includes", [])
     curriculum.content_hash = content_hash
     curriculum.source_file = p.path
+    curriculum.imported_from = imported_from
     db.session.flush()
     _sync_outcomes(curriculum, rows, previous)
     _make_current(curriculum)
@@ -279,15 +287,21 @@ def _sync_outcomes(
 
 
 def _make_current(curriculum: Curriculum) -> None:
-    """The latest effective version is current; older ones stay for their enrolments."""
+    """The latest effective version is current; older ones stay for their enrolments.
+
+    Versions imported with a bundle never count: a bundle cannot change what is current.
+    """
     db.session.flush()
     versions = list(
         db.session.scalars(
             sa.select(Curriculum).where(Curriculum.slug == curriculum.slug)
         )
     )
-    latest = max(
-        versions, key=lambda c: (c.effective_from, c.loaded_at is None, c.loaded_at)
+    local = [c for c in versions if c.imported_from is None]
+    latest = (
+        max(local, key=lambda c: (c.effective_from, c.loaded_at is None, c.loaded_at))
+        if local
+        else None
     )
     for version in versions:
         version.is_current = version is latest
@@ -473,6 +487,11 @@ def import_case_package(
     package: dict, source_name: str, slug=None, kind=None
 ) -> LoadReport:
     """Validate a CASE CFPackage as a curriculum and load it (all or nothing)."""
+    return load_parsed([_checked_case(package, source_name, slug, kind)])
+
+
+def _checked_case(package: dict, source_name: str, slug=None, kind=None):
+    """The package as a parsed curriculum file, checked like a file on disk."""
     import hashlib
     import json
 
@@ -490,7 +509,7 @@ def import_case_package(
         errors = files.cross_file_errors([parsed], codes, kinds)
     if errors:
         raise files.CurriculumFileError(errors)
-    return load_parsed([parsed])
+    return parsed
 
 
 def case_package(curriculum: Curriculum, base_url: str) -> dict:
@@ -507,3 +526,15 @@ def case_package(curriculum: Curriculum, base_url: str) -> dict:
     codes = {o.code for o in outcomes}
     links = [link for link in links if link.from_code in codes]
     return export_package(curriculum, outcomes, links, base_url)
+
+
+def install_imported_version(
+    package: dict, source_name: str, imported_from: str
+) -> Curriculum:
+    """Load a bundle's CASE package as a version that is never current.
+
+    Checked like ``import_case_package``; the caller owns the transaction (nothing is
+    committed here), so a bundle that fails later leaves no curriculum behind.
+    """
+    parsed = _checked_case(package, source_name)
+    return _load_curriculum(parsed, {}, LoadReport([], [], [], 0), imported_from)
