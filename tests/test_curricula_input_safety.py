@@ -135,3 +135,51 @@ def test_control_character_is_a_yaml_error_with_line(runner, tmp_path):
     path.write_text(MINIMAL.replace("Tiny framework", "Tiny \a framework"))
     out = refused(runner, "validate", path)
     assert f"{path}:3: not valid YAML: special characters are not allowed" in out
+
+
+# ---- URLs: only http(s) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "https://",
+        "https://example.org/a b",
+    ],
+)
+def test_curriculum_source_url_must_be_http(app, runner, tmp_path, url):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(MINIMAL.replace("{title: test}", f"{{title: test, url: '{url}'}}"))
+    out = refused(runner, "load", path)
+    assert f"{path}:6: source.url: must be an http:// or https:// URL" in out
+    assert curricula_count(app) == 0
+
+
+def test_outcome_and_crosswalk_source_urls_must_be_http(runner, tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        MINIMAL
+        + "  - code: T2\n    type: statement\n    title: Two\n"
+        + "    source: {title: x, url: 'javascript:alert(1)'}\n"
+    )
+    out = refused(runner, "validate", path)
+    assert (
+        f"{path}:13: outcomes[1].source.url: must be an http:// or https:// URL" in out
+    )
+    crosswalk = tmp_path / "walk.yaml"
+    crosswalk.write_text(
+        (CURRICULA / "crosswalks" / "stp-core-gsp.yaml")
+        .read_text()
+        .replace('url: "https://www.ahcs.ac.uk/standards/"', "url: 'javascript:x'")
+    )
+    out = refused(runner, "validate", crosswalk)
+    assert f"{crosswalk}:14: source.url: must be an http:// or https:// URL" in out
+    for url in ("https://www.nshcs.org.uk/x?y=1#z", "HTTP://example.org"):
+        path.write_text(MINIMAL.replace("{title: test}", f"{{title: t, url: '{url}'}}"))
+        fine = runner.invoke(args=["curricula", "validate", str(path)])
+        assert fine.exit_code == 0, fine.output  # while http(s) is still fine

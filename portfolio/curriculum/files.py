@@ -243,6 +243,10 @@ def schema_errors(parsed: ParsedFile) -> list[FileError]:
 
 
 def _message(error: jsonschema.ValidationError) -> str:
+    # A schema may say what a value must be in plain words, as ajv-errors does
+    # (https://ajv.js.org/packages/ajv-errors.html).
+    if isinstance(error.schema, dict) and "errorMessage" in error.schema:
+        return error.schema["errorMessage"]
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         field = error.absolute_path[-1] if error.absolute_path else "value"
