@@ -377,3 +377,123 @@ def test_users_token_cli_takes_days(app, runner, factory):
     default = runner.invoke(args=["users", "token", email])
     expires = token_row(app, default.output.split()[0]).expires_at
     assert abs(expires - utcnow() - timedelta(days=365)) < timedelta(minutes=1)
+
+
+# ---- 2. errors never name people or confirm an email ---------------------------------
+
+NAMES = ("Sam Elsewhere", "Gareth Evans", "Ben Other", "Oliver Leeds", "Helen Walsh")
+
+
+def test_submitting_to_anyone_but_your_supervisor_gets_one_answer(client, world):
+    from tests.world import REFLECTION
+    from tests.world import As
+
+    trainee = As(client, world, "trainee")
+    evidence = trainee.post("/api/v1/evidence", json=REFLECTION).get_json()
+    path = f"/api/v1/evidence/{evidence['id']}/submit"
+    answers = set()
+    for ref in (
+        "nobody@example.org",  # no such account
+        world.other_supervisor,  # a supervisor here, not hers
+        world.leeds_lead,  # a lead at another trust
+        world.other_trainee,  # not a supervisor at all
+        world.leeds_trainee,
+    ):
+        response = trainee.post(path, json={"assessor": ref})
+        text = response.get_data(as_text=True)
+        assert not [name for name in NAMES if name in text], text
+        body = response.get_json()
+        answers.add((response.status_code, body["detail"], repr(body["errors"])))
+    assert len(answers) == 1, answers
+    status, detail, _ = answers.pop()
+    assert status == 422
+    assert "No supervisor with that email can sign off your evidence" in detail
+    ok = trainee.post(path, json={"assessor": world.assessor})
+    assert ok.status_code == 200, ok.get_json()
+
+
+def enrol(client, world, trainee, supervisors=()):
+    from tests.world import As
+
+    return As(client, world, "lead").post(
+        "/api/v1/enrolments",
+        json={
+            "trainee": trainee,
+            "curriculum": "ai-dht",
+            "organisation": "RBV",
+            "start_date": "2026-01-05",
+            "expected_end_date": "2027-03-05",
+            "supervisors": list(supervisors),
+        },
+    )
+
+
+def test_enrolling_never_names_people_or_confirms_emails(client, world):
+    trainee_answers, supervisor_answers = set(), set()
+    for ref in ("nobody@example.org", world.leeds_trainee, world.assessor):
+        response = enrol(client, world, ref)
+        text = response.get_data(as_text=True)
+        assert not [name for name in NAMES if name in text], text
+        assert response.status_code == 422
+        trainee_answers.add(repr(response.get_json()["errors"]))
+    assert len(trainee_answers) == 1, trainee_answers
+    assert "No trainee at" in trainee_answers.pop()
+    for ref in ("nobody@example.org", world.other_trainee, world.leeds_trainee):
+        response = enrol(client, world, world.other_trainee, [ref])
+        text = response.get_data(as_text=True)
+        assert not [name for name in NAMES if name in text], text
+        supervisor_answers.add(repr(response.get_json()["errors"]))
+    assert len(supervisor_answers) == 1, supervisor_answers
+    assert "No supervisor or training lead with that email" in supervisor_answers.pop()
+
+
+def test_password_reset_request_does_the_same_work_for_any_email(app, factory):
+    """The request only queues one job with the address: no lookup, no outbox row."""
+    from portfolio import jobs
+    from portfolio.accounts import services
+
+    known = factory.user("trainee")
+    seen = []
+    with app.app_context():
+        engine, session_class = db.engine, db.session.session_factory.class_
+
+    def statement(conn, cursor, text, params, context, executemany):
+        seen.append(text)
+
+    def before_commit(session):
+        pending = session.info.get(jobs._PENDING, [])
+        seen.append(("commit", [(j.func, j.args) for j in pending], len(session.new)))
+
+    work = {}
+    for email in (known.upper(), "ghost@example.org"):
+        seen.clear()
+        sa.event.listen(engine, "before_cursor_execute", statement)
+        sa.event.listen(session_class, "before_commit", before_commit)
+        try:
+            with app.test_request_context("/auth/forgot-password", method="POST"):
+                services.request_password_reset(email)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", statement)
+            sa.event.remove(session_class, "before_commit", before_commit)
+        first_commit = next(i for i, s in enumerate(seen) if isinstance(s, tuple))
+        work[email] = seen[: first_commit + 1]  # what the request itself did
+    assert work[known.upper()] == [
+        ("commit", [(services.RESET_JOB, (known.lower(),))], 0)
+    ]
+    assert work["ghost@example.org"] == [
+        ("commit", [(services.RESET_JOB, ("ghost@example.org",))], 0)
+    ]
+
+
+def test_reset_job_emails_known_accounts_only(app, client, factory, work_jobs):
+    from portfolio.notifications.models import OutboxEmail
+
+    email = factory.user("trainee")
+    for address in (email, "ghost@example.org"):
+        page = client.post("/auth/forgot-password", data={"email": address})
+        assert "Check your email" in page.get_data(as_text=True)
+    work_jobs()
+    with app.app_context():
+        sent = db.session.scalars(sa.select(OutboxEmail)).all()
+    assert [e.to_address for e in sent] == [email] and sent[0].sent_at is not None
+    assert "http://localhost/auth/reset/" in sent[0].body

@@ -162,7 +162,7 @@ def test_submit_errors_point_to_what_to_fix(app, client, people, as_user):
     assert f'href="/evidence/{evidence_id}/edit#answers-so_what"' in html
     sam = find_id(app, people.sam)
     wrong = client.post(f"/signoff/{evidence_id}/submit", data={"assessor": sam})
-    assert "is not one of your current supervisors" in wrong.get_data(as_text=True)
+    assert "No supervisor with that email can sign off" in wrong.get_data(as_text=True)
     assert status_of(app, evidence_id) == "draft"
 
 

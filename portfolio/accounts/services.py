@@ -12,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from portfolio import jobs
 from portfolio.accounts import passwords
 from portfolio.accounts.models import ROLES
 from portfolio.accounts.models import TOKEN_PREFIX
@@ -342,17 +343,34 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def request_password_reset(email: str, reset_url_for) -> None:
-    """Email a reset link if the account exists; say nothing either way."""
+def request_password_reset(email: str) -> None:
+    """Ask for a reset link for ``email``: the same work whether or not it exists.
+
+    The request only queues a job carrying the address (no lookup, no outbox row),
+    so its answer, its timing and its writes say nothing about which addresses have
+    accounts. The job looks the account up and emails the link through the outbox.
+    """
+    jobs.enqueue(RESET_JOB, normalise_email(email))
+    db.session.commit()
+
+
+RESET_JOB = "portfolio.accounts.services.password_reset_job"
+
+
+def password_reset_job(email: str) -> None:
+    """Email a reset link if an active account has this address; else do nothing."""
+    from portfolio.urls import external_url
+
     user = find_user(email)
-    if user is not None and user.active:
-        url = reset_url_for(make_reset_token(user))
-        minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-        queue_email(
-            user.email,
-            "Reset your MPCE Portfolio password",
-            f"Hello {user.name},\n\nUse this link to choose a new password. It works "
-            f"once and expires in {minutes} minutes:\n\n{url}\n\n"
-            "If you did not ask for this, you can ignore this email.\n",
-        )
+    if user is None or not user.active:
+        return
+    url = external_url("accounts.reset_password", token=make_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    queue_email(
+        user.email,
+        "Reset your MPCE Portfolio password",
+        f"Hello {user.name},\n\nUse this link to choose a new password. It works "
+        f"once and expires in {minutes} minutes:\n\n{url}\n\n"
+        "If you did not ask for this, you can ignore this email.\n",
+    )
     db.session.commit()

@@ -32,7 +32,6 @@ from portfolio.db import utcnow
 from portfolio.extensions import csrf
 from portfolio.extensions import db
 from portfolio.extensions import limiter
-from portfolio.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 BAD_LOGIN = "Enter a correct email address and password"
@@ -173,10 +172,7 @@ def _return_path() -> str | None:
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data,
-            lambda token: external_url("accounts.reset_password", token=token),
-        )
+        services.request_password_reset(form.email.data)
         return render_template(
             "accounts/reset_sent.jinja", title="Check your email", email=form.email.data
         )

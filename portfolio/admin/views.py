@@ -15,7 +15,6 @@ from portfolio.accounts.models import User
 from portfolio.admin.forms import UserForm
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
-from portfolio.urls import external_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -51,10 +50,7 @@ def users():
             target.errors = [*target.errors, str(error)]
         else:
             if created and not user.password_hash:
-                accounts.request_password_reset(
-                    user.email,
-                    lambda t: external_url("accounts.reset_password", token=t),
-                )
+                accounts.request_password_reset(user.email)
             db.session.commit()
             verb = "Created" if created else "Updated"
             flash(f"{verb} {user.name} ({user.email}).", "success")

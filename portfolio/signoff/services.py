@@ -35,6 +35,10 @@ from portfolio.training.services import find_person
 from portfolio.training.tracking import forget_progress
 
 COMMENT_MAX = 5000
+NO_SUCH_ASSESSOR = (
+    "No supervisor with that email can sign off your evidence. "
+    "Choose one of your current supervisors."
+)
 DECLARATION = (
     "I observed or discussed this activity myself, and the ratings and comments are my "
     "own judgement of the trainee's performance."
@@ -60,14 +64,14 @@ def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
         )
     errors = FieldErrors()
     assessor = find_person(assessor_ref)
-    if assessor is None:
+    if not (assessor_ref or "").strip():
         errors.add("assessor", "Choose who should sign this off")
-    elif assessor.id == actor.id:
+    elif assessor is not None and assessor.id == actor.id:
         errors.add("assessor", "You cannot sign off your own evidence")
-    elif not policy.supervises(assessor.id, actor.id):
-        errors.add(
-            "assessor", f"{assessor.name} is not one of your current supervisors"
-        )
+    elif assessor is None or not policy.supervises(assessor.id, actor.id):
+        # The same words whether the email is unknown or not a supervisor of the
+        # trainee: an error never names a person or confirms an email exists.
+        errors.add("assessor", NO_SUCH_ASSESSOR)
     if not evidence.claims:
         errors.add(
             "claims",

@@ -32,6 +32,11 @@ class SupervisorInput:
     end_date: date | None = None
 
 
+NO_SUCH_SUPERVISOR = (
+    "No supervisor or training lead with that email or id can be assigned"
+)
+
+
 def find_person(ref: str) -> User | None:
     """A person named by id or by email, as the API allows."""
     ref = (ref or "").strip()
@@ -60,10 +65,11 @@ def create_enrolment(
             "Only a training lead of that organisation or an admin can enrol trainees."
         )
     person = find_person(trainee)
-    if person is None:
-        errors.add("trainee", "No user with that id or email")
-    elif org is not None and not person.has_role("trainee", org.id):
-        errors.add("trainee", f"{person.name} is not a trainee at {org.name}")
+    # One message whether no one has that email or they are not a trainee here, so
+    # an error never names a person, nor says whether an email is registered. With
+    # no organisation yet there is nothing to check the trainee against.
+    if org is not None and (person is None or not person.has_role("trainee", org.id)):
+        errors.add("trainee", f"No trainee at {org.name} has that email or id")
     programme = curricula.get_curriculum(curriculum) if curriculum else None
     if programme is None:
         errors.add("curriculum", f"No curriculum {curriculum!r}")
@@ -168,12 +174,12 @@ def _assignment(
     sup: SupervisorInput, field: str, default_start, errors: FieldErrors, org
 ) -> SupervisionAssignment:
     person = find_person(sup.person)
+    if person is not None and not (
+        person.has_role("supervisor") or person.has_role("training_lead")
+    ):
+        person = None  # not allowed reads the same as not found
     if person is None:
-        errors.add(f"{field}.person", f"No user {sup.person!r}")
-    elif not person.has_role("supervisor") and not person.has_role("training_lead"):
-        errors.add(
-            f"{field}.person", f"{person.name} does not have the supervisor role"
-        )
+        errors.add(f"{field}.person", NO_SUCH_SUPERVISOR)
     if sup.role not in SUPERVISOR_ROLES:
         errors.add(
             f"{field}.role", f"Role must be one of {', '.join(SUPERVISOR_ROLES)}"
