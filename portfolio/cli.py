@@ -163,17 +163,58 @@ def sweep_exports():
 
 @export_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_bundle(path):
-    """Load a portable bundle (zip) exported by another installation."""
+@click.option(
+    "--link-existing",
+    "link_existing",
+    multiple=True,
+    metavar="EMAIL",
+    help="Add the bundle's enrolment to this existing account (repeat per account).",
+)
+@click.option(
+    "--link-existing-all",
+    is_flag=True,
+    help="Add to every existing account the bundle's people match by email.",
+)
+@click.option(
+    "--allow-untrusted",
+    is_flag=True,
+    help="Import a bundle signed by a key not trusted here; its history is marked "
+    "as from an unverified source.",
+)
+def import_bundle(path, link_existing, link_existing_all, allow_untrusted):
+    """Load a portable bundle (zip) exported by another installation (docs/exports.md)."""
     from portfolio.exports.bundle import BundleError
-    from portfolio.exports.bundle import import_bundle as load
+    from portfolio.exports.bundle_import import import_bundle as load
 
     try:
-        summary = load(path)
+        summary = load(
+            path,
+            link_existing=link_existing,
+            link_all=link_existing_all,
+            allow_untrusted=allow_untrusted,
+        )
     except BundleError as error:
         db.session.rollback()
-        raise click.ClickException(f"{path}: {error}") from error
+        for problem in error.problems:
+            click.echo(f"{path}: {problem}", err=True)
+        raise click.ClickException(f"{path}: {error}; nothing was imported") from error
     click.echo(summary)
+
+
+@export_cli.command("key")
+def bundle_key():
+    """Print this installation's name and the public key that signs its bundles."""
+    from portfolio.exports import signing
+
+    key = signing.own_public_key()
+    click.echo(f"installation: {signing.installation_name()}")
+    click.echo(f"public key:   {key}")
+    click.echo(f"fingerprint:  {signing.fingerprint(key)}")
+    click.echo(
+        "Installations that import this one's bundles trust it by adding the public "
+        f"key to BUNDLE_TRUSTED_KEYS or saving it in instance/{signing.TRUSTED_DIR}/"
+        "NAME.pub."
+    )
 
 
 curricula_cli = AppGroup(

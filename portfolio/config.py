@@ -63,6 +63,17 @@ DEFAULTS = {
 }
 
 
+    # Portable bundles (docs/exports.md). What `flask export import` will unpack: each
+    # file, all files together (and the zip itself), and how much a file over 1 MB
+    # may have been compressed (a zip bomb is thousands to one).
+    "BUNDLE_MAX_MEMBER_MB": 100,
+    "BUNDLE_MAX_TOTAL_MB": 1024,
+    "BUNDLE_MAX_RATIO": 100,
+    # Base64 Ed25519 public keys of installations whose bundles are trusted (also
+    # instance/trusted-keys/*.pub), and this installation's name in the bundles it
+    # signs (default: the host of BASE_URL).
+    "BUNDLE_TRUSTED_KEYS": [],
+    "INSTALLATION_NAME": None,
 def load_config(app: Flask, overrides: Mapping | None) -> None:
     """Fill ``app.config`` from the defaults, the environment and ``overrides``."""
     app.config.from_mapping(DEFAULTS)

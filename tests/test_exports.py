@@ -281,11 +281,18 @@ def test_bundle_round_trip_into_an_empty_database(
         for e in document["evidence"]
     }
 
+    with app.app_context():
+        from portfolio.exports import signing
+
+        source_key = signing.own_public_key()
+    assert manifest["installation"]["public_key"] == source_key
     other_dir = tmp_path / "other"
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(other_dir))
     config = {
         **base_config(other_dir),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{other_dir}/other.db",
+        # The target trusts the source installation's bundle key.
+        "BUNDLE_TRUSTED_KEYS": [source_key],
     }
     other_dir.mkdir()
     other = create_app(config)
@@ -308,21 +315,30 @@ def test_bundle_round_trip_into_an_empty_database(
     with other.app_context():
         from portfolio.evidence.models import Evidence
         from portfolio.exports.models import ImportedHistory
+        from portfolio.signoff.models import ImportedSignOff
         from portfolio.signoff.models import SignOff
 
+        # Same content; the sign-offs come back as history imported from the source.
         imported = {
             (
                 e.title,
                 tuple(
                     s.decision
                     for s in db.session.scalars(
-                        sa.select(SignOff).where(SignOff.evidence_id == e.id)
+                        sa.select(ImportedSignOff).where(
+                            ImportedSignOff.evidence_id == e.id
+                        )
                     )
                 ),
             )
             for e in db.session.scalars(sa.select(Evidence))
         }
         assert imported == original
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignOff)) == 0
+        assert all(
+            s.source.trusted and s.assessor_name == "Dr Tom Okafor"
+            for s in db.session.scalars(sa.select(ImportedSignOff))
+        )
         assert db.session.scalar(
             sa.select(sa.func.count()).select_from(ImportedHistory)
         ) == len(document["audit_events"])
