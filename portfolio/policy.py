@@ -27,23 +27,6 @@ def lead_organisation_ids(user: User) -> set[str]:
     return user.organisation_ids("training_lead")
 
 
-def requires_role(*roles: str):
-    """Let a view run only for users holding one of ``roles`` (anywhere)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if not any(current_user.has_role(role) for role in roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def visible_users(user: User) -> sa.Select:
     """Users whose records ``user`` may look at."""
     query = sa.select(User)
@@ -251,3 +234,140 @@ def supervises(supervisor_id: str, trainee_id: str) -> bool:
     return (
         db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) > 0
     )
+
+
+# ---- what each role may reach (views, navigation, home cards and services) ----------
+
+
+def can_record_evidence(user: User) -> bool:
+    """Trainees record evidence (and have a progress dashboard)."""
+    return user.is_authenticated and user.has_role("trainee")
+
+
+def can_sign_off(user: User) -> bool:
+    """Who can be named as a supervisor, be asked to sign off, and so has a queue."""
+    return user.is_authenticated and (
+        user.has_role("supervisor") or user.has_role("training_lead")
+    )
+
+
+def can_manage_enrolments(user: User) -> bool:
+    """Enrol trainees and steer a cohort: training leads (their trust) and admins."""
+    return is_admin(user) or bool(lead_organisation_ids(user))
+
+
+def cohort_organisation_ids(user: User) -> set[str] | None:
+    """The organisations whose cohort ``user`` sees; None means all (an admin)."""
+    return None if is_admin(user) else lead_organisation_ids(user)
+
+
+def can_see_organisations(user: User) -> bool:
+    return is_admin(user) or bool(lead_organisation_ids(user))
+
+
+def can_use_exports(user: User) -> bool:
+    """The exports page: trainees (their portfolios), leads and admins."""
+    return can_record_evidence(user) or can_manage_enrolments(user)
+
+
+def can_export(user: User, enrolment) -> bool:
+    """Export a portfolio: the trainee, a lead of the enrolment's trust, an admin."""
+    return (
+        enrolment.trainee_id == user.id
+        or is_admin(user)
+        or user.has_role("training_lead", enrolment.organisation_id)
+    )
+
+
+def visible_exports(user: User) -> sa.Select:
+    """Exports ``user`` may see: their own requests, and portfolios they may export."""
+    from portfolio.exports.models import Export
+    from portfolio.training.models import Enrolment
+
+    query = sa.select(Export)
+    if is_admin(user):
+        return query
+    return query.where(
+        sa.or_(
+            Export.requested_by_id == user.id,
+            Export.enrolment_id.in_(
+                sa.select(Enrolment.id).where(
+                    sa.or_(
+                        Enrolment.trainee_id == user.id,
+                        Enrolment.organisation_id.in_(
+                            lead_organisation_ids(user) or {""}
+                        ),
+                    )
+                )
+            ),
+        )
+    )
+
+
+# Capacity: national and regional totals for leads (totals only) and admins; one
+# organisation's figures for its leads and admins; tables naming every
+# organisation for admins only.
+
+
+def can_see_capacity_totals(user: User) -> bool:
+    return is_admin(user) or bool(lead_organisation_ids(user))
+
+
+def can_manage_capacity(user: User, organisation_id: str) -> bool:
+    """See and change one organisation's figures (and run its capacity report)."""
+    return is_admin(user) or organisation_id in lead_organisation_ids(user)
+
+
+def can_see_each_organisation(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_request_capacity_report(user: User) -> bool:
+    """Any capacity report at all (a lead's is for their own organisation)."""
+    return can_see_capacity_totals(user)
+
+
+# ---- an evidence item's actions ------------------------------------------------------
+
+
+def can_submit(user: User, evidence) -> bool:
+    return evidence.owner_id == user.id and evidence.status in ("draft", "returned")
+
+
+def can_withdraw(user: User, evidence) -> bool:
+    return evidence.owner_id == user.id and evidence.status == "submitted"
+
+
+def can_delete_draft(user: User, evidence) -> bool:
+    """Only a first draft, never signed off (its history would go with it)."""
+    return (
+        evidence.owner_id == user.id
+        and evidence.status == "draft"
+        and evidence.version == 1
+    )
+
+
+def can_decide(user: User, evidence) -> bool:
+    """The supervisor it was submitted to, while they still supervise the trainee."""
+    return (
+        evidence.status == "submitted"
+        and evidence.submitted_to_id == user.id
+        and supervises(user.id, evidence.owner_id)
+    )
+
+
+def requires(predicate):
+    """Let a view run only for users for whom ``predicate(user)`` holds (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,12 +1,16 @@
 """Template helpers: WTForms fields to NHS.UK macro params; role-aware navigation."""
 
+from functools import wraps
+
 from flask import Flask
+from flask import g
 from flask import request
 from flask import url_for
 from flask_login import current_user
 from jinja2 import Undefined
 from werkzeug.routing import BuildError
 
+from portfolio import policy
 from portfolio.urls import external_url
 
 
@@ -68,19 +72,23 @@ def form_error_list(form) -> list[dict]:
     return items
 
 
+def _signed_in(user) -> bool:
+    return user.is_authenticated
+
+
 NAVIGATION = (
-    # (endpoint, text, roles that see it; None means everyone signed in)
-    ("main.home", "Home", None),
-    ("progress.dashboard", "Progress", ("trainee",)),
-    ("evidence.index", "Evidence", ("trainee",)),
-    ("signoff.queue", "Sign-off queue", ("supervisor",)),
-    ("progress.cohort", "Cohort", ("training_lead", "admin")),
-    ("training.index", "Enrolments", ("training_lead", "admin")),
-    ("exports.index", "Exports", ("trainee", "training_lead", "admin")),
-    ("curriculum.index", "Curricula", None),
-    ("organisations.index", "Organisations", ("admin", "training_lead")),
-    ("capacity.index", "Capacity", ("training_lead", "admin")),
-    ("admin.users", "Users", ("admin",)),
+    # (endpoint, text, who sees it: a predicate from portfolio.policy)
+    ("main.home", "Home", _signed_in),
+    ("progress.dashboard", "Progress", policy.can_record_evidence),
+    ("evidence.index", "Evidence", policy.can_record_evidence),
+    ("signoff.queue", "Sign-off queue", policy.can_sign_off),
+    ("progress.cohort", "Cohort", policy.can_manage_enrolments),
+    ("training.index", "Enrolments", policy.can_manage_enrolments),
+    ("exports.index", "Exports", policy.can_use_exports),
+    ("curriculum.index", "Curricula", _signed_in),
+    ("organisations.index", "Organisations", policy.can_see_organisations),
+    ("capacity.index", "Capacity", policy.can_see_capacity_totals),
+    ("admin.users", "Users", policy.can_manage_users),
 )
 
 
@@ -88,8 +96,8 @@ def navigation_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     items = []
-    for endpoint, text, roles in NAVIGATION:
-        if roles and not any(current_user.has_role(r) for r in roles):
+    for endpoint, text, may_see in NAVIGATION:
+        if not may_see(current_user):
             continue
         try:
             href = url_for(endpoint)
@@ -97,6 +105,22 @@ def navigation_items() -> list[dict]:
             continue  # the feature is not installed in this app
         items.append({"href": href, "text": text, "current": request.path == href})
     return items
+
+
+def no_store(view):
+    """Responses of ``view`` carry ``Cache-Control: no-store``, signed in or not.
+
+    For public pages that show private content (share links): no browser or
+    proxy may keep a copy after the link expires. The header is set by
+    ``register_security_headers`` in ``portfolio/__init__.py``.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.no_store = True
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def init_app(app: Flask) -> None:

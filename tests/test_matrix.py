@@ -39,8 +39,10 @@ WEB = [
     ("POST", "/signoff/no-such-id/withdraw", (302, 404, 404, 404, 404)),
     ("POST", "/signoff/no-such-id/decide", (302, 404, 404, 404, 404)),
     ("POST", "/signoff/no-such-id/unlock", (302, 404, 404, 404, 404)),
-    ("GET", "/signoff/queue", (302, 403, 200, 200, 200)),
-    ("POST", "/signoff/queue/no-such-id", (302, 403, 404, 404, 404)),
+    # The queue is for people who can be asked to sign off (supervisors and
+    # leads); the same on the page, in the API and in the navigation.
+    ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),
+    ("POST", "/signoff/queue/no-such-id", (302, 403, 404, 404, 403)),
     ("GET", "/notifications/", (302, 200, 200, 200, 200)),
     ("POST", "/notifications/read", (302, 302, 302, 302, 302)),
     # Capacity: totals for leads (totals only) and admins; an organisation's

@@ -31,7 +31,7 @@ def _user_form() -> UserForm:
 
 
 @bp.route("/users", methods=("GET", "POST"))
-@policy.requires_role("admin")
+@policy.requires(policy.can_manage_users)
 def users():
     form = _user_form()
     status = 200

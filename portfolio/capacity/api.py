@@ -3,6 +3,7 @@
 from flask import g
 from flask import jsonify
 
+from portfolio import policy
 from portfolio.api import ApiProblem
 from portfolio.api import bp
 from portfolio.api import json_body
@@ -127,7 +128,7 @@ def capacity_report():
     Training leads for their own organisation, admins for any organisation, a
     region or the nation (see docs/capacity.md, "The capacity report").
     """
-    if not report.can_request(g.user):
+    if not policy.can_request_capacity_report(g.user):
         raise ApiProblem(
             403, "Only training leads and admins can run capacity reports."
         )

@@ -145,11 +145,6 @@ class ReportScope:
         return "national"
 
 
-def can_request(user: User) -> bool:
-    """Any capacity report at all: training leads (their own organisation) and admins."""
-    return policy.is_admin(user) or bool(policy.lead_organisation_ids(user))
-
-
 def _whole(data: dict, name: str, errors: FieldErrors) -> int | None:
     value = data.get(name)
     if value is None:
@@ -252,7 +247,7 @@ def parse_request(user: User, data: dict) -> dict:
     Raises Forbidden (403) when the user may not have this report, Invalid (422)
     with every field problem otherwise.
     """
-    if not can_request(user):
+    if not policy.can_request_capacity_report(user):
         raise Forbidden("Only training leads and admins can run capacity reports.")
     errors = FieldErrors()
     for key in data:
@@ -327,8 +322,8 @@ def parse_request(user: User, data: dict) -> dict:
         else:
             params["region"] = region
     errors.raise_if_any()
-    if organisation is not None and not (
-        policy.is_admin(user) or organisation.id in policy.lead_organisation_ids(user)
+    if organisation is not None and not policy.can_manage_capacity(
+        user, organisation.id
     ):
         raise Forbidden(
             "A training lead can run the capacity report for their own organisation "

@@ -59,23 +59,6 @@ MAX_COUNT = 1_000_000
 # ---- who may see and do what ------------------------------------------------------
 
 
-def can_manage_organisation(user: User, organisation_id: str) -> bool:
-    """See and change one organisation's figures: its training leads and admins."""
-    return policy.is_admin(user) or organisation_id in policy.lead_organisation_ids(
-        user
-    )
-
-
-def can_see_totals(user: User) -> bool:
-    """National and regional totals: admins, and training leads (totals only)."""
-    return policy.is_admin(user) or bool(policy.lead_organisation_ids(user))
-
-
-def can_see_each_organisation(user: User) -> bool:
-    """Tables that name every organisation: admins only."""
-    return policy.is_admin(user)
-
-
 def managed_organisations(user: User) -> list[Organisation]:
     """The organisations whose figures ``user`` may change, by name."""
     query = sa.select(Organisation).order_by(Organisation.name)
@@ -99,7 +82,7 @@ def organisation_for(user: User, code: str) -> Organisation:
     )
     if organisation is None:
         raise NotFound(f"There is no organisation with code {code!r}.")
-    if not can_manage_organisation(user, organisation.id):
+    if not policy.can_manage_capacity(user, organisation.id):
         raise Forbidden(
             "Only a training lead of this organisation or an admin can see "
             "and change its capacity figures."
@@ -369,7 +352,7 @@ def parse_workforce(raw: Mapping) -> WorkforceFigures:
 
 
 def _check_manage(actor: User, organisation: Organisation) -> None:
-    if not can_manage_organisation(actor, organisation.id):
+    if not policy.can_manage_capacity(actor, organisation.id):
         raise Forbidden(
             "Only a training lead of this organisation or an admin can change "
             "its capacity figures."

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from portfolio import policy
 from portfolio.capacity import presenters
 from portfolio.capacity import queries
 from portfolio.capacity import services
@@ -76,11 +77,11 @@ def _year_range() -> tuple[int, int, list[str]]:
 @login_required
 def index():
     """Totals by specialism and by region: admins, and training leads (totals only)."""
-    if not services.can_see_totals(current_user):
+    if not policy.can_see_capacity_totals(current_user):
         abort(403)
     first, last, problems = _year_range()
     years = list(range(first, last + 1))
-    everyone = services.can_see_each_organisation(current_user)
+    everyone = policy.can_see_each_organisation(current_user)
     cap = tracking.setting("SUPERVISOR_SOFT_CAP")
     places = queries.place_totals(
         ("specialism", "intake_year"), from_year=first, to_year=last
@@ -186,7 +187,7 @@ def organisation(code: str):
         supervisors=queries.supervisor_loads({org.id}),
         soft_cap=tracking.setting("SUPERVISOR_SOFT_CAP"),
         back_href=url_for("capacity.index")
-        if services.can_see_totals(current_user)
+        if policy.can_see_capacity_totals(current_user)
         else None,
     )
 
@@ -427,7 +428,7 @@ def scenarios():
         errors=errors,
         chart=chart,
         back_href=url_for("capacity.index")
-        if services.can_see_totals(current_user)
+        if policy.can_see_capacity_totals(current_user)
         else None,
     ), status
 

@@ -171,7 +171,7 @@ def _check_basics(data: EvidenceInput, errors: FieldErrors, creating: bool) -> N
 
 def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
     """Record a new draft. Only trainees record evidence (about themselves)."""
-    if not owner.has_role("trainee"):
+    if not policy.can_record_evidence(owner):
         raise Forbidden("Only trainees record evidence.")
     errors = FieldErrors()
     _check_basics(data, errors, creating=True)
@@ -302,7 +302,7 @@ def delete_draft(actor: User, evidence: Evidence) -> None:
 
     if evidence.owner_id != actor.id:
         raise Forbidden("Only the person who recorded this evidence can delete it.")
-    if evidence.status != "draft" or evidence.version != 1:
+    if not policy.can_delete_draft(actor, evidence):
         raise Conflict("Only drafts that were never signed off can be deleted.")
     stored = [a.stored_name for a in evidence.attachments]
     audit.record(

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from portfolio import jobs
+from portfolio import policy
 from portfolio.extensions import db
 
 bp = Blueprint("main", __name__)
@@ -32,8 +33,8 @@ def home_sections() -> list[dict]:
     from werkzeug.routing import BuildError
 
     cards = []
-    for role, endpoint, heading, text in HOME_CARDS:
-        if role and not current_user.has_role(role):
+    for may_see, endpoint, heading, text in HOME_CARDS:
+        if not may_see(current_user):
             continue
         try:
             href = url_for(endpoint)
@@ -43,71 +44,94 @@ def home_sections() -> list[dict]:
     return cards
 
 
+def _signed_in(user) -> bool:
+    return user.is_authenticated
+
+
+def _lead_not_admin(user) -> bool:
+    return bool(policy.lead_organisation_ids(user)) and not policy.is_admin(user)
+
+
+# (who sees the card: a predicate from portfolio.policy, endpoint, heading, text)
 HOME_CARDS = (
     (
-        "trainee",
+        policy.can_record_evidence,
         "progress.dashboard",
         "Your progress",
         "Progress by module, what is still missing and why, and what to do next.",
     ),
     (
-        "training_lead",
+        policy.can_manage_enrolments,
         "progress.cohort",
         "Your cohort",
         "Trainees' progress, flags, last activity and supervisor load.",
     ),
     (
-        None,
+        policy.can_use_exports,
         "exports.index",
         "Exports and sharing",
         "Portfolio PDFs, registration packs and links for assessors.",
     ),
     (
-        "trainee",
+        policy.can_record_evidence,
         "evidence.index",
         "Your evidence",
         "Record evidence, map it to outcomes and ask for sign-off.",
     ),
     (
-        "supervisor",
+        policy.can_sign_off,
         "signoff.queue",
         "Sign-off queue",
         "Evidence your trainees have asked you to sign off.",
     ),
     (
-        "training_lead",
+        _lead_not_admin,
         "training.index",
         "Enrolments",
         "Enrol trainees and assign their supervisors.",
     ),
-    ("admin", "training.index", "Enrolments", "Every enrolment, at every trust."),
     (
-        None,
+        policy.is_admin,
+        "training.index",
+        "Enrolments",
+        "Every enrolment, at every trust.",
+    ),
+    (
+        _signed_in,
         "curriculum.index",
         "Curricula",
         "Browse the curricula, standards and crosswalks.",
     ),
-    ("admin", "admin.users", "Users and roles", "Create accounts and assign roles."),
-    ("admin", "organisations.index", "Organisations", "Trusts and health boards."),
     (
-        "training_lead",
+        policy.can_manage_users,
+        "admin.users",
+        "Users and roles",
+        "Create accounts and assign roles.",
+    ),
+    (
+        policy.can_see_organisations,
         "organisations.index",
         "Organisations",
         "Trusts and health boards.",
     ),
     (
-        "training_lead",
+        policy.can_see_capacity_totals,
         "capacity.index",
         "Workforce capacity",
         "Training places, workforce figures and scenarios for closing the gap.",
     ),
     (
-        None,
+        _signed_in,
         "notifications.index",
         "Notifications",
         "Sign-off requests, decisions and other news.",
     ),
-    (None, "accounts.account", "Your account", "Password and personal API tokens."),
+    (
+        _signed_in,
+        "accounts.account",
+        "Your account",
+        "Password and personal API tokens.",
+    ),
 )
 
 
@@ -118,12 +142,19 @@ def about():
 
 @bp.get("/healthz")
 def healthz():
-    """Report database and queue health; 503 when the database is unreachable."""
+    """Report database and queue health.
+
+    503 only when the database is unreachable: nothing works without it. Without
+    Redis the node still serves every page and API call that needs no job (rate
+    limits fall back to memory), so it answers 200 "degraded" and a load balancer
+    keeps it in service.
+    """
     body = {"status": "ok", "database": "ok", "queue": "inline"}
     status = 200
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
+    except sa.exc.SQLAlchemyError as error:
+        current_app.logger.error("health check: database unreachable: %s", error)
         db.session.rollback()
         body.update(status="error", database="unavailable")
         status = 503
@@ -131,8 +162,11 @@ def healthz():
         body["queue"] = "redis"
         try:
             jobs.redis_connection().ping()
-        except Exception:  # redis raises several unrelated types when down
-            body["queue_status"] = "unavailable"
+        except Exception as error:  # redis raises several unrelated types when down
+            current_app.logger.warning("health check: Redis unreachable: %s", error)
+            body["queue"] = "unreachable"
+            if status == 200:
+                body["status"] = "degraded"
     response = jsonify(body)
     response.status_code = status
     return response

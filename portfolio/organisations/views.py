@@ -28,7 +28,7 @@ class ImportForm(FlaskForm):
 
 
 @bp.get("/")
-@policy.requires_role("admin", "training_lead")
+@policy.requires(policy.can_see_organisations)
 def index():
     nation = (
         request.args.get("nation") if request.args.get("nation") in NATIONS else None
@@ -47,7 +47,7 @@ def index():
 
 
 @bp.post("/import")
-@policy.requires_role("admin")
+@policy.requires(policy.can_manage_organisations)
 def import_csv():
     form = ImportForm()
     line_errors = []

@@ -162,14 +162,14 @@ def _render_queue(status: int = 200, failed: dict | None = None):
 
 
 @bp.get("/queue")
-@policy.requires_role("supervisor", "training_lead", "admin")
+@policy.requires(policy.can_sign_off)
 def queue():
     """Everything waiting for the current supervisor, oldest first."""
     return _render_queue()
 
 
 @bp.post("/queue/<evidence_id>")
-@policy.requires_role("supervisor", "training_lead", "admin")
+@policy.requires(policy.can_sign_off)
 def decide_in_queue(evidence_id: str):
     """Sign off or return one request straight from the queue."""
     evidence = load(evidence_id)

@@ -121,6 +121,11 @@ def _otj_flag_input(
     )
 
 
+def flag_filter(value: str | None) -> bool:
+    """The ``flagged`` query parameter, the same on the page and in the API."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def cohort(
     organisation_ids: set[str] | None,
     today: date | None = None,

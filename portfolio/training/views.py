@@ -94,7 +94,7 @@ def _enrolment_form() -> EnrolmentForm:
 
 
 @bp.route("/new", methods=("GET", "POST"))
-@policy.requires_role("training_lead", "admin")
+@policy.requires(policy.can_manage_enrolments)
 def create():
     """Enrol a trainee on a programme, with their first supervisor."""
     form = _enrolment_form()
