@@ -266,6 +266,25 @@ def test_unkeyed_events_newer_than_a_checkpoint_are_detected(app):
         assert f"it has no HMAC although it is newer than {name}" in result.problem
 
 
+def test_the_one_event_hash_checks_exported_events_anywhere(app, client, world):
+    """Bundles carry events as dicts with their hashes; any installation can check them."""
+    make_events(client, world)
+    with app.app_context():
+        for event in db.session.scalars(sa.select(AuditEvent)):
+            exported = {
+                **audit.event_fields(event),
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+            assert audit.event_hash(event.prev_hash, exported) == event.hash
+            assert event.hash == plain_sha256(event.prev_hash, event)
+            keyed = audit.event_hash(event.prev_hash, exported, "hmac-sha256")
+            assert keyed == event.mac and keyed != event.hash
+        app.config["AUDIT_KEY"] = "another installation's key"
+        assert audit.event_hash(event.prev_hash, exported) == event.hash
+        assert audit.event_hash(event.prev_hash, exported, "hmac-sha256") != event.mac
+
+
 def test_a_chain_only_verifies_with_the_key_it_was_written_with(app, client, world):
     make_events(client, world)
     with app.app_context():

@@ -142,7 +142,11 @@ def _authentic(checkpoint: AuditCheckpoint) -> bool:
 
 
 def write_checkpoint(note: str = "") -> AuditCheckpoint:
-    """Sign the chain's committed head into audit_checkpoint (the caller commits)."""
+    """Sign the chain's head, as this transaction sees it, into audit_checkpoint.
+
+    The caller commits. Checkpoints go in the same database as the chain: a copy kept
+    elsewhere (see ``kept_copy_problem``) is what survives their deletion.
+    """
     # One statement, so the count and the head come from the same snapshot.
     events, head_seq = db.session.execute(
         sa.select(
@@ -175,7 +179,7 @@ def latest_checkpoint() -> AuditCheckpoint | None:
 
 
 def describe(checkpoint: AuditCheckpoint) -> str:
-    """``checkpoint 3 of 2026-01-02 03:04 UTC``: how messages name a checkpoint."""
+    """``checkpoint 3 of 2026-01-02 03:04:05 UTC``: how messages name a checkpoint."""
     return (
         f"checkpoint {checkpoint.id} of {checkpoint.created_at:%Y-%m-%d %H:%M:%S} UTC"
     )
@@ -206,20 +210,27 @@ class VerifyResult:
         }
 
 
-def _oldest_authentic_checkpoint() -> tuple[int, str] | None:
+def _oldest_authentic_checkpoint(batch: int = 100) -> tuple[int, str] | None:
     """(head_seq, name) of the authentic checkpoint with the lowest head, if any.
 
     Checkpoints are written only by code that keys every event, so every event
-    after this head must have an HMAC.
+    after this head must have an HMAC. (Forged ones are skipped here and reported
+    by the checkpoint pass.)
     """
-    for checkpoint in db.session.scalars(
-        sa.select(AuditCheckpoint).order_by(
-            AuditCheckpoint.head_seq, AuditCheckpoint.id
-        )
-    ):
-        if _authentic(checkpoint):
-            return checkpoint.head_seq, describe(checkpoint)
-    return None
+    offset = 0
+    while True:
+        page = db.session.scalars(
+            sa.select(AuditCheckpoint)
+            .order_by(AuditCheckpoint.head_seq, AuditCheckpoint.id)
+            .offset(offset)
+            .limit(batch)
+        ).all()
+        for checkpoint in page:
+            if _authentic(checkpoint):
+                return checkpoint.head_seq, describe(checkpoint)
+        if len(page) < batch:
+            return None
+        offset += batch
 
 
 def _event_problem(
