@@ -191,7 +191,10 @@ def _evidence_input(data: dict, creating: bool) -> EvidenceInput:
 
 def _full(evidence) -> dict:
     return evidence_json(
-        evidence, signoff.signoffs_of(evidence), audit.history("evidence", evidence.id)
+        evidence,
+        signoff.signoffs_of(evidence),
+        audit.history("evidence", evidence.id),
+        signoff.imported_signoffs_of(evidence),
     )
 
 

@@ -33,6 +33,10 @@ EVIDENCE = schema(
         "claims": {"type": "array", "items": CLAIM},
         "attachments": {"type": "array", "items": {"type": "object"}},
         "signoffs": {"type": "array", "items": {"type": "object"}},
+        # Evidence brought in with a bundle: where from, and that source's decisions
+        # (history, never sign-offs here).
+        "imported_from": {"type": ["object", "null"]},
+        "imported_signoffs": {"type": "array", "items": {"type": "object"}},
         "history": {"type": "array", "items": {"type": "object"}},
     }
 )

@@ -70,6 +70,34 @@ def signoff_json(signoff: SignOff) -> dict:
     }
 
 
+def import_json(source) -> dict | None:
+    """Where imported history came from; None for evidence recorded here."""
+    if source is None:
+        return None
+    return {
+        "installation": source.installation,
+        "verified": source.trusted,
+        "imported_at": iso(source.imported_at),
+        "label": source.label,
+    }
+
+
+def imported_signoff_json(signoff) -> dict:
+    """A decision made by another installation: history, not a sign-off here."""
+    return {
+        "decision": signoff.decision,
+        "assessor": {"name": signoff.assessor_name, "email": signoff.assessor_email},
+        "comment": signoff.comment,
+        "evidence_version": signoff.evidence_version,
+        "content_hash": signoff.content_hash,
+        "claims": signoff.claims,
+        "decided_at": iso(signoff.decided_at),
+        "superseded_at": iso(signoff.superseded_at),
+        "superseded_reason": signoff.superseded_reason,
+        "imported_from": import_json(signoff.source),
+    }
+
+
 def event_json(event: AuditEvent) -> dict:
     return {
         "seq": event.seq,
@@ -96,7 +124,7 @@ def evidence_summary(evidence: Evidence) -> dict:
     }
 
 
-def evidence_json(evidence: Evidence, signoffs=(), history=()) -> dict:
+def evidence_json(evidence: Evidence, signoffs=(), history=(), imported=()) -> dict:
     return {
         **evidence_summary(evidence),
         "body": evidence.body,
@@ -112,5 +140,7 @@ def evidence_json(evidence: Evidence, signoffs=(), history=()) -> dict:
         ],
         "attachments": [attachment_json(a) for a in evidence.attachments],
         "signoffs": [signoff_json(s) for s in signoffs],
+        "imported_from": import_json(evidence.imported_from),
+        "imported_signoffs": [imported_signoff_json(s) for s in imported],
         "history": [event_json(e) for e in history],
     }

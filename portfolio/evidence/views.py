@@ -337,6 +337,7 @@ def render_evidence(
         is_wba=evidence.kind in kinds.WBA_KINDS,
         claims=sorted(
             evidence.claims,
+        imported_signoffs=signoff.imported_signoffs_of(evidence),
             key=lambda c: (c.outcome.curriculum.title, c.outcome.position),
         ),
         signoffs=signoff.signoffs_of(evidence),

@@ -25,6 +25,7 @@ from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
 from portfolio.evidence.services import content_hash
 from portfolio.extensions import db
+from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.training import tracking
 from portfolio.training.models import Enrolment
@@ -46,6 +47,9 @@ class EvidenceEntry:
     signoff: SignOff | None
     content_hash: str
     hash_matches: bool
+    # Decisions another installation made, imported with the evidence (labelled,
+    # never counted as sign-offs here).
+    imported_signoffs: list[ImportedSignOff] = field(default_factory=list)
 
 
 @dataclass
@@ -138,6 +142,15 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
         .order_by(SignOff.decided_at)
     ):
         signoffs[signoff.evidence_id] = signoff
+    imported: dict[str, list[ImportedSignOff]] = defaultdict(list)
+    imported_ids = [e.id for e in items if e.imported_from_id]
+    if imported_ids:
+        for record in db.session.scalars(
+            sa.select(ImportedSignOff)
+            .where(ImportedSignOff.evidence_id.in_(imported_ids))
+            .order_by(ImportedSignOff.decided_at)
+        ):
+            imported[record.evidence_id].append(record)
     entries = []
     assessor_counts: dict[str, int] = defaultdict(int)
     for evidence in items:
@@ -161,6 +174,7 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
                 # The signed hash is re-checked at export: a mismatch means the row
                 # changed after sign-off, and the PDF says so.
                 hash_matches=bool(signoff) and signoff.content_hash == current,
+                imported_signoffs=imported.get(evidence.id, []),
             )
         )
     history = list(

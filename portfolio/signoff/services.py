@@ -30,6 +30,7 @@ from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
+from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.training.services import find_person
 from portfolio.training.tracking import forget_progress
@@ -271,6 +272,20 @@ def queue(supervisor: User, trainee_id: str | None = None) -> sa.Select:
     Requests from trainees they no longer supervise are left out: they cannot decide
     them, and the trainee sees them as waiting so they can withdraw and resubmit.
     """
+def imported_signoffs_of(evidence: Evidence) -> list[ImportedSignOff]:
+    """Decisions another installation recorded, imported with the evidence: history
+    to show (with its label), never a sign-off here."""
+    if evidence.imported_from_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(ImportedSignOff)
+            .where(ImportedSignOff.evidence_id == evidence.id)
+            .order_by(ImportedSignOff.decided_at)
+        )
+    )
+
+
     query = sa.select(Evidence).where(
         Evidence.submitted_to_id == supervisor.id,
         Evidence.status == "submitted",
