@@ -56,13 +56,6 @@ DEFAULTS = {
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).
     "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
-    "API_MAX_PER_PAGE": 200,
-    # Key for the audit trail's HMACs and checkpoint signatures; kept outside the
-    # database. Unset: generated once into instance/audit_key (see docs/audit.md).
-    "AUDIT_KEY": None,
-}
-
-
     # Portable bundles (docs/exports.md). What `flask export import` will unpack: each
     # file, all files together (and the zip itself), and how much a file over 1 MB
     # may have been compressed (a zip bomb is thousands to one).
@@ -74,6 +67,13 @@ DEFAULTS = {
     # signs (default: the host of BASE_URL).
     "BUNDLE_TRUSTED_KEYS": [],
     "INSTALLATION_NAME": None,
+    "API_MAX_PER_PAGE": 200,
+    # Key for the audit trail's HMACs and checkpoint signatures; kept outside the
+    # database. Unset: generated once into instance/audit_key (see docs/audit.md).
+    "AUDIT_KEY": None,
+}
+
+
 def load_config(app: Flask, overrides: Mapping | None) -> None:
     """Fill ``app.config`` from the defaults, the environment and ``overrides``."""
     app.config.from_mapping(DEFAULTS)
