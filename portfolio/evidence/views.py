@@ -337,10 +337,10 @@ def render_evidence(
         is_wba=evidence.kind in kinds.WBA_KINDS,
         claims=sorted(
             evidence.claims,
-        imported_signoffs=signoff.imported_signoffs_of(evidence),
             key=lambda c: (c.outcome.curriculum.title, c.outcome.position),
         ),
         signoffs=signoff.signoffs_of(evidence),
+        imported_signoffs=signoff.imported_signoffs_of(evidence),
         history=audit.history("evidence", evidence.id),
         can_edit=can_edit,
         can_delete=is_owner and evidence.status == "draft" and evidence.version == 1,

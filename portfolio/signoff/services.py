@@ -266,12 +266,6 @@ def signoffs_of(evidence: Evidence) -> list[SignOff]:
     )
 
 
-def queue(supervisor: User, trainee_id: str | None = None) -> sa.Select:
-    """Evidence waiting for ``supervisor``, oldest request first.
-
-    Requests from trainees they no longer supervise are left out: they cannot decide
-    them, and the trainee sees them as waiting so they can withdraw and resubmit.
-    """
 def imported_signoffs_of(evidence: Evidence) -> list[ImportedSignOff]:
     """Decisions another installation recorded, imported with the evidence: history
     to show (with its label), never a sign-off here."""
@@ -286,6 +280,12 @@ def imported_signoffs_of(evidence: Evidence) -> list[ImportedSignOff]:
     )
 
 
+def queue(supervisor: User, trainee_id: str | None = None) -> sa.Select:
+    """Evidence waiting for ``supervisor``, oldest request first.
+
+    Requests from trainees they no longer supervise are left out: they cannot decide
+    them, and the trainee sees them as waiting so they can withdraw and resubmit.
+    """
     query = sa.select(Evidence).where(
         Evidence.submitted_to_id == supervisor.id,
         Evidence.status == "submitted",
