@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask import g
 from flask import request
+from flask import session
 from jinja2 import ChainableUndefined
 from jinja2 import ChoiceLoader
 from jinja2 import FileSystemLoader
@@ -16,8 +17,7 @@ from jinja2 import PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portfolio.config import load_config
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portfolio.paths import PROJECT_ROOT
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -36,6 +36,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_cli(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_input_checks(app)
     if app.config.get("PROXY_FIX"):
         # X-Forwarded-Host is not trusted: links come from BASE_URL, and the
         # Host header is checked against TRUSTED_HOSTS.
@@ -89,7 +90,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     import portfolio.models  # noqa: F401  (every model, so metadata is complete)
-    from portfolio.accounts.views import load_user
+    from portfolio.accounts.services import load_user
 
     login_manager.user_loader(load_user)
     jobs.init_app(app)
@@ -153,6 +154,13 @@ def register_errorhandlers(app: Flask) -> None:
     init_app(app)
 
 
+def register_input_checks(app: Flask) -> None:
+    """Refuse unusable input (NUL, lone surrogates, deep JSON) before any view."""
+    from portfolio.inputs import check_request
+
+    app.before_request(check_request)
+
+
 def register_security_headers(app: Flask) -> None:
     """Nonce-based CSP and the other headers on every response."""
 
@@ -191,8 +199,9 @@ def register_security_headers(app: Flask) -> None:
         )
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        from flask_login import current_user
-
-        if current_user.is_authenticated or request.authorization:
+        # The session is read, not the user loaded: this runs on every response,
+        # /healthz's 503 included, when the database may be down.
+        signed_in = session.get("_user_id") is not None
+        if signed_in or request.authorization or g.get("no_store"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from portfolio import PROJECT_ROOT
 from portfolio.accounts import services as accounts
 from portfolio.accounts.models import User
 from portfolio.curriculum import services as curricula
@@ -15,6 +14,7 @@ from portfolio.evidence.services import EvidenceInput
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 from portfolio.organisations.services import import_organisations
+from portfolio.paths import PROJECT_ROOT
 from portfolio.signoff import services as signoff
 from portfolio.training import services as training
 from portfolio.training.models import Enrolment

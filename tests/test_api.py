@@ -30,8 +30,8 @@ def test_unknown_api_path_is_problem_json(api, factory):
 
 
 def test_malformed_json_is_400(app, api, factory):
-    from portfolio.api import bp
-    from portfolio.api import json_body
+    from portfolio.api.base import bp
+    from portfolio.api.base import json_body
 
     # A throwaway endpoint exercising the shared body parser.
     if "api.echo" not in app.view_functions:
@@ -79,7 +79,7 @@ def test_pagination_envelope_and_limits(app, api, factory):
     import sqlalchemy as sa
 
     from portfolio.accounts.models import User
-    from portfolio.api import paginate
+    from portfolio.api.base import paginate
 
     email = factory.user("admin", org=None)
     for _ in range(3):
@@ -88,7 +88,7 @@ def test_pagination_envelope_and_limits(app, api, factory):
         body = paginate(sa.select(User).order_by(User.email), lambda u: u.email)
     assert body["page"] == 2 and body["per_page"] == 2 and body["total"] == 4
     assert len(body["items"]) == 2
-    from portfolio.api import ApiProblem
+    from portfolio.api.base import ApiProblem
 
     with app.test_request_context("/?per_page=500"), pytest.raises(ApiProblem) as error:
         paginate(sa.select(User), lambda u: u.email)

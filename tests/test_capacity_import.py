@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portfolio import PROJECT_ROOT
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.capacity.services import import_capacity
 from portfolio.csvimport import CsvImportError
 from portfolio.extensions import db
+from portfolio.paths import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "data" / "capacity-example.csv"
 HEADER = (

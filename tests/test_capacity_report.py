@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from portfolio import PROJECT_ROOT
 from portfolio.capacity import report
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from portfolio.paths import PROJECT_ROOT
 from tests.world import As
 
 PATH = "/api/v1/reports/capacity"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from portfolio import PROJECT_ROOT
+from portfolio.paths import PROJECT_ROOT
 from tests.test_capacity_report import CHRISTIE
 from tests.test_capacity_report import LEEDS
 from tests.test_capacity_report import PATH

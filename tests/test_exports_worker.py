@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from portfolio import PROJECT_ROOT
+from portfolio.paths import PROJECT_ROOT
 from tests.test_exports import signed
 from tests.world import REFLECTION
 from tests.world import As

@@ -7,10 +7,10 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from portfolio import PROJECT_ROOT
 from portfolio.extensions import db
 from portfolio.notifications.models import OutboxEmail
 from portfolio.notifications.services import queue_email
+from portfolio.paths import PROJECT_ROOT
 
 
 def sent_count(app):

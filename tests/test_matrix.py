@@ -7,6 +7,8 @@ feature tests for object-level rules); role gates are 403.
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 ROLES = ("anonymous", "trainee", "supervisor", "training_lead", "admin")
 
 # (method, path, expected status per role in ROLES order)
@@ -79,6 +81,58 @@ WEB = [
         "/capacity/organisations/RBV/workforce/no-such-id/delete",
         (302, 403, 403, 404, 404),
     ),
+    ("POST", "/auth/login", (401, 302, 302, 302, 302)),
+    ("POST", "/auth/logout", (400, 400, 400, 400, 400)),  # no CSRF token
+    ("GET", "/auth/forgot-password", (200, 200, 200, 200, 200)),
+    ("POST", "/auth/forgot-password", (200, 200, 200, 200, 200)),
+    ("GET", "/auth/reset/no-such-token", (400, 400, 400, 400, 400)),
+    ("POST", "/auth/reset/no-such-token", (400, 400, 400, 400, 400)),
+    ("POST", "/auth/account/password", (302, 422, 422, 422, 422)),
+    ("POST", "/auth/account/sign-out-everywhere", (302, 302, 302, 302, 302)),
+    ("POST", "/auth/account/tokens", (302, 422, 422, 422, 422)),
+    ("POST", "/auth/account/tokens/no-such-id/revoke", (302, 404, 404, 404, 404)),
+    ("GET", "/healthz", (200, 200, 200, 200, 200)),
+    ("GET", "/curricula/no-such-slug/", (302, 404, 404, 404, 404)),
+    ("GET", "/curricula/no-such-slug/no-such-code", (302, 404, 404, 404, 404)),
+    ("POST", "/evidence/no-such-id/edit", (302, 404, 404, 404, 404)),
+    (
+        "POST",
+        "/evidence/no-such-id/files/no-such-file/remove",
+        (302, 404, 404, 404, 404),
+    ),
+    # Progress: a trainee's dashboard; the cohort for leads and admins.
+    ("GET", "/progress/", (302, 200, 200, 200, 200)),
+    ("GET", "/progress/no-such-id", (302, 404, 404, 404, 404)),
+    ("POST", "/progress/no-such-id/break", (302, 404, 404, 404, 404)),
+    ("POST", "/progress/no-such-id/gateway/employer", (302, 404, 404, 404, 404)),
+    ("POST", "/progress/no-such-id/reviews", (302, 404, 404, 404, 404)),
+    ("POST", "/progress/no-such-id/reviews/no-such-id/sign", (302, 404, 404, 404, 404)),
+    ("GET", "/cohort/", (302, 403, 403, 200, 200)),
+    ("GET", "/cohort.csv", (302, 403, 403, 200, 200)),
+    # Exports: trainees, leads and admins (the same rule as the navigation).
+    ("GET", "/exports/", (302, 200, 403, 200, 200)),
+    ("POST", "/exports/", (302, 422, 403, 422, 422)),
+    ("GET", "/exports/no-such-id", (302, 404, 404, 404, 404)),
+    ("GET", "/exports/no-such-id/file", (302, 404, 404, 404, 404)),
+    ("POST", "/exports/no-such-id/retry", (302, 404, 404, 404, 404)),
+    ("POST", "/exports/share", (302, 422, 403, 422, 422)),
+    ("POST", "/exports/share/no-such-id/revoke", (302, 404, 404, 404, 404)),
+    # Public: share links and verification answer everyone alike.
+    ("GET", "/share/no-such-token", (404, 404, 404, 404, 404)),
+    ("GET", "/share/no-such-token/pdf", (404, 404, 404, 404, 404)),
+    ("GET", "/verify", (200, 200, 200, 200, 200)),
+    ("GET", "/verify/no-such-code", (404, 404, 404, 404, 404)),
+    ("POST", "/verify/no-such-code", (404, 404, 404, 404, 404)),
+    (
+        "POST",
+        "/capacity/organisations/NOPE/places/no-such-id/edit",
+        (302, 404, 404, 404, 404),
+    ),
+    (
+        "POST",
+        "/capacity/organisations/NOPE/workforce/no-such-id/edit",
+        (302, 404, 404, 404, 404),
+    ),
 ]
 API = [
     ("GET", "/api/v1/me", (401, 200, 200, 200, 200)),
@@ -89,35 +143,95 @@ API = [
     # No body: 400 for everyone signed in (see test_capacity_api for the rest).
     ("POST", "/api/v1/capacity/projection", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/reports/capacity", (401, 403, 403, 400, 400)),
+    ("GET", "/api/v1/audit/verify", (401, 403, 403, 403, 200)),
+    ("GET", "/api/v1/cohort", (401, 403, 403, 200, 200)),
+    # The queue: the same rule as the page and the navigation.
+    ("GET", "/api/v1/signoff/queue", (401, 403, 200, 200, 403)),
+    # No body: 400 before anything is looked up.
+    ("POST", "/api/v1/enrolments", (401, 400, 400, 400, 400)),
+    ("GET", "/api/v1/enrolments/no-such-id", (401, 404, 404, 404, 404)),
+    ("GET", "/api/v1/enrolments/no-such-id/progress", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/enrolments/no-such-id/breaks", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/enrolments/no-such-id/breaks/end", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/enrolments/no-such-id/gateway", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/enrolments/no-such-id/reviews", (401, 400, 400, 400, 400)),
+    (
+        "POST",
+        "/api/v1/enrolments/no-such-id/reviews/no-such-id/sign",
+        (401, 404, 404, 404, 404),
+    ),
+    ("GET", "/api/v1/evidence", (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/evidence", (401, 400, 400, 400, 400)),
+    ("GET", "/api/v1/evidence/no-such-id", (401, 404, 404, 404, 404)),
+    ("PATCH", "/api/v1/evidence/no-such-id", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/evidence/no-such-id/attachments", (401, 404, 404, 404, 404)),
+    (
+        "GET",
+        "/api/v1/evidence/no-such-id/attachments/no-such-id",
+        (401, 404, 404, 404, 404),
+    ),
+    ("POST", "/api/v1/evidence/no-such-id/decision", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/evidence/no-such-id/submit", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/evidence/no-such-id/unlock", (401, 400, 400, 400, 400)),
+    ("POST", "/api/v1/evidence/no-such-id/withdraw", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/exports", (401, 400, 400, 400, 400)),
+    ("GET", "/api/v1/exports/no-such-id", (401, 404, 404, 404, 404)),
+    ("GET", "/api/v1/exports/no-such-id/file", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/exports/no-such-id/retry", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/verify", (400, 400, 400, 400, 400)),
 ]
 
 
-def _client_for(role, client, factory, login):
+def _user_for(role, factory):
     if role == "anonymous":
         return None
-    email = factory.user(role, org=None if role == "admin" else "RBV")
-    login(email)
-    return email
+    return factory.user(role, org=None if role == "admin" else "RBV")
 
 
-@pytest.mark.parametrize(("method", "path", "expected"), WEB)
-@pytest.mark.parametrize("role_index", range(len(ROLES)))
-def test_web_matrix(client, factory, login, method, path, expected, role_index):
-    _client_for(ROLES[role_index], client, factory, login)
-    response = client.open(path, method=method)
-    assert response.status_code == expected[role_index], (ROLES[role_index], path)
+@pytest.mark.parametrize("role", ROLES)
+def test_web_matrix(app, factory, role):
+    email = _user_for(role, factory)
+    wrong = []
+    for method, path, expected in WEB:
+        client = app.test_client()  # a fresh session: some rows sign out
+        if email:
+            signed_in = client.post(
+                "/auth/login", data={"email": email, "password": PASSWORD}
+            )
+            assert signed_in.status_code == 302
+        status = client.open(path, method=method).status_code
+        if status != expected[ROLES.index(role)]:
+            wrong.append((method, path, status, expected[ROLES.index(role)]))
+    assert wrong == [], wrong
 
 
-@pytest.mark.parametrize(("method", "path", "expected"), API)
-@pytest.mark.parametrize("role_index", range(len(ROLES)))
-def test_api_matrix(client, factory, method, path, expected, role_index):
-    role = ROLES[role_index]
-    headers = {}
-    if role != "anonymous":
-        email = factory.user(role, org=None if role == "admin" else "RBV")
-        headers["Authorization"] = f"Bearer {factory.token(email)}"
-    response = client.open(path, method=method, headers=headers)
-    assert response.status_code == expected[role_index], (role, path)
+@pytest.mark.parametrize("role", ROLES)
+def test_api_matrix(app, client, factory, role):
+    email = _user_for(role, factory)
+    headers = {"Authorization": f"Bearer {factory.token(email)}"} if email else {}
+    wrong = []
+    for method, path, expected in API:
+        status = client.open(path, method=method, headers=headers).status_code
+        if status != expected[ROLES.index(role)]:
+            wrong.append((method, path, status, expected[ROLES.index(role)]))
+    assert wrong == [], wrong
+
+
+def test_every_route_has_a_row(app):
+    """A new page or endpoint without a row in the matrix fails here."""
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, path, _ in WEB + API:
+        endpoint, _args = adapter.match(path.split("?")[0], method=method)
+        covered.add((endpoint, method))
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert len(routes) > 90
+    assert sorted(routes - covered) == []
 
 
 def test_visible_users_scoping(app, factory):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from portfolio import PROJECT_ROOT
+from portfolio.paths import PROJECT_ROOT
 
 
 def flask(*args, env):

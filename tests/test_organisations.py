@@ -4,9 +4,9 @@ import io
 
 import sqlalchemy as sa
 
-from portfolio import PROJECT_ROOT
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from portfolio.paths import PROJECT_ROOT
 
 GOOD = """code,name,kind,nation,region
 RBV,The Christie NHS Foundation Trust,trust,England,North West

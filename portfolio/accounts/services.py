@@ -374,3 +374,12 @@ def password_reset_job(email: str) -> None:
         "If you did not ask for this, you can ignore this email.\n",
     )
     db.session.commit()
+
+
+def load_user(session_token: str) -> User | None:
+    """The active user a session belongs to (Flask-Login's user loader)."""
+    return db.session.scalar(
+        sa.select(User).where(
+            User.session_token == session_token, User.active.is_(True)
+        )
+    )

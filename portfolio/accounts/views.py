@@ -3,11 +3,11 @@
 import time
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,6 +19,7 @@ from flask_login import login_user
 from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import validate_csrf
+from limits import parse_many
 from werkzeug.security import check_password_hash
 
 from portfolio.accounts import services
@@ -27,10 +28,8 @@ from portfolio.accounts.forms import ForgotPasswordForm
 from portfolio.accounts.forms import LoginForm
 from portfolio.accounts.forms import NewPasswordForm
 from portfolio.accounts.forms import token_form
-from portfolio.accounts.models import User
 from portfolio.db import utcnow
 from portfolio.extensions import csrf
-from portfolio.extensions import db
 from portfolio.extensions import limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
@@ -38,14 +37,6 @@ BAD_LOGIN = "Enter a correct email address and password"
 # Unix times kept in the signed session cookie, checked on every request.
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
-
-
-def load_user(session_token: str) -> User | None:
-    return db.session.scalar(
-        sa.select(User).where(
-            User.session_token == session_token, User.active.is_(True)
-        )
-    )
 
 
 def safe_next(target: str | None) -> str:
@@ -65,23 +56,89 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+# ---- throttling --------------------------------------------------------------------
+# Failed sign-ins are limited per client address (LOGIN_RATE_LIMIT) and per account,
+# from any address (LOGIN_ACCOUNT_RATE_LIMIT). So that no one can lock a person out
+# by failing to sign in as them, a password reset always works (its link is not
+# limited), clears the account's count, and lets the browser that made it sign in
+# to that account past both limits for LOGIN_AFTER_RESET_MINUTES.
+
+ACCOUNT_SCOPE = "login-account"
+RESET_PASS = "signed_in_after_reset"  # {"email", "until"} in the signed session
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key(email: str | None = None) -> str:
+    if email is None:
+        email = request.form.get("email") or ""
+    return "login:" + services.normalise_email(email)
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _just_reset() -> bool:
+    """This browser has just reset the password of the account it signs in to."""
+    held = session.get(RESET_PASS)
+    return (
+        isinstance(held, dict)
+        and held.get("email")
+        == services.normalise_email(request.form.get("email") or "")
+        and time.time() < float(held.get("until") or 0)
+    )
+
+
+def _too_many(where: str):
+    def on_breach(_limit):
+        form = LoginForm()
+        form.password.errors = [
+            f"There have been too many failed attempts to sign in {where}. Use "
+            "‘Forgotten your password?’ to reset it and sign in straight away, "
+            "or try again later."
+        ]
+        page = render_template("accounts/login.jinja", title="Sign in", form=form)
+        return make_response(page, 429)
+
+    return on_breach
+
+
+def _forget_failed_sign_ins(email: str) -> None:
+    """Clear the account's count of failed sign-ins (after a successful reset)."""
+    if not (limiter.enabled and limiter.initialized):
+        return
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
+    key = [prefix] if prefix else []
+    try:
+        for item in parse_many(_account_limit()):
+            limiter.limiter.clear(item, *key, _account_key(email), ACCOUNT_SCOPE)
+    except Exception:  # the limiter's storage is down: the reset still counts
+        current_app.logger.exception("could not clear the failed sign-in count")
 
 
 @bp.route("/login", methods=("GET", "POST"))
 @limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302
-)
-@limiter.limit(
     _login_limit,
     methods=["POST"],
-    key_func=_email_key,
-    deduct_when=lambda r: r.status_code != 302,
+    deduct_when=_failed,
+    exempt_when=_just_reset,
+    on_breach=_too_many("from your network"),
+)
+@limiter.shared_limit(
+    _account_limit,
+    scope=ACCOUNT_SCOPE,
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_failed,
+    exempt_when=_just_reset,
+    on_breach=_too_many("to this account"),
 )
 def login():
     if current_user.is_authenticated:
@@ -202,6 +259,12 @@ def reset_password(token: str):
                 "Your password has been changed. Sign in with your new password.",
                 "success",
             )
+            minutes = float(current_app.config["LOGIN_AFTER_RESET_MINUTES"])
+            session[RESET_PASS] = {
+                "email": user.email,
+                "until": int(time.time() + minutes * 60),
+            }
+            _forget_failed_sign_ins(user.email)
             return redirect(url_for("accounts.login"))
     return render_template(
         "accounts/reset.jinja", title="Choose a new password", form=form

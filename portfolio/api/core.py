@@ -7,16 +7,21 @@ from flask import jsonify
 from flask import request
 
 from portfolio import policy
-from portfolio.api import ApiProblem
-from portfolio.api import bp
-from portfolio.api import json_body
-from portfolio.api import paginate
+from portfolio.accounts.models import EMAIL_MAX
+from portfolio.api.base import ApiProblem
+from portfolio.api.base import bp
+from portfolio.api.base import json_body
+from portfolio.api.base import paginate
 from portfolio.api.serialise import enrolment_json
 from portfolio.api.serialise import evidence_json
 from portfolio.api.serialise import evidence_summary
 from portfolio.audit import services as audit
+from portfolio.curriculum.models import CODE_MAX
+from portfolio.curriculum.models import SLUG_MAX
 from portfolio.evidence import attachments
 from portfolio.evidence import services as evidence_services
+from portfolio.evidence.models import BODY_MAX
+from portfolio.evidence.models import TITLE_MAX
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
 from portfolio.rules import FieldErrors
@@ -24,6 +29,10 @@ from portfolio.rules import RuleError
 from portfolio.signoff import services as signoff
 from portfolio.training import services as training
 from portfolio.training.services import SupervisorInput
+
+# A value picked from a fixed list or naming a row (a kind, a decision, an id, a
+# date): longer than this it cannot match anything, so it is refused unread.
+CHOICE_MAX = 100
 
 
 @bp.errorhandler(RuleError)
@@ -47,15 +56,31 @@ def _date(value, field: str, errors: FieldErrors) -> date | None:
 
 
 def _text(
-    data: dict, field: str, errors: FieldErrors, required: bool = False
+    data: dict,
+    field: str,
+    errors: FieldErrors,
+    required: bool = False,
+    *,
+    max_length: int,
+    name: str | None = None,
 ) -> str | None:
+    """``data[field]`` if it is a string of at most ``max_length`` characters.
+
+    ``max_length`` is the constant the web form's field uses too (each rule's
+    module owns its limits), so the API accepts exactly what the pages accept.
+    ``name`` is the field as errors report it (default ``field``).
+    """
+    name = name or field
     value = data.get(field)
     if value is None:
         if required:
-            errors.add(field, f"{field} is required")
+            errors.add(name, f"{name} is required")
         return None
     if not isinstance(value, str):
-        errors.add(field, f"{field} must be a string")
+        errors.add(name, f"{name} must be a string")
+        return None
+    if len(value) > max_length:
+        errors.add(name, f"{name} must be {max_length:,} characters or fewer")
         return None
     return value
 
@@ -100,10 +125,20 @@ def create_enrolment():
                 "Each supervisor is an email/id or {person, role}",
             )
             continue
+        where = f"supervisors[{index}]"
+        person_field = "person" if "person" in item else "supervisor"
+        person = _text(
+            item,
+            person_field,
+            errors,
+            max_length=EMAIL_MAX,
+            name=f"{where}.{person_field}",
+        )
+        role = _text(item, "role", errors, max_length=CHOICE_MAX, name=f"{where}.role")
         supervisors.append(
             SupervisorInput(
-                person=str(item.get("person") or item.get("supervisor") or ""),
-                role=str(item.get("role") or "training_officer"),
+                person=person or "",
+                role=role or "training_officer",
                 start_date=_date(
                     item.get("start_date"), f"supervisors[{index}].start_date", errors
                 ),
@@ -122,12 +157,15 @@ def create_enrolment():
         hours = None
     start = _date(data.get("start_date"), "start_date", errors)
     end = _date(data.get("expected_end_date"), "expected_end_date", errors)
+    trainee = _text(data, "trainee", errors, max_length=EMAIL_MAX)
+    curriculum = _text(data, "curriculum", errors, max_length=SLUG_MAX)
+    organisation = _text(data, "organisation", errors, max_length=CHOICE_MAX)
     errors.raise_if_any()
     enrolment = training.create_enrolment(
         g.user,
-        trainee=str(data.get("trainee") or ""),
-        curriculum=str(data.get("curriculum") or ""),
-        organisation=str(data.get("organisation") or ""),
+        trainee=trainee or "",
+        curriculum=curriculum or "",
+        organisation=organisation or "",
         start_date=start,
         expected_end_date=end,
         supervisors=supervisors,
@@ -163,7 +201,13 @@ def _claims(data: dict, errors: FieldErrors) -> list[ClaimRef] | None:
         ):
             errors.add(f"claims[{index}]", "Each claim is {curriculum, code}")
             continue
-        claims.append(ClaimRef(item["curriculum"], item["code"]))
+        where = f"claims[{index}]"
+        curriculum = _text(
+            item, "curriculum", errors, max_length=SLUG_MAX, name=f"{where}.curriculum"
+        )
+        code = _text(item, "code", errors, max_length=CODE_MAX, name=f"{where}.code")
+        if curriculum is not None and code is not None:
+            claims.append(ClaimRef(curriculum, code))
     return claims
 
 
@@ -178,10 +222,12 @@ def _evidence_input(data: dict, creating: bool) -> EvidenceInput:
         errors.add("form", "form must be an object")
         form = None
     result = EvidenceInput(
-        title=_text(data, "title", errors, required=creating),
-        kind=_text(data, "kind", errors, required=creating) if creating else None,
-        occurred_on=_text(data, "occurred_on", errors, required=creating),
-        body=_text(data, "body", errors),
+        title=_text(data, "title", errors, creating, max_length=TITLE_MAX),
+        kind=_text(data, "kind", errors, True, max_length=CHOICE_MAX)
+        if creating
+        else None,
+        occurred_on=_text(data, "occurred_on", errors, creating, max_length=CHOICE_MAX),
+        body=_text(data, "body", errors, max_length=BODY_MAX),
         form=form if form is not None or not creating else {},
         claims=_claims(data, errors),
     )
@@ -255,14 +301,15 @@ def add_attachment(evidence_id: str):
 
 @bp.get("/evidence/<evidence_id>/attachments/<attachment_id>")
 def download_attachment(evidence_id: str, attachment_id: str):
-    from flask import send_file
+    from portfolio.downloads import send_stored
 
     evidence = evidence_services.load_visible(g.user, evidence_id)
     attachment = next((a for a in evidence.attachments if a.id == attachment_id), None)
     if attachment is None:
         raise ApiProblem(404, "No such file on this evidence.")
-    response = send_file(
+    response = send_stored(
         attachments.file_path(attachment),
+        f"attachment {attachment.id}",
         mimetype=attachment.media_type,
         as_attachment=True,
         download_name=attachment.filename,
@@ -276,7 +323,7 @@ def submit(evidence_id: str):
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"assessor"}, errors)
-    assessor = _text(data, "assessor", errors, required=True)
+    assessor = _text(data, "assessor", errors, required=True, max_length=EMAIL_MAX)
     errors.raise_if_any()
     evidence = evidence_services.load_visible(g.user, evidence_id)
     evidence = signoff.submit(g.user, evidence, assessor)
@@ -299,8 +346,8 @@ def decision(evidence_id: str):
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"decision", "comment", "declaration"}, errors)
-    choice = _text(data, "decision", errors, required=True)
-    comment = _text(data, "comment", errors) or ""
+    choice = _text(data, "decision", errors, required=True, max_length=CHOICE_MAX)
+    comment = _text(data, "comment", errors, max_length=signoff.COMMENT_MAX) or ""
     declaration = data.get("declaration", False)
     if not isinstance(declaration, bool):
         errors.add("declaration", "declaration must be true or false")
@@ -317,7 +364,7 @@ def unlock(evidence_id: str):
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"reason"}, errors)
-    reason = _text(data, "reason", errors) or ""
+    reason = _text(data, "reason", errors, max_length=signoff.UNLOCK_REASON_MAX) or ""
     errors.raise_if_any()
     evidence = evidence_services.load_visible(g.user, evidence_id)
     evidence = signoff.unlock(g.user, evidence, reason)
@@ -328,7 +375,7 @@ def unlock(evidence_id: str):
 
 @bp.get("/signoff/queue")
 def queue():
-    if not g.user.has_role("supervisor") and not g.user.has_role("training_lead"):
+    if not policy.can_sign_off(g.user):
         raise ApiProblem(403, "The sign-off queue is for supervisors.")
     today = date.today()
 

@@ -3,8 +3,8 @@
 from flask import jsonify
 from flask import request
 
-from portfolio.api import ApiProblem
-from portfolio.api import bp
+from portfolio.api.base import ApiProblem
+from portfolio.api.base import bp
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
 from portfolio.curriculum import services

@@ -2,16 +2,17 @@
 
 from flask import g
 from flask import jsonify
-from flask import send_file
 
-from portfolio.api import PUBLIC_ENDPOINTS
-from portfolio.api import ApiProblem
-from portfolio.api import bp
-from portfolio.api import json_body
+from portfolio.api.base import PUBLIC_ENDPOINTS
+from portfolio.api.base import ApiProblem
+from portfolio.api.base import bp
+from portfolio.api.base import json_body
+from portfolio.api.core import CHOICE_MAX
 from portfolio.api.core import _text
 from portfolio.api.core import _unknown
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
+from portfolio.downloads import send_stored
 from portfolio.exports import services as exports
 from portfolio.extensions import limiter
 from portfolio.rules import FieldErrors
@@ -34,6 +35,7 @@ def export_json(export) -> dict:
     }
     if export.status == "failed":
         body["error"] = export.error
+        body["retry_url"] = f"/api/v1/exports/{export.id}/retry"
     return body
 
 
@@ -42,8 +44,8 @@ def create_export():
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"kind", "enrolment"}, errors)
-    kind = _text(data, "kind", errors, required=True)
-    enrolment = _text(data, "enrolment", errors, required=True)
+    kind = _text(data, "kind", errors, required=True, max_length=CHOICE_MAX)
+    enrolment = _text(data, "enrolment", errors, required=True, max_length=CHOICE_MAX)
     errors.raise_if_any()
     export = exports.request_export(g.user, kind, enrolment)
     response = jsonify(export_json(export))
@@ -57,13 +59,23 @@ def get_export(export_id: str):
     return jsonify(export_json(exports.load_export(g.user, export_id)))
 
 
+@bp.post("/exports/<export_id>/retry")
+def retry_export(export_id: str):
+    export = exports.retry_export(g.user, exports.load_export(g.user, export_id))
+    response = jsonify(export_json(export))
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/exports/{export.id}"
+    return response
+
+
 @bp.get("/exports/<export_id>/file")
 def export_file(export_id: str):
     export = exports.load_export(g.user, export_id)
     if export.status != "done":
         raise ApiProblem(409, f"The export is {export.status}, not ready to download.")
-    return send_file(
+    return send_stored(
         exports.export_path(export),
+        f"export {export.id}",
         mimetype=export.media_type,
         as_attachment=True,
         download_name=export.filename,
@@ -76,8 +88,8 @@ def verify():
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"code", "sha256"}, errors)
-    code = _text(data, "code", errors, required=True)
-    digest = _text(data, "sha256", errors, required=True)
+    code = _text(data, "code", errors, required=True, max_length=CHOICE_MAX)
+    digest = _text(data, "sha256", errors, required=True, max_length=CHOICE_MAX)
     errors.raise_if_any()
     export = exports.find_by_code(code)
     return jsonify(
@@ -101,6 +113,7 @@ EXPORT = schema(
         "verification_code": S,
         "download_url": {"type": ["string", "null"]},
         "error": S,
+        "retry_url": S,
     }
 )
 document(
@@ -121,6 +134,14 @@ document(
     "An export's status, progress and result",
     response=EXPORT,
     errors=(401, 404),
+)
+document(
+    "/exports/{export_id}/retry",
+    "post",
+    "Try a failed export again, for example one that could not be queued",
+    status=202,
+    response=EXPORT,
+    errors=(401, 403, 404, 409),
 )
 document(
     "/exports/{export_id}/file",

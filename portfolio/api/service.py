@@ -3,7 +3,7 @@
 from flask import g
 from flask import jsonify
 
-from portfolio.api import bp
+from portfolio.api.base import bp
 from portfolio.api.openapi import SPEC
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema

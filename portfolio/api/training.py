@@ -7,9 +7,10 @@ from flask import jsonify
 from flask import request
 
 from portfolio import policy
-from portfolio.api import ApiProblem
-from portfolio.api import bp
-from portfolio.api import json_body
+from portfolio.api.base import ApiProblem
+from portfolio.api.base import bp
+from portfolio.api.base import json_body
+from portfolio.api.core import CHOICE_MAX
 from portfolio.api.core import _date
 from portfolio.api.core import _text
 from portfolio.api.core import _unknown
@@ -70,7 +71,7 @@ def start_break(enrolment_id: str):
     start = _date(data.get("start_date"), "start_date", errors) or (
         None if data.get("start_date") else date.today()
     )
-    reason = _text(data, "reason", errors) or ""
+    reason = _text(data, "reason", errors, max_length=training.BREAK_REASON_MAX) or ""
     errors.raise_if_any()
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.start_break(g.user, enrolment, start, reason)
@@ -97,11 +98,19 @@ def record_review(enrolment_id: str):
     errors = FieldErrors()
     _unknown(data, {"held_on", "summary", "actions", "done_carried"}, errors)
     held_on = _date(data.get("held_on"), "held_on", errors)
-    summary = _text(data, "summary", errors) or ""
+    summary = (
+        _text(data, "summary", errors, max_length=training.REVIEW_SUMMARY_MAX) or ""
+    )
     actions = data.get("actions") or []
     if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
         errors.add("actions", "actions must be a list of strings")
         actions = []
+    elif len("\n".join(actions)) > training.REVIEW_ACTIONS_MAX:
+        errors.add(
+            "actions",
+            f"actions must be {training.REVIEW_ACTIONS_MAX:,} characters or fewer "
+            "in all",
+        )
     done = data.get("done_carried") or []
     if not isinstance(done, list) or not all(isinstance(i, int) for i in done):
         errors.add("done_carried", "done_carried must be a list of action numbers")
@@ -125,7 +134,7 @@ def confirm_gateway(enrolment_id: str):
     data = json_body()
     errors = FieldErrors()
     _unknown(data, {"party"}, errors)
-    party = _text(data, "party", errors, required=True)
+    party = _text(data, "party", errors, required=True, max_length=CHOICE_MAX)
     errors.raise_if_any()
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.confirm_gateway(g.user, enrolment, party)
@@ -135,14 +144,14 @@ def confirm_gateway(enrolment_id: str):
 
 @bp.get("/cohort")
 def cohort():
-    org_ids = None if policy.is_admin(g.user) else policy.lead_organisation_ids(g.user)
-    if org_ids is not None and not org_ids:
+    if not policy.can_manage_enrolments(g.user):
         raise ApiProblem(403, "The cohort view is for training leads and admins.")
+    org_ids = policy.cohort_organisation_ids(g.user)
     rows = cohorts.cohort(
         org_ids,
         programme=request.args.get("programme"),
         status=request.args.get("status"),
-        flagged_only=request.args.get("flagged") == "true",
+        flagged_only=cohorts.flag_filter(request.args.get("flagged")),
         sort=request.args.get("sort", "name"),
     )
     return jsonify(

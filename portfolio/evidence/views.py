@@ -2,27 +2,23 @@
 item's page (text, answers, claims, files, sign-offs, history) and file downloads."""
 
 from datetime import datetime
-from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
 from portfolio import policy
-from portfolio.audit import services as audit
 from portfolio.curriculum import services as curricula
+from portfolio.downloads import send_stored
 from portfolio.evidence import attachments
 from portfolio.evidence import kinds
-from portfolio.evidence import markdown
 from portfolio.evidence import services
 from portfolio.evidence.forms import EVIDENCE_ALIASES
 from portfolio.evidence.forms import KIND_HINTS
@@ -34,15 +30,13 @@ from portfolio.evidence.forms import UploadForm
 from portfolio.evidence.forms import evidence_form
 from portfolio.evidence.forms import initial_data
 from portfolio.evidence.models import Evidence
+from portfolio.evidence.page import fail
+from portfolio.evidence.page import load
+from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
 from portfolio.rules import Conflict
 from portfolio.rules import Invalid
 from portfolio.rules import RuleError
-from portfolio.signoff import services as signoff
-from portfolio.signoff.forms import DecisionForm
-from portfolio.signoff.forms import SubmitForm
-from portfolio.signoff.forms import UnlockForm
-from portfolio.signoff.forms import assessor_choices
 from portfolio.training.forms import apply_errors
 from portfolio.training.forms import choices
 from portfolio.training.forms import error_items
@@ -71,20 +65,6 @@ def uk_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UK) if value else value
 
 
-def fail(error: RuleError) -> NoReturn:
-    """Answer a rule that is not about a form field with its error page."""
-    db.session.rollback()
-    abort(error.status, description=error.message)
-
-
-def load(evidence_id: str) -> Evidence:
-    """Evidence the current user may see, or 404."""
-    try:
-        return services.load_visible(current_user, evidence_id)
-    except RuleError as error:
-        fail(error)
-
-
 # ---- the list ----------------------------------------------------------------------
 
 
@@ -94,7 +74,7 @@ def index():
     """List evidence: a trainee's own by default, filtered by status, kind, curriculum."""
     filters = FilterForm(request.args)
     trainee_id = request.args.get("trainee") or None
-    if trainee_id is None and current_user.has_role("trainee"):
+    if trainee_id is None and policy.can_record_evidence(current_user):
         trainee_id = current_user.id
     own = trainee_id == current_user.id
     if own:
@@ -124,7 +104,7 @@ def index():
         filtered=any(args.get(k) for k in ("status", "kind", "curriculum")),
         page=page,
         args=args,
-        can_add=current_user.has_role("trainee"),
+        can_add=policy.can_record_evidence(current_user),
     )
 
 
@@ -213,7 +193,7 @@ def _save(form, save) -> tuple[Evidence | None, int]:
 
 
 @bp.route("/new", methods=("GET", "POST"))
-@policy.requires_role("trainee")
+@policy.requires(policy.can_record_evidence)
 def create():
     """Record new evidence: choose its kind, then fill in one form and save a draft."""
     kind = request.args.get("kind")
@@ -294,69 +274,6 @@ def delete(evidence_id: str):
 # ---- an item's page ---------------------------------------------------------------
 
 
-def render_evidence(
-    evidence: Evidence, status: int = 200, errors: list[dict] | None = None, **forms
-):
-    """The evidence page, with any forms that came back with errors.
-
-    ``errors`` are problems no form on this page can fix (for example an answer
-    that submission needs), each linking to where it can be fixed.
-    """
-    is_owner = evidence.owner_id == current_user.id
-    can_edit = policy.can_edit_evidence(current_user, evidence)
-    can_decide = (
-        evidence.status == "submitted" and evidence.submitted_to_id == current_user.id
-    )
-    can_unlock = evidence.status == "signed_off" and policy.can_unlock(
-        current_user, evidence
-    )
-    submit_form = upload_form = decision_form = unlock_form = None
-    if can_edit:
-        submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
-        submit_form.assessor.choices = assessor_choices(evidence.owner_id)
-        upload_form = forms.get("upload_form") or UploadForm(formdata=None)
-        upload_form.file.description = (
-            "A PDF, PNG, JPEG or Word (.docx) file, up to "
-            f"{current_app.config['MAX_UPLOAD_MB']} MB"
-        )
-    if can_decide:
-        decision_form = forms.get("decision_form") or DecisionForm(formdata=None)
-    if can_unlock:
-        unlock_form = forms.get("unlock_form") or UnlockForm(formdata=None)
-    error_list = error_items(
-        submit_form, upload_form, decision_form, unlock_form, extra=errors
-    )
-    return render_template(
-        "evidence/show.jinja",
-        title=evidence.title,
-        evidence=evidence,
-        body_html=markdown.render(evidence.body),
-        text_fields=kinds.text_fields(evidence.kind),
-        domains=kinds.WBA_DOMAINS.get(evidence.kind, {}),
-        ratings=kinds.RATINGS,
-        is_wba=evidence.kind in kinds.WBA_KINDS,
-        claims=sorted(
-            evidence.claims,
-            key=lambda c: (c.outcome.curriculum.title, c.outcome.position),
-        ),
-        signoffs=signoff.signoffs_of(evidence),
-        imported_signoffs=signoff.imported_signoffs_of(evidence),
-        history=audit.history("evidence", evidence.id),
-        can_edit=can_edit,
-        can_delete=is_owner and evidence.status == "draft" and evidence.version == 1,
-        can_withdraw=is_owner and evidence.status == "submitted",
-        declaration=signoff.DECLARATION,
-        submit_form=submit_form,
-        upload_form=upload_form,
-        decision_form=decision_form,
-        unlock_form=unlock_form,
-        error_list=error_list,
-        # The layout prefixes the page title with "Error:" when form.errors is set.
-        form={"errors": error_list},
-        back_href=url_for("evidence.index"),
-    ), status
-
-
 @bp.get("/<evidence_id>")
 @login_required
 def show(evidence_id: str):
@@ -412,11 +329,9 @@ def download(evidence_id: str, attachment_id: str):
     attachment = next((a for a in evidence.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
-    path = attachments.file_path(attachment)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path,
+    response = send_stored(
+        attachments.file_path(attachment),
+        f"attachment {attachment.id}",
         mimetype=attachment.media_type,
         as_attachment=True,
         download_name=attachment.filename,

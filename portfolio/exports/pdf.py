@@ -18,7 +18,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from portfolio import PROJECT_ROOT
+from portfolio.paths import PROJECT_ROOT
 
 BASE_URL = "https://portfolio.invalid/"
 ASSET_PREFIX = "/pdf-assets/"

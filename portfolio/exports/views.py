@@ -5,7 +5,6 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -21,12 +20,14 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
 from portfolio import policy
+from portfolio.downloads import send_stored
 from portfolio.exports import services
 from portfolio.exports.documents import build_portfolio
 from portfolio.extensions import db
 from portfolio.extensions import limiter
 from portfolio.rules import RuleError
 from portfolio.training.models import Enrolment
+from portfolio.web import no_store
 
 bp = Blueprint("exports", __name__)
 KIND_CHOICES = [
@@ -81,7 +82,7 @@ def _exportable_enrolments() -> list[Enrolment]:
     rows = db.session.scalars(
         policy.visible_enrolments(current_user).order_by(Enrolment.start_date)
     )
-    return [e for e in rows if services.can_export(current_user, e)]
+    return [e for e in rows if policy.can_export(current_user, e)]
 
 
 def _enrolment_choices(enrolments) -> list:
@@ -94,7 +95,7 @@ def _enrolment_choices(enrolments) -> list:
 
 
 @bp.route("/exports/", methods=("GET", "POST"))
-@login_required
+@policy.requires(policy.can_use_exports)
 def index():
     enrolments = _exportable_enrolments()
     form = ExportForm()
@@ -109,7 +110,7 @@ def index():
         else:
             return redirect(url_for("exports.show", export_id=export.id))
     exports = db.session.scalars(
-        services.visible_exports(current_user)
+        policy.visible_exports(current_user)
         .order_by(services.Export.created_at.desc())
         .limit(50)
     ).all()
@@ -155,8 +156,9 @@ def download(export_id: str):
     if export.status != "done":
         flash("The export is not ready yet.")
         return redirect(url_for("exports.show", export_id=export.id))
-    return send_file(
+    return send_stored(
         services.export_path(export),
+        f"export {export.id}",
         mimetype=export.media_type,
         as_attachment=True,
         download_name=export.filename,
@@ -164,7 +166,7 @@ def download(export_id: str):
 
 
 @bp.post("/exports/share")
-@login_required
+@policy.requires(policy.can_use_exports)
 def share():
     enrolments = _exportable_enrolments()
     form = ShareForm()
@@ -211,6 +213,7 @@ def revoke(link_id: str):
 
 @bp.get("/share/<token>")
 @limiter.limit("120 per minute")
+@no_store
 def shared(token: str):
     link = services.open_share_link(token, request.remote_addr)
     content = build_portfolio(link.enrolment)
@@ -229,14 +232,16 @@ def shared(token: str):
 
 @bp.get("/share/<token>/pdf")
 @limiter.limit("30 per minute")
+@no_store
 def shared_pdf(token: str):
     link = services.open_share_link(token, request.remote_addr)
     export = services.latest_done(link.enrolment)
     if export is None:
         flash("No PDF has been made for this portfolio yet.")
         return redirect(url_for("exports.shared", token=token))
-    return send_file(
+    return send_stored(
         services.export_path(export),
+        f"export {export.id}",
         mimetype=export.media_type,
         as_attachment=True,
         download_name=export.filename,

@@ -11,9 +11,9 @@ from flask_login import login_required
 
 from portfolio import policy
 from portfolio.evidence.kinds import WBA_KINDS
-from portfolio.evidence.views import fail
-from portfolio.evidence.views import load
-from portfolio.evidence.views import render_evidence
+from portfolio.evidence.page import fail
+from portfolio.evidence.page import load
+from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
 from portfolio.rules import Invalid
 from portfolio.rules import RuleError

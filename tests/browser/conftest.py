@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from portfolio import PROJECT_ROOT
 from portfolio import create_app
 from portfolio.extensions import db
+from portfolio.paths import PROJECT_ROOT
 
 CHROMIUM = os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium")
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"

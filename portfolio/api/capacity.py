@@ -4,9 +4,9 @@ from flask import g
 from flask import jsonify
 
 from portfolio import policy
-from portfolio.api import ApiProblem
-from portfolio.api import bp
-from portfolio.api import json_body
+from portfolio.api.base import ApiProblem
+from portfolio.api.base import bp
+from portfolio.api.base import json_body
 from portfolio.api.exports import EXPORT
 from portfolio.api.exports import export_json
 from portfolio.api.openapi import document
