@@ -464,6 +464,14 @@ def test_per_file_and_total_limits_come_from_the_settings(app, runner, maker):
     refused(run_import(runner, maker.write(None, half)), "BUNDLE_MAX_TOTAL_MB")
 
 
+def test_json_files_have_a_tighter_limit(app, runner, maker, monkeypatch):
+    from portfolio.exports import bundle_read
+
+    monkeypatch.setattr(bundle_read, "MAX_JSON_BYTES", 1000)
+    big = maker.document(evidence=[maker.evidence(body="x" * 2000)])
+    refused(run_import(runner, maker.write(big)), "portfolio.json", "of JSON")
+
+
 def test_a_header_that_understates_a_file_is_not_trusted(app, runner, maker):
     """The zip says portfolio.pdf is 10 bytes; it holds 300 KB. Reads stop at 10."""
     path = maker.write(None, {"portfolio.pdf": PDF + os.urandom(300_000)})

@@ -34,6 +34,8 @@ MB = 1024 * 1024
 MAX_MEMBERS = 25_000
 MAX_DIRECTORY_BYTES = 16 * MB
 MAX_JSON_DEPTH = 64
+# JSON is parsed in memory, where it takes several times its size: a tighter limit.
+MAX_JSON_BYTES = 64 * MB
 MAX_PROBLEMS = 20
 # The ratio limit applies to files larger than this: small text compresses very well.
 RATIO_FLOOR = MB
@@ -190,6 +192,15 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int):
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return b"".join(_chunks(archive, info, info.file_size))
+
+
+def _read_json_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    if info.file_size > MAX_JSON_BYTES:
+        raise BundleError(
+            f"{info.filename}: {_megabytes(info.file_size)} MB of JSON, over the "
+            f"limit of {_megabytes(MAX_JSON_BYTES)} MB for a JSON file"
+        )
+    return _read(archive, info)
 
 
 def _check_directory(archive: zipfile.ZipFile, limits: Limits) -> dict:
@@ -369,7 +380,7 @@ def open_bundle(path: Path, allow_untrusted: bool = False) -> OpenedBundle:
         members = _check_directory(archive, limits)
         if MANIFEST not in members:
             raise BundleError(f"{MANIFEST} is missing")
-        manifest_bytes = _read(archive, members[MANIFEST])
+        manifest_bytes = _read_json_member(archive, members[MANIFEST])
         manifest = _manifest(manifest_bytes)
         installation = manifest["installation"]
         public_key = installation["public_key"]
@@ -407,17 +418,20 @@ def open_bundle(path: Path, allow_untrusted: bool = False) -> OpenedBundle:
         for name, digest in sorted(listed.items()):
             if name not in members:
                 raise BundleError(f"{name} is listed in the manifest but missing")
-            hasher = hashlib.sha256()
-            keep = name == PORTFOLIO or name.startswith("curricula/")
-            chunks = []
-            for chunk in _chunks(archive, members[name], members[name].file_size):
-                hasher.update(chunk)
-                if keep:
-                    chunks.append(chunk)
-            if hasher.hexdigest() != digest:
+            info = members[name]
+            if name == PORTFOLIO or name.startswith("curricula/"):
+                # Parsed later, so kept in memory (within the JSON limit).
+                data = _read_json_member(archive, info)
+                found = hashlib.sha256(data).hexdigest()
+                kept[name] = data
+            else:
+                # Only hashed now; attachments are copied from the zip when stored.
+                hasher = hashlib.sha256()
+                for chunk in _chunks(archive, info, info.file_size):
+                    hasher.update(chunk)
+                found = hasher.hexdigest()
+            if found != digest:
                 raise BundleError(f"{name} does not match its SHA-256 in the manifest")
-            if keep:
-                kept[name] = b"".join(chunks)
     document = parse_json(PORTFOLIO, kept.pop(PORTFOLIO), "portfolio")
     packages = {name: parse_json(name, data, "case") for name, data in kept.items()}
     return OpenedBundle(
