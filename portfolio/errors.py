@@ -70,6 +70,8 @@ def handle_http_error(error: HTTPException):
         return Response(
             "This address is not served here.\n", status, mimetype="text/plain"
         )
+    if status == 429 and getattr(error, "response", None) is not None:
+        return error.response  # a rate limit's own page (the sign-in form says why)
     if status == 413:
         detail = too_large_detail()
     else:

@@ -497,3 +497,89 @@ def test_reset_job_emails_known_accounts_only(app, client, factory, work_jobs):
         sent = db.session.scalars(sa.select(OutboxEmail)).all()
     assert [e.to_address for e in sent] == [email] and sent[0].sent_at is not None
     assert "http://localhost/auth/reset/" in sent[0].body
+
+
+# ---- 4. throttling cannot lock a person out -----------------------------------------
+
+
+@pytest.fixture
+def limited(app):
+    """Rate limits on, as in production (memory, or Redis on the PostgreSQL pass)."""
+    from portfolio.extensions import limiter
+
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.init_app(app)
+    yield app
+    app.config["RATELIMIT_ENABLED"] = False
+    limiter.init_app(app)
+
+
+def browser(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_in(client, email, password):
+    return client.post("/auth/login", data={"email": email, "password": password})
+
+
+def test_failing_as_someone_cannot_lock_them_out_for_good(limited, factory):
+    app = limited
+    email = factory.user("trainee")
+    # Ten failures from ten addresses fill the account's per-minute allowance.
+    for n in range(10):
+        assert (
+            sign_in(browser(app, f"198.51.100.{n}"), email, "guess").status_code == 401
+        )
+    assert sign_in(browser(app, "198.51.100.99"), email, "guess").status_code == 429
+    person = browser(app, "192.0.2.7")
+    locked = sign_in(person, email, PASSWORD)
+    assert locked.status_code == 429
+    page = locked.get_data(as_text=True)
+    assert "too many failed attempts to sign in to this account" in page
+    assert "Forgotten your password?" in page
+    # The reset link still works, and the browser that used it signs in at once,
+    link = reset_link(app, email)
+    assert person.get(link).status_code == 200
+    new = "tangerine harbour lights"
+    assert person.post(link, data={"password": new, "confirm": new}).status_code == 302
+    # ... even if the attacker has filled the account's allowance again.
+    laptop = browser(app, "192.0.2.8")
+    assert sign_in(laptop, email, new).status_code == 302  # the count was cleared
+    for n in range(10):
+        sign_in(browser(app, f"203.0.113.{n}"), email, "guess")
+    assert sign_in(browser(app, "192.0.2.9"), email, new).status_code == 429
+    assert sign_in(person, email, new).status_code == 302
+    assert person.get("/auth/account").status_code == 200
+
+
+def test_reset_pass_is_for_that_account_and_browser_only(limited, factory):
+    app = limited
+    email, other = factory.user("trainee"), factory.user("trainee")
+    for target in (email, other):
+        for n in range(10):
+            sign_in(browser(app, f"198.51.100.{n}"), target, "guess")
+    person = browser(app, "192.0.2.7")
+    link = reset_link(app, email)
+    new = "tangerine harbour lights"
+    person.post(link, data={"password": new, "confirm": new})
+    for n in range(10):
+        sign_in(browser(app, f"203.0.113.{n}"), email, "guess")
+    assert sign_in(person, other, PASSWORD).status_code == 429  # not that account
+    with person.session_transaction() as session:  # the pass has run out
+        assert session["signed_in_after_reset"]["email"] == email
+        session["signed_in_after_reset"] = {"email": email, "until": time.time() - 1}
+    assert sign_in(person, email, new).status_code == 429
+
+
+def test_one_address_is_limited_across_accounts(limited, factory):
+    app = limited
+    emails = [factory.user("trainee") for _ in range(11)]
+    sprayer = browser(app, "198.51.100.1")
+    statuses = [sign_in(sprayer, e, "guess").status_code for e in emails]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    assert "from your network" in sign_in(sprayer, emails[0], PASSWORD).get_data(
+        as_text=True
+    )
+    assert sign_in(browser(app, "192.0.2.7"), emails[0], PASSWORD).status_code == 302
