@@ -3,8 +3,10 @@
 Plain functions: dates in, numbers out. The numbers themselves (minimum months, OTJ
 percentages, review intervals) live in curricula/rules/apprenticeship-rules.yaml, one
 rule set per period of start dates; the apprentice's start date picks the set
-(`rules_for`). Every formula below cites the row of the research note it comes from
-(domain.md section 2.2, "Rule parameters"); the note lists the DfE/ESFA sources.
+(`rules_for`), and each set lists its public sources under `sources`. Every formula
+below names the funding rule it implements and the public page it comes from; the
+rules themselves are the DfE/ESFA apprenticeship funding rules for England
+(https://www.gov.uk/guidance/apprenticeship-funding-rules-for-training-providers).
 
 Conventions used by every function:
 
@@ -178,8 +180,8 @@ def load_rulesets(path: str | Path | None = None) -> tuple[RuleSet, ...]:
 def rules_for(start_date: date, rulesets: Iterable[RuleSet] | None = None) -> RuleSet:
     """Return the rule set for an apprentice who started on start_date.
 
-    domain.md 2.2 selects by start date: before 1 Aug 2022; 1 Aug 2022 to 31 Jul 2025;
-    from 1 Aug 2025.
+    The funding rules change with the apprentice's start date: before 1 Aug 2022;
+    1 Aug 2022 to 31 Jul 2025; from 1 Aug 2025.
     """
     for ruleset in load_rulesets() if rulesets is None else rulesets:
         if ruleset.applies_to(start_date):
@@ -246,9 +248,12 @@ def minimum_end_date(
 ) -> date:
     """Return the earliest allowed planned end date of the practical period.
 
-    domain.md 2.2, "Minimum apprenticeship duration": 12 months for starts before
-    1 Aug 2025, 8 months from 1 Aug 2025. "OTJ minimum (v2)": part-time apprentices'
-    duration is "extended pro rata", so when the rule set says so and the apprentice is
+    Minimum apprenticeship duration: 12 months for starts before 1 Aug 2025, 8 months
+    from 1 Aug 2025 (https://www.cityandguilds.com/news/may-2025/2025-26-apprenticeship-funding-rules).
+    Under the rules for starts from 1 Aug 2022, part-time apprentices' duration is
+    extended pro rata
+    (https://www.tribalgroup.com/blog/apprenticeships-off-the-job-training-new-funding-rules),
+    so when the rule set says so and the apprentice is
     contracted for fewer than full_time_hours (30) a week:
         minimum days = days in min_duration_months x 30 / contracted hours, rounded up.
     The 2025 rules dropped that extension. The result is then moved on for breaks
@@ -288,8 +293,10 @@ def otj_weeks(
 ) -> float:
     """Return the weeks that OTJ hours are planned over.
 
-    domain.md 2.2, "OTJ formula (v2)": weeks in the practical period excluding
-    statutory leave, "statutory leave ≈ 5.6 weeks/year pro rata":
+    The OTJ calculation for starts from 1 Aug 2022 counts the weeks in the practical
+    period excluding statutory leave, about 5.6 weeks a year pro rata (the convention of
+    the ESFA's OTJ calculator; see
+    https://haso.skillsforhealth.org.uk/news/apprenticeship-funding-rules-august-2022-to-july-2023/):
         weeks = learning days / 7 - 5.6 x learning days / 365
     (leave is taken out only where the rule set says so).
     """
@@ -313,15 +320,20 @@ def otj_target_hours(
 
     Rounded up to whole hours, so a plan never falls short by a fraction of an hour.
 
-    - percent mode, domain.md 2.2 "OTJ minimum (v1)": "20% of contracted hours;
-      calculations capped at 30 h/week":
+    - percent mode, starts before 1 Aug 2022: 20% of contracted hours, with the hours
+      used in the calculation capped at 30 a week
+      (https://haso.skillsforhealth.org.uk/recruitment-2; on the cap see
+      https://feweek.co.uk/2019/03/29/apprenticeship-off-the-job-calculation-change-wait-for-further-clarification/):
           target = 20% x min(contracted hours, 30) x otj_weeks
-    - weekly mode, "OTJ minimum (v2)" and "OTJ formula (v2)": full time (30 h or more)
-      "average 6 h/week", `6 x weeks_in_practical_period_excluding_statutory_leave`;
-      part time "0.2 x weekly_hours x same_weeks":
+    - weekly mode, starts from 1 Aug 2022 to 31 Jul 2025: full time (30 h or more) an
+      average of 6 hours a week over the weeks excluding statutory leave; part time 20%
+      of the apprentice's own weekly hours over the same weeks
+      (https://www.tribalgroup.com/blog/apprenticeships-off-the-job-training-new-funding-rules):
           target = 6 x otj_weeks, or 6 / 30 x contracted hours x otj_weeks below 30 h
-    - fixed_per_standard mode, "OTJ minimum (v3)": "fixed minimum OTJ hours published
-      per standard", funding floor "187 OTJ hours", "no FT/PT distinction":
+    - fixed_per_standard mode, starts from 1 Aug 2025: a fixed minimum of OTJ hours
+      published for each standard, a funding floor of 187 OTJ hours, and no full-time
+      or part-time distinction
+      (https://www.cityandguilds.com/news/may-2025/2025-26-apprenticeship-funding-rules):
           target = max(the standard's hours, 187)
       The standard's hours come from the curriculum's `programme.otj_hours`; when the
       curriculum does not give them, the target is the 187-hour floor. Dates, hours
@@ -360,8 +372,9 @@ def expected_otj_to_date(
     Straight line over the learning days: target x learning days before today /
     learning days in the whole practical period. Breaks pause it (an ongoing break
     counts up to today), and it stops at the target on the planned end. The 2025 rules
-    let OTJ be spread unevenly ("need not be evenly spread", domain.md 2.2 "OTJ minimum
-    (v3)"), so for those apprentices this is a guide for the RAG flag, not a rule.
+    let OTJ be spread unevenly (it need not be evenly spread:
+    https://apprenticeshipguide.co.uk/employers-blog/what-you-need-to-know-about-the-2025-26-apprenticeship-funding-rules/),
+    so for those apprentices this is a guide for the RAG flag, not a rule.
     """
     breaks = tuple(breaks)
     total = learning_days(start, planned_end, breaks, as_of=today)
@@ -416,9 +429,12 @@ def review_due_dates(
 ) -> list[date]:
     """Return the latest dates by which each progress review is due, up to until.
 
-    domain.md 2.2, "Progress review cadence": "at least every 12 weeks" (2022/23 to
-    2024/25 rules, and applied by us to earlier starts) and "at least every 3 calendar
-    months" (2025/26 rules). The first review is due one interval after the start and
+    Progress reviews are due at least every 12 weeks under the 2022/23 to 2024/25 rules
+    (https://www.gov.uk/guidance/apprenticeship-funding-rules-for-training-providers/progress-reviews;
+    applied by us to earlier starts too) and at least every 3 calendar months under the
+    2025/26 rules
+    (https://customerhelp.education.gov.uk/hc/en-gb/community/posts/27228014966034-Progress-Review-Frequency).
+    The first review is due one interval after the start and
     each later one an interval after the one before, assuming reviews are held on their
     due dates. Calendar months count from the same anchor to avoid drift (31 Jan,
     30 Apr, 31 Jul). A break pauses the clock: a due date moves on by the days of any
