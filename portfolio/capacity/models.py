@@ -20,8 +20,9 @@ from portfolio.db import utcnow
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 
-# The MPCE specialisms (research/domain.md section 1.10); any other name up to
-# SPECIALISM_MAX characters is allowed too, for example a local sub-specialism.
+# The MPCE specialisms of the STP (https://nshcs.hee.nhs.uk/programmes/stp/applicants/stp-specialisms/);
+# any other name up to SPECIALISM_MAX characters is allowed too, for example a local
+# sub-specialism.
 SPECIALISMS = {
     "RP": "Radiotherapy Physics",
     "NM": "Nuclear Medicine",

@@ -71,7 +71,9 @@ MAX_YEARS = 20
 FORMATS = ("pdf", "csv")
 MAX_UPLIFT = 100_000
 # With no uplift given: the NHS Long Term Workforce Plan's 13% more healthcare
-# science training places (research/domain.md section 5.2), at least one a year.
+# science training places, as IPEM reads it for MPCE
+# (https://www.ipem.ac.uk/news/thirty-years-to-reach-staff-levels-required-nhs-workforce-plan-fails-to-tackle-the-needs-of-medical-physics-and-clinical-engineering/),
+# at least one a year.
 DEFAULT_UPLIFT_SHARE = 0.13
 MIN_DEFAULT_UPLIFT = 1.0
 HORIZON_YEARS = 60

@@ -1,1 +1,1 @@
-"""Email outbox (and, from issue 4, in-app notifications)."""
+"""Email outbox and in-app notifications."""
