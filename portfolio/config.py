@@ -24,7 +24,7 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    # Evidence attachments (issue 4) and the request limit that backs them.
+    # Evidence attachments and the request limit that backs them.
     "MAX_UPLOAD_MB": 20,
     "FILES_DIR": None,
     # The public address every absolute URL is built from (emails, PDFs, QR codes,

@@ -1,6 +1,7 @@
 """Export rules: who may ask for what, the render job, verification and share links.
 
-The job follows DESIGN section 6: the request creates the row and commits; the job
+The job follows the job contract of portfolio/jobs.py (a job carries only ids and
+is sent only after the commit): the request creates the row and commits; the job
 (``render_export_job``) re-reads it, renders, writes the file under a temporary
 name, renames it into place and only then records sha256 and ``done``. A failed or
 killed job leaves the row ``failed`` with the reason, never ``done`` without a file.
@@ -192,7 +193,7 @@ def _produce(export: Export) -> tuple[bytes, str, str, dict]:
 
         return build_bundle(export)
     if export.kind == "capacity":
-        from portfolio.capacity.report import build_report  # issue 7
+        from portfolio.capacity.report import build_report
 
         return build_report(export)
     raise ValueError(f"unknown export kind {export.kind}")

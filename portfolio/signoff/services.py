@@ -1,4 +1,4 @@
-"""The sign-off workflow, exactly as DESIGN section 5:
+"""The sign-off workflow, as a state machine:
 
     draft --submit(to assessor)--> submitted --approve--> signed_off (locked)
       ^                               |  \\--return(feedback)--> returned --edit--> draft
