@@ -1,4 +1,4 @@
-"""Time the national capacity report (DESIGN section 9: under 2 s of compute).
+"""Time the national capacity report (its budget: under 2 s of compute).
 
     .venv/bin/python bench/capacity_report.py [--runs 20] [--warmup 3] [--pdf-runs 3]
                                               [--regenerate] [--database-url URL]

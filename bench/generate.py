@@ -1,4 +1,4 @@
-"""Generate the synthetic national-scale dataset the benchmarks run on (DESIGN section 9).
+"""Generate the synthetic national-scale dataset the benchmarks run on (bench/README.md).
 
     .venv/bin/python bench/generate.py                 # full scale, about 2-4 minutes
     .venv/bin/python bench/generate.py --scale 0.1     # a tenth of it, for a quick run
@@ -78,9 +78,10 @@ BENCH_MODULES = 12
 EMAIL_DOMAIN = "bench.invalid"
 
 # Programme mix. STP specialties in proportion to 2023 England direct-entry posts
-# (domain.md 1.10: RP 35, NM 16, DR 19, IN 7, MP non-defined 41 spread over the four
+# (RP 35, NM 16, DR 19, IN 7, MP non-defined 41 spread over the four
 # Medical Physics specialties, CE 21, CSC 14); apprenticeships by level; clinical
 # technologists (IPEM TTS). Shares of all trainees: STP 45%, apprenticeships 45%, CTTS 10%.
+# Posts: https://nshcs.hee.nhs.uk/services/training-programme-data/scientist-training-programme-recruitment-statistics/scientist-training-programme-2023-recruitment-statistics/competition-ratios-per-post-for-each-specialty
 PROGRAMMES = {
     "stp-rp": 0.45 * 53.6 / 174,
     "stp-nm": 0.45 * 24.5 / 174,
@@ -1252,7 +1253,9 @@ def assignment_rows(gen: Generator):
         finished = e.status in ("completed", "withdrawn")
         end = e.active_until if finished else None
         for n, (supervisor, role) in enumerate(e.supervisors):
-            # Assessors are agreed at the start (domain.md 1.9), so every request
+            # Assessors are agreed in advance by the training officer
+            # (https://nshcs.hee.nhs.uk/publications/training-roles-on-the-scientist-training-programme-stp/html),
+            # so every request
             # goes to someone supervising the trainee when it is sent.
             start = e.start
             if n == 0 and rng.random() < 0.15 and (e.active_until - e.start).days > 60:

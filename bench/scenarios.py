@@ -1,4 +1,4 @@
-"""The scenarios bench/run.py times, with their budgets (DESIGN section 9).
+"""The scenarios bench/run.py times, with their budgets (listed in bench/README.md).
 
 Each scenario is timed twice: on its national-scale subject ("large": the trainee with
 2,000 items, the supervisor with 40 waiting requests, the lead of a 500-trainee
