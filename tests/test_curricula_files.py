@@ -50,7 +50,8 @@ STP_SPECIALTIES = ["rp", "nm", "dr", "in", "ce", "csc"]
 
 @pytest.mark.parametrize("specialty", STP_SPECIALTIES)
 def test_stp_specialist_modules_follow_the_count_rule(specialty):
-    # domain.md 1.2: a 10-credit module has 10 +/- 1 training activities.
+    # NSHCS: a 10-credit module has 10 +/- 1 training activities
+    # (https://nshcs.hee.nhs.uk/programmes/stp/trainers/introducing-the-scientist-training-programme/the-work-based-curriculum).
     data = load_yaml(CURRICULA / "stp" / f"{specialty}.yaml")
     modules = [
         n for n in walk(data["outcomes"]) if n.get("module_type") == "specialist"
