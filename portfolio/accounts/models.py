@@ -12,7 +12,7 @@ from sqlalchemy.orm import relationship
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 from portfolio.organisations.models import Organisation
 
 ROLES = ("trainee", "supervisor", "training_lead", "admin")
@@ -25,7 +25,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(db.Model):
+class User(Model):
     """A person who signs in. Emails are stored lower-cased, so unique ignoring case."""
 
     __tablename__ = "user_account"
@@ -73,7 +73,11 @@ class User(db.Model):
 
     def organisation_ids(self, role: str) -> set[str]:
         """Return the organisations where the user holds ``role``."""
-        return {r.organisation_id for r in self.roles if r.role == role}
+        return {
+            r.organisation_id
+            for r in self.roles
+            if r.role == role and r.organisation_id is not None
+        }
 
     @property
     def role_names(self) -> list[str]:
@@ -83,7 +87,7 @@ class User(db.Model):
         return f"<User {self.email}>"
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     """A role held by a user at an organisation (admins may be national)."""
 
     __tablename__ = "role_assignment"
@@ -107,7 +111,7 @@ class RoleAssignment(db.Model):
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_token"

@@ -8,12 +8,12 @@ from sqlalchemy.orm import mapped_column
 
 from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
-from portfolio.extensions import db
+from portfolio.extensions import Model
 
 GENESIS = "0" * 64
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """``hash = sha256(prev_hash + canonical JSON of the event)``.
 
     ``seq`` and ``prev_hash`` are unique, so two writers can never both extend the
@@ -45,7 +45,7 @@ class AuditEvent(db.Model):
         return "hmac-sha256" if self.mac else "sha256"
 
 
-class AuditCheckpoint(db.Model):
+class AuditCheckpoint(Model):
     """The chain's head at a moment, signed with AUDIT_KEY.
 
     A later chain that ends before ``head_seq``, or whose event ``head_seq`` has

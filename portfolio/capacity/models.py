@@ -17,7 +17,7 @@ from sqlalchemy.orm import relationship
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 from portfolio.organisations.models import Organisation
 
 # The MPCE specialisms of the STP (https://nshcs.hee.nhs.uk/programmes/stp/applicants/stp-specialisms/);
@@ -49,7 +49,7 @@ MAX_YEAR = 2200
 WTE = sa.Numeric(8, 2)
 
 
-class TrainingPlace(db.Model):
+class TrainingPlace(Model):
     """Training places commissioned and filled for one intake of one programme."""
 
     __tablename__ = "training_place"
@@ -95,7 +95,7 @@ class TrainingPlace(db.Model):
         return (self.organisation_id, self.specialism, self.programme, self.intake_year)
 
 
-class WorkforceRecord(db.Model):
+class WorkforceRecord(Model):
     """Establishment, staff in post, vacancies and expected retirements on a date.
 
     ``vacancies_wte`` is always ``establishment_wte - in_post_wte`` (the services

@@ -14,7 +14,7 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 
 # Every CASE identifier is derived from this namespace, so the same curriculum and
 # code always get the same UUID, however often and wherever they are loaded.
@@ -27,7 +27,7 @@ def case_uuid(*parts: str) -> str:
     return str(uuid.uuid5(CASE_NAMESPACE, ":".join(parts)))
 
 
-class Curriculum(db.Model):
+class Curriculum(Model):
     """One version of a curriculum or framework. Old versions stay for their enrolments."""
 
     __tablename__ = "curriculum"
@@ -77,7 +77,7 @@ class Curriculum(db.Model):
         return f"<Curriculum {self.slug} {self.version}>"
 
 
-class Outcome(db.Model):
+class Outcome(Model):
     """A node of a curriculum's tree: module, learning outcome, activity, KSB, ..."""
 
     __tablename__ = "outcome"
@@ -127,7 +127,7 @@ class Outcome(db.Model):
         return f"<Outcome {self.code}>"
 
 
-class CrosswalkLink(db.Model):
+class CrosswalkLink(Model):
     """A link from an outcome in one curriculum to one in another, by slug and code.
 
     Links name curricula by slug, not by version, so they follow each new version;
@@ -150,7 +150,7 @@ class CrosswalkLink(db.Model):
     provenance: Mapped[str | None] = mapped_column(sa.String(20))
 
 
-class CrosswalkFile(db.Model):
+class CrosswalkFile(Model):
     """What was loaded for each crosswalk file (for idempotent reloads)."""
 
     __tablename__ = "crosswalk_file"

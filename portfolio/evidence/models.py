@@ -3,6 +3,7 @@
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
@@ -15,7 +16,10 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
+
+if TYPE_CHECKING:  # exports.models imports these models: only the checker needs it
+    from portfolio.exports.models import BundleImport
 
 KINDS = (
     "reflection",
@@ -33,7 +37,7 @@ TITLE_MAX = 200
 BODY_MAX = 50_000
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """One piece of evidence, recorded once and claimed against many outcomes."""
 
     __tablename__ = "evidence"
@@ -77,7 +81,7 @@ class Evidence(db.Model):
     submitted_to: Mapped[User | None] = relationship(
         foreign_keys=[submitted_to_id], lazy="joined"
     )
-    imported_from: Mapped["BundleImport | None"] = relationship()  # noqa: F821
+    imported_from: Mapped["BundleImport | None"] = relationship()
     claims: Mapped[list["OutcomeClaim"]] = relationship(
         back_populates="evidence", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -100,7 +104,7 @@ class Evidence(db.Model):
         return Decimal(str(hours)) if hours is not None else None
 
 
-class OutcomeClaim(db.Model):
+class OutcomeClaim(Model):
     """Evidence claimed against one outcome of a curriculum the owner is enrolled on."""
 
     __tablename__ = "outcome_claim"
@@ -119,7 +123,7 @@ class OutcomeClaim(db.Model):
     outcome: Mapped[Outcome] = relationship(lazy="joined")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file attached to evidence, stored under a random name outside static/."""
 
     __tablename__ = "attachment"

@@ -13,7 +13,7 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 from portfolio.training.models import Enrolment
 
 EXPORT_KINDS = ("portfolio", "registration", "bundle", "capacity")
@@ -27,7 +27,7 @@ def new_verification_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-class Export(db.Model):
+class Export(Model):
     """A requested file. The row is the truth: status, progress, errors, the result."""
 
     __tablename__ = "export"
@@ -72,7 +72,7 @@ class Export(db.Model):
         return f"export-{self.id}"
 
 
-class ShareLink(db.Model):
+class ShareLink(Model):
     """A read-only link for an external assessor with no account. Only a hash is kept."""
 
     __tablename__ = "share_link"
@@ -95,7 +95,7 @@ class ShareLink(db.Model):
         return self.revoked_at is None and self.expires_at > now
 
 
-class ImportedHistory(db.Model):
+class ImportedHistory(Model):
     """The audit chain of a bundle imported from another installation, kept verbatim."""
 
     __tablename__ = "imported_history"
@@ -114,7 +114,7 @@ class ImportedHistory(db.Model):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
-class BundleImport(db.Model):
+class BundleImport(Model):
     """One bundle loaded from another installation: where it came from, and how sure.
 
     ``trusted`` is true when the bundle's signature verified with a key this

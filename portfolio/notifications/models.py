@@ -9,10 +9,10 @@ from sqlalchemy.orm import mapped_column
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     __tablename__ = "outbox_email"
 
     id: Mapped[str] = id_column()
@@ -25,7 +25,7 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A message shown to a user in the app (and usually emailed too)."""
 
     __tablename__ = "notification"

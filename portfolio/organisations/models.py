@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from portfolio.db import id_column
-from portfolio.extensions import db
+from portfolio.extensions import Model
 
 KINDS = ("trust", "health_board", "special_health_board", "other")
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
@@ -13,7 +13,7 @@ CODE_MAX = 12
 NAME_MAX = 200
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A trust or health board, identified by its ODS (or other) code."""
 
     __tablename__ = "organisation"

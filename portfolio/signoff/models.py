@@ -1,6 +1,7 @@
 """SignOff: a decision on one version of an evidence item."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
@@ -14,12 +15,15 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
+
+if TYPE_CHECKING:  # exports.models imports these models: only the checker needs it
+    from portfolio.exports.models import BundleImport
 
 DECISIONS = ("approved", "returned")
 
 
-class SignOff(db.Model):
+class SignOff(Model):
     """An assessor's decision, with the hash of exactly what they saw.
 
     Approvals stay when evidence is unlocked: they are marked superseded, with the
@@ -54,7 +58,7 @@ class SignOff(db.Model):
     assessor: Mapped[User] = relationship(foreign_keys=[assessor_id], lazy="joined")
 
 
-class ImportedSignOff(db.Model):
+class ImportedSignOff(Model):
     """A decision recorded by another installation, brought in with a bundle.
 
     Never a sign-off here: it names the bundle's assessor as text (no local account),
@@ -84,7 +88,7 @@ class ImportedSignOff(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_reason: Mapped[str | None] = mapped_column(sa.Text)
 
-    source: Mapped["BundleImport"] = relationship(lazy="joined")  # noqa: F821
+    source: Mapped["BundleImport"] = relationship(lazy="joined")
 
     @property
     def label(self) -> str:

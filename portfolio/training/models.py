@@ -14,7 +14,7 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
-from portfolio.extensions import db
+from portfolio.extensions import Model
 from portfolio.organisations.models import Organisation
 
 ENROLMENT_STATUSES = ("active", "break_in_learning", "completed", "withdrawn")
@@ -23,7 +23,7 @@ IN_TRAINING = ("active", "break_in_learning")
 SUPERVISOR_ROLES = ("training_officer", "assessor", "workplace_supervisor")
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """A trainee on one version of a curriculum (a programme) at an organisation."""
 
     __tablename__ = "enrolment"
@@ -85,7 +85,7 @@ class Enrolment(db.Model):
         return self.status in IN_TRAINING
 
 
-class SupervisionAssignment(db.Model):
+class SupervisionAssignment(Model):
     """A supervisor assigned to a trainee's enrolment, in a role, for a date range."""
 
     __tablename__ = "supervision_assignment"
@@ -126,7 +126,7 @@ class SupervisionAssignment(db.Model):
         )
 
 
-class LearningBreak(db.Model):
+class LearningBreak(Model):
     """A break in learning: targets pause and the end date moves on by its length."""
 
     __tablename__ = "learning_break"
@@ -147,7 +147,7 @@ REVIEW_KINDS = ("stp_end_of_year", "apprenticeship")
 REVIEW_SIGNERS = ("trainee", "employer", "provider")
 
 
-class ProgressReview(db.Model):
+class ProgressReview(Model):
     """A progress review: STP end-of-year, or an apprenticeship tripartite review.
 
     Held when all three parties have signed (the apprentice, the employer, and the
@@ -188,7 +188,7 @@ class ProgressReview(db.Model):
         )
 
 
-class ProgressSummary(db.Model):
+class ProgressSummary(Model):
     """A cached percent complete per enrolment, for cohort pages at national scale.
 
     Only signed-off evidence moves progress, so the sign-off services delete the
