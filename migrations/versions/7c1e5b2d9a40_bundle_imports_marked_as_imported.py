@@ -1,7 +1,7 @@
 """bundle imports marked as imported: sources, imported sign-offs, imported versions
 
 Revision ID: 7c1e5b2d9a40
-Revises: 12a43616ec0f
+Revises: 7e2b9c41d0a3
 Create Date: 2026-11-29 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import portfolio.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5b2d9a40'
-down_revision = '12a43616ec0f'
+down_revision = '7e2b9c41d0a3'
 branch_labels = None
 depends_on = None
 

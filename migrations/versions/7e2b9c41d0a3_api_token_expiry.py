@@ -1,7 +1,7 @@
 """api token expiry
 
 Revision ID: 7e2b9c41d0a3
-Revises: 12a43616ec0f
+Revises: c3d1e7a9b205
 Create Date: 2026-12-01 20:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import portfolio.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '7e2b9c41d0a3'
-down_revision = '12a43616ec0f'
+down_revision = 'c3d1e7a9b205'
 branch_labels = None
 depends_on = None
 
