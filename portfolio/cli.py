@@ -236,10 +236,16 @@ def validate_curricula(paths):
     click.echo(f"{len(parsed)} file(s) valid")
 
 
+SHOWN_FILE_ERRORS = 200
+
+
 def _file_errors(error, suffix: str) -> click.ClickException:
     """Print each file error (file:line: path: message), then one summary line."""
-    for problem in error.errors:
+    for problem in error.errors[:SHOWN_FILE_ERRORS]:
         click.echo(str(problem), err=True)
+    if len(error.errors) > SHOWN_FILE_ERRORS:
+        hidden = len(error.errors) - SHOWN_FILE_ERRORS
+        click.echo(f"... and {hidden} more", err=True)
     return click.ClickException(f"{len(error.errors)} error(s){suffix}")
 
 
@@ -263,19 +269,13 @@ def load_curricula(paths):
 @click.option("--kind", help="Curriculum kind (default: from the package, else other).")
 def import_case(path, slug, kind):
     """Load a 1EdTech CASE 1.1 CFPackage (JSON) as a curriculum."""
-    import json
-
     from portfolio.curriculum import services as curricula
-    from portfolio.curriculum.case import CaseImportError
+    from portfolio.curriculum.case import read_package
     from portfolio.curriculum.files import CurriculumFileError
 
     try:
-        package = json.loads(path.read_text(encoding="utf-8"))
-        report = curricula.import_case_package(package, str(path), slug, kind)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise click.ClickException(f"{path}: not a JSON file: {error}") from error
-    except CaseImportError as error:
-        raise click.ClickException(f"{path}: {error}") from error
+        package, lines = read_package(path)
+        report = curricula.import_case_package(package, str(path), slug, kind, lines)
     except CurriculumFileError as error:
         raise _file_errors(error, "; nothing loaded") from error
     click.echo(report.summary())

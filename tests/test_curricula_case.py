@@ -154,7 +154,7 @@ def test_import_of_a_foreign_package(app, runner, tmp_path):
         ('{"CFDocument": {}}', "needs a CFDocument object and a CFItems list"),
         (
             '{"CFDocument": {"identifier": "x"}, "CFItems": []}',
-            "CFDocument.title is missing",
+            "$.CFDocument: 'title' is required",
         ),
     ],
 )

@@ -7,18 +7,38 @@ framework. Fields CASE has no place for (our outcome type, evidence rules, modul
 assessments) travel in each item's ``extensions`` so that a round trip is lossless.
 """
 
+import bisect
+import hashlib
+import json
+import re
 from datetime import UTC
 from datetime import datetime
+from functools import cache
+from json.decoder import JSONArray
+from json.decoder import JSONObject
+from json.scanner import py_make_scanner
+from pathlib import Path
 
+import jsonschema
+from referencing import Registry
+from referencing import Resource
+
+from portfolio.curriculum import files
+from portfolio.curriculum.files import FileError
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
 from portfolio.curriculum.models import case_uuid
 
 CASE_ASSOCIATION_TYPES = ("isChildOf", "exactMatchOf", "isRelatedTo")
+# Bounds on what an admin's file may make the importer do (size, depth of nesting):
+# far beyond any real framework, far below what would exhaust memory or the stack.
+MAX_PACKAGE_BYTES = 32 * 1024 * 1024
+MAX_NESTING = 64
+MAX_TREE_DEPTH = 30  # isChildOf levels; about what MAX_NESTING allows a YAML file
 
 
-class CaseImportError(ValueError):
+class CaseImportError(files.CurriculumFileError):
     """The file is not a usable CASE CFPackage; nothing was loaded."""
 
 
@@ -152,38 +172,294 @@ def _association(kind, origin, destination, doc_ref, changed, sequence) -> dict:
     return association
 
 
-def package_to_document(
-    package: dict, slug: str | None = None, kind: str | None = None
-) -> dict:
-    """Turn a CFPackage into our curriculum document (the YAML structure) for loading.
+# ---- import ---------------------------------------------------------------------
+
+
+class _Pairs(list):
+    """A JSON object as parsed: its (key, value) pairs, duplicates kept."""
+
+
+class _Refused(ValueError):
+    def __init__(self, offset: int | None, message: str):
+        self.offset = offset
+        super().__init__(message)
+
+
+def read_package(path: Path, shown: str | None = None) -> tuple[object, dict]:
+    """Read a CASE JSON file: (the value, the line of every location in it)."""
+    shown = shown or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_PACKAGE_BYTES:
+            raise _error(
+                shown,
+                f"the file is {size} bytes; CASE packages may be at most "
+                f"{MAX_PACKAGE_BYTES // (1024 * 1024)} MiB",
+            )
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _error(
+            shown, f"not a JSON file: not UTF-8 text ({error.reason})"
+        ) from None
+    except OSError as error:
+        raise _error(shown, f"cannot read the file: {error}") from None
+    return parse_json(text, shown)
+
+
+def _error(shown: str, message: str, line=None, where="") -> CaseImportError:
+    return CaseImportError([FileError(shown, line, where, message)])
+
+
+def parse_json(text: str, shown: str) -> tuple[object, dict]:
+    """Parse JSON as the standard library does, but keep the line of every value, refuse
+    duplicate keys, NaN/Infinity and nesting deeper than MAX_NESTING (Python's parser
+    would otherwise overflow the stack), and raise CaseImportError naming the line."""
+    newlines = [match.start() for match in re.finditer("\n", text)]
+
+    def line_at(offset: int) -> int:
+        return bisect.bisect_left(newlines, offset) + 1
+
+    starts: list[int] = []  # where each value begins, in document order
+    depth = 0
+
+    def tracked(scan_once):
+        def scan(string, index):
+            starts.append(index)
+            return scan_once(string, index)
+
+        return scan
+
+    def nested(parse, index):
+        nonlocal depth
+        depth += 1
+        try:
+            if depth > MAX_NESTING:
+                raise _Refused(index, f"nested more than {MAX_NESTING} levels deep")
+            return parse()
+        finally:
+            depth -= 1
+
+    def parse_object(s_and_end, strict, scan_once, *rest):
+        return nested(
+            lambda: JSONObject(s_and_end, strict, tracked(scan_once), *rest),
+            s_and_end[1] - 1,
+        )
+
+    def parse_array(s_and_end, scan_once):
+        return nested(
+            lambda: JSONArray(s_and_end, tracked(scan_once)), s_and_end[1] - 1
+        )
+
+    def no_constant(name):
+        raise _Refused(starts[-1] if starts else 0, f"{name} is not allowed in JSON")
+
+    decoder = json.JSONDecoder(object_pairs_hook=_Pairs, parse_constant=no_constant)
+    decoder.parse_object = parse_object
+    decoder.parse_array = parse_array
+    decoder.scan_once = py_make_scanner(decoder)
+    try:
+        raw = decoder.decode(text)
+    except _Refused as error:
+        raise _error(shown, str(error), line_at(error.offset)) from None
+    except json.JSONDecodeError as error:
+        raise _error(shown, f"not a JSON file: {error.msg}", error.lineno) from None
+    except RecursionError:
+        raise _error(shown, "not a JSON file: nested too deeply to read") from None
+
+    lines = {(): line_at(len(text) - len(text.lstrip()))}
+    duplicates: list[FileError] = []
+    position = iter(starts)
+
+    def build(value, where):
+        if isinstance(value, _Pairs):
+            result = {}
+            for key, item in value:
+                here = (*where, key)
+                lines[here] = line_at(next(position))
+                if key in result:
+                    duplicates.append(
+                        FileError(shown, lines[here], json_path(here), "duplicate key")
+                    )
+                result[key] = build(item, here)
+            return result
+        if isinstance(value, list):
+            result = []
+            for index, item in enumerate(value):
+                lines[(*where, index)] = line_at(next(position))
+                result.append(build(item, (*where, index)))
+            return result
+        return value
+
+    data = build(raw, ())
+    if duplicates:
+        raise CaseImportError(duplicates)
+    return data, lines
+
+
+def json_path(where: tuple) -> str:
+    """``("CFItems", 3, "sequenceNumber")`` -> ``$.CFItems[3].sequenceNumber``."""
+    text = "$"
+    for part in where:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            text += f".{part}"
+        else:
+            text += f"[{json.dumps(part)}]"
+    return text
+
+
+def _line_of(lines: dict, where: tuple) -> int | None:
+    while where:
+        if where in lines:
+            return lines[where]
+        where = where[:-1]
+    return lines.get(())
+
+
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?"
+)
+_FORMATS = jsonschema.FormatChecker(formats=("date",))
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    datetime.fromisoformat(value)  # a real date and time, not 2025-13-45T99:00:00
+    return True
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    importer, curriculum = files.schema("case-import"), files.schema("curriculum")
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in (importer, curriculum)
+    )
+    return jsonschema.Draft202012Validator(
+        importer, registry=registry, format_checker=_FORMATS
+    )
+
+
+def package_errors(
+    package, lines: dict, shown: str, slug: str | None = None, kind: str | None = None
+) -> list[FileError]:
+    """Everything wrong with a CFPackage that the importer would trip over, with JSON
+    path and line; empty when it can be imported."""
+
+    def error(where: tuple, message: str) -> FileError:
+        return FileError(shown, _line_of(lines, where), json_path(where), message)
+
+    errors = _option_errors(shown, slug, kind)
+    if not isinstance(package, dict):
+        return [*errors, error((), "must be a JSON object (a CASE CFPackage)")]
+    for name, kind_of in (("CFDocument", dict), ("CFItems", list)):
+        if not isinstance(package.get(name), kind_of):
+            return [
+                *errors,
+                error(
+                    (name,), "a CFPackage needs a CFDocument object and a CFItems list"
+                ),
+            ]
+    for problem in sorted(
+        _validator().iter_errors(package),
+        key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in e.path],
+    ):
+        errors.append(
+            error(tuple(problem.absolute_path), files.schema_message(problem))
+        )
+    first: dict[str, int] = {}
+    for index, item in enumerate(package["CFItems"]):
+        identifier = item.get("identifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str):
+            continue
+        if identifier in first:
+            where = ("CFItems", first[identifier], "identifier")
+            errors.append(
+                error(
+                    ("CFItems", index, "identifier"),
+                    f"duplicate identifier {identifier!r} (first used on line "
+                    f"{_line_of(lines, where)})",
+                )
+            )
+        else:
+            first[identifier] = index
+    return errors
+
+
+def _option_errors(shown: str, slug: str | None, kind: str | None) -> list[FileError]:
+    curriculum = files.schema("curriculum")
+    errors = []
+    for option, value, rule in (
+        ("--id", slug, curriculum["$defs"]["slug"]),
+        ("--kind", kind, curriculum["properties"]["kind"]),
+    ):
+        if value is not None:
+            for problem in jsonschema.Draft202012Validator(rule).iter_errors(value):
+                errors.append(
+                    FileError(shown, None, option, files.schema_message(problem))
+                )
+    return errors
+
+
+def package_to_file(
+    package,
+    shown: str,
+    slug: str | None = None,
+    kind: str | None = None,
+    lines: dict | None = None,
+) -> files.ParsedFile:
+    """Check a CFPackage, then turn it into a curriculum file (the YAML structure) whose
+    errors name the JSON paths and lines they came from. Raises CaseImportError.
 
     Works for packages from other publishers too: items become outcomes (type from
     ``CFItemType`` when it is one of ours, else ``statement``), the tree comes from
     ``isChildOf`` associations.
     """
-    from portfolio.curriculum.files import schema
-
-    if not isinstance(package, dict):
-        raise CaseImportError("the file must be a JSON object (a CASE CFPackage)")
-    document = package.get("CFDocument")
-    items = package.get("CFItems")
-    associations = package.get("CFAssociations", [])
-    if not isinstance(document, dict) or not isinstance(items, list):
-        raise CaseImportError(
-            "a CFPackage needs a CFDocument object and a CFItems list"
-        )
-    for field in ("identifier", "title"):
-        if not document.get(field):
-            raise CaseImportError(f"CFDocument.{field} is missing")
-    known_types = set(
-        schema("curriculum")["$defs"]["outcome"]["properties"]["type"]["enum"]
+    lines = lines or {}
+    errors = package_errors(package, lines, shown, slug, kind)
+    if errors:
+        raise CaseImportError(errors)
+    origins: dict[tuple, tuple] = {}  # curriculum-file location -> CASE location
+    document = _document(package, slug, kind, origins, shown, lines)
+    text = json.dumps(document, sort_keys=True)
+    parsed = files.ParsedFile(
+        shown, document, {}, hashlib.sha256(text.encode()).hexdigest()
     )
-    ours = (document.get("extensions") or {}).get("mpce", {})
+    parsed.kind, parsed.slug = document["kind"], document["id"]
+    for where, origin in origins.items():
+        parsed.names[where] = origin if isinstance(origin, str) else json_path(origin)
+        line = None if isinstance(origin, str) else _line_of(lines, origin)
+        if line is not None:
+            parsed.lines[where] = line
+    parsed.lines[()] = _line_of(lines, ("CFDocument",)) or 1
+    return parsed
+
+
+_ITEM_FIELDS = {
+    "code": "humanCodingScheme",
+    "title": "fullStatement",
+    "description": "notes",
+    "level": "educationLevel",
+    "type": "CFItemType",
+}
+
+
+def _document(package, slug, kind, origins, shown, lines) -> dict:
+    document = package["CFDocument"]
+    items = package["CFItems"]
+    associations = package.get("CFAssociations", [])
+    known_types = set(
+        files.schema("curriculum")["$defs"]["outcome"]["properties"]["type"]["enum"]
+    )
+    ours = (document.get("extensions") or {}).get("mpce") or {}
     by_id: dict[str, dict] = {}
+    index_of: dict[str, int] = {}
     for index, item in enumerate(items):
-        if not isinstance(item, dict) or not item.get("identifier"):
-            raise CaseImportError(f"CFItems[{index}] has no identifier")
-        extension = (item.get("extensions") or {}).get("mpce", {})
+        extension = (item.get("extensions") or {}).get("mpce") or {}
         item_type = extension.get("type") or item.get("CFItemType")
         node = {
             "code": item.get("humanCodingScheme") or item["identifier"][:8],
@@ -191,7 +467,8 @@ def package_to_document(
             "title": (
                 item.get("fullStatement") or item.get("abbreviatedStatement") or ""
             )[:500]
-            or item.get("humanCodingScheme", "untitled"),
+            or item.get("humanCodingScheme")
+            or "untitled",
         }
         if item.get("notes"):
             node["description"] = item["notes"]
@@ -204,54 +481,87 @@ def package_to_document(
             "phase",
             "credits",
             "links",
+            "assessments",
+            "evidence",
         ):
             if key in extension:
                 node[key] = extension[key]
-        if "assessments" in extension:
-            node["assessments"] = extension["assessments"]
-        if "evidence" in extension:
-            node["evidence"] = extension["evidence"]
         node["_retired"] = bool(extension.get("retired"))
         by_id[item["identifier"]] = node
+        index_of[item["identifier"]] = index
     parent_of: dict[str, str] = {}
     order: dict[str, int] = {}
-    for association in associations:
-        if association.get("associationType") != "isChildOf":
+    link_of: dict[str, int] = {}
+    for index, association in enumerate(associations):
+        if association["associationType"] != "isChildOf":
             continue
-        child = (association.get("originNodeURI") or {}).get("identifier")
-        parent = (association.get("destinationNodeURI") or {}).get("identifier")
+        child = association["originNodeURI"]["identifier"]
+        parent = association["destinationNodeURI"]["identifier"]
         if child in by_id:
             if parent in by_id:
                 parent_of[child] = parent
-            order[child] = association.get("sequenceNumber") or len(order) + 1
-    roots: list[dict] = []
+                link_of[child] = index
+            sequence = association.get("sequenceNumber")
+            order[child] = len(order) + 1 if sequence is None else int(sequence)
+    cycles = [
+        FileError(
+            shown,
+            _line_of(lines, ("CFAssociations", link_of[child])),
+            json_path(("CFAssociations", link_of[child])),
+            f"isChildOf associations form a cycle at {by_id[child]['code']}",
+        )
+        for child, parent in parent_of.items()
+        if _creates_cycle(child, parent, parent_of)
+    ]
+    if cycles:
+        raise CaseImportError(cycles)
+    too_deep = _too_deep(parent_of)
+    if too_deep is not None:
+        where = ("CFAssociations", link_of[too_deep])
+        raise CaseImportError(
+            [
+                FileError(
+                    shown,
+                    _line_of(lines, where),
+                    json_path(where),
+                    f"isChildOf associations nest {by_id[too_deep]['code']} more than "
+                    f"{MAX_TREE_DEPTH} levels deep",
+                )
+            ]
+        )
+    roots: list[tuple] = []
     children: dict[str, list] = {}
-    for identifier in sorted(by_id, key=lambda i: order.get(i, 10**9)):
+    for identifier in sorted(by_id, key=lambda i: (i not in order, order.get(i, 0))):
         node = by_id[identifier]
         if node.pop("_retired"):
             continue
         parent = parent_of.get(identifier)
-        if parent and _creates_cycle(identifier, parent, parent_of):
-            raise CaseImportError(
-                f"isChildOf associations form a cycle at {node['code']}"
-            )
         (children.setdefault(parent, []) if parent else roots).append(
             (identifier, node)
         )
 
-    def build(pairs):
+    def build(pairs, where):
         built = []
-        for identifier, node in pairs:
+        for position, (identifier, node) in enumerate(pairs):
+            here = (*where, position)
+            _record_origins(
+                origins, here, node, ("CFItems", index_of[identifier]), items
+            )
             if identifier in children:
-                node["children"] = build(children[identifier])
+                node["children"] = build(children[identifier], (*here, "children"))
             built.append(node)
         return built
 
-    source = ours.get("source") or {
-        "title": document.get("creator") or document["title"]
-    }
+    source = dict(ours.get("source") or {})
+    source = source or {"title": document.get("creator") or document["title"]}
     if document.get("officialSourceURL") and "url" not in source:
         source["url"] = document["officialSourceURL"]
+    origins[("outcomes",)] = ("CFItems",)
+    origins[("source",)] = ("CFDocument",)
+    if slug:
+        origins[("id",)] = "--id"
+    if kind:
+        origins[("kind",)] = "--kind"
     return {
         "id": slug or ours.get("slug") or _slugify(document["title"]),
         "kind": kind or ours.get("kind") or "other",
@@ -265,8 +575,43 @@ def package_to_document(
         "source": source,
         **({"specialism": ours["specialism"]} if ours.get("specialism") else {}),
         **({"programme": ours["programme"]} if ours.get("programme") else {}),
-        "outcomes": build(roots),
+        "outcomes": build(roots, ("outcomes",)),
     }
+
+
+def _too_deep(parent_of: dict[str, str]) -> str | None:
+    """The first child (in association order) deeper than MAX_TREE_DEPTH, if any."""
+    depth_of: dict[str, int] = {}
+    for child in parent_of:
+        chain, node = [], child
+        while node in parent_of and node not in depth_of:
+            chain.append(node)
+            node = parent_of[node]
+        depth = depth_of.get(node, 0)
+        for node in reversed(chain):
+            depth += 1
+            depth_of[node] = depth
+        if depth_of[child] > MAX_TREE_DEPTH:
+            return child
+    return None
+
+
+def _record_origins(origins, where, node, item_where, items) -> None:
+    """Name each field of an outcome by the CASE field it came from, for errors."""
+    item = items[item_where[1]]
+    origins[where] = item_where
+    for key in node:
+        field = _ITEM_FIELDS.get(key)
+        if field is None:
+            field_where = (*item_where, "extensions", "mpce", key)
+        elif field in item:
+            field_where = (*item_where, field)
+        else:
+            field_where = (*item_where, "identifier")
+        origins[(*where, key)] = field_where
+        if key == "links":
+            for index in range(len(node["links"])):
+                origins[(*where, "links", index)] = (*field_where, index)
 
 
 def _creates_cycle(child: str, parent: str, parent_of: dict[str, str]) -> bool:
@@ -280,7 +625,5 @@ def _creates_cycle(child: str, parent: str, parent_of: dict[str, str]) -> bool:
 
 
 def _slugify(title: str) -> str:
-    import re
-
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return (slug or "imported")[:60]

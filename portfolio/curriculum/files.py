@@ -17,7 +17,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from portfolio import PROJECT_ROOT
+from portfolio.paths import PROJECT_ROOT
 
 CURRICULA_DIR = PROJECT_ROOT / "curricula"
 SCHEMA_DIR = CURRICULA_DIR / "schema"
@@ -47,6 +47,9 @@ class ParsedFile:
     kind: str = ""
     slug: str = ""
     nodes: list[dict] = field(default_factory=list)
+    # How to name a location in errors when the file came from another format (CASE
+    # JSON paths); the YAML path otherwise.
+    names: dict[tuple, str] = field(default_factory=dict)
 
     @property
     def is_crosswalk(self) -> bool:
@@ -58,6 +61,9 @@ class ParsedFile:
                 return self.lines[where]
             where = where[:-1]
         return self.lines.get((), 1)
+
+    def where_of(self, where: tuple) -> str:
+        return self.names.get(where) or where_text(where)
 
 
 class CurriculumFileError(ValueError):
@@ -236,17 +242,47 @@ def schema_errors(parsed: ParsedFile) -> list[FileError]:
         where = tuple(error.absolute_path)
         errors.append(
             FileError(
-                parsed.path, parsed.line_of(where), where_text(where), _message(error)
+                parsed.path,
+                parsed.line_of(where),
+                parsed.where_of(where),
+                schema_message(error),
             )
         )
     return errors
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping (an object)",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """One plain sentence for a JSON Schema error."""
     # A schema may say what a value must be in plain words, as ajv-errors does
     # (https://ajv.js.org/packages/ajv-errors.html).
     if isinstance(error.schema, dict) and "errorMessage" in error.schema:
         return error.schema["errorMessage"]
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = [expected] if isinstance(expected, str) else expected
+        shown = repr(error.instance)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        words = " or ".join(TYPE_WORDS.get(t, t) for t in expected)
+        return f"must be {words}, not {shown}"
+    if error.validator == "minLength":
+        count = error.validator_value
+        return (
+            "must not be empty" if count == 1 else f"needs at least {count} characters"
+        )
+    if error.validator == "minItems":
+        count = error.validator_value
+        return "must not be empty" if count == 1 else f"needs at least {count} items"
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         field = error.absolute_path[-1] if error.absolute_path else "value"
@@ -286,7 +322,7 @@ def file_rule_errors(parsed: ParsedFile) -> list[FileError]:
                 FileError(
                     parsed.path,
                     parsed.line_of((*location, "code")),
-                    where_text((*location, "code")),
+                    parsed.where_of((*location, "code")),
                     f"duplicate code {code!r} (first used on line {line})",
                 )
             )
@@ -303,7 +339,7 @@ def file_rule_errors(parsed: ParsedFile) -> list[FileError]:
             where = (*location, "links", index)
             errors.append(
                 FileError(
-                    parsed.path, parsed.line_of(where), where_text(where), message
+                    parsed.path, parsed.line_of(where), parsed.where_of(where), message
                 )
             )
     return errors

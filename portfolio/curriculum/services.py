@@ -484,25 +484,24 @@ def _titles(ends: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]
 
 
 def import_case_package(
-    package: dict, source_name: str, slug=None, kind=None
+    package, source_name: str, slug=None, kind=None, lines: dict | None = None
 ) -> LoadReport:
-    """Validate a CASE CFPackage as a curriculum and load it (all or nothing)."""
-    return load_parsed([_checked_case(package, source_name, slug, kind)])
+    """Validate a CASE CFPackage as a curriculum and load it (all or nothing).
+
+    ``lines`` (from ``case.read_package``) puts line numbers in the errors.
+    """
+    return load_parsed([_checked_case(package, source_name, slug, kind, lines)])
 
 
-def _checked_case(package: dict, source_name: str, slug=None, kind=None):
-    """The package as a parsed curriculum file, checked like a file on disk."""
-    import hashlib
-    import json
+def _checked_case(package, source_name: str, slug=None, kind=None, lines=None):
+    """The package as a parsed curriculum file, checked like a file on disk.
 
-    from portfolio.curriculum.case import package_to_document
+    Raises CurriculumFileError (``case.CaseImportError`` for what CASE itself gets
+    wrong) naming the JSON path and, with ``lines``, the line of each problem.
+    """
+    from portfolio.curriculum.case import package_to_file
 
-    document = package_to_document(package, slug, kind)
-    text = json.dumps(document, sort_keys=True)
-    parsed = files.ParsedFile(
-        source_name, document, {}, hashlib.sha256(text.encode()).hexdigest()
-    )
-    parsed.kind, parsed.slug = document["kind"], document["id"]
+    parsed = package_to_file(package, source_name, slug, kind, lines)
     errors = files.schema_errors(parsed) or files.file_rule_errors(parsed)
     if not errors:
         codes, kinds = _known_codes()
