@@ -546,3 +546,24 @@ def test_case_urls_must_be_http(app, runner, tmp_path, url):
         "or https:// URL" in out
     )
     assert curricula_count(app) == 0
+
+
+# ---- CASE codes for items without humanCodingScheme ------------------------------
+
+
+def test_items_without_coding_scheme_get_distinct_codes(app, runner, tmp_path):
+    # All three identifiers start with the same 8 characters ("c0ffee00").
+    data = package()
+    for item in data["CFItems"]:
+        del item["humanCodingScheme"]
+    data["CFItems"].append({"identifier": "urn:x:item 4", "fullStatement": "Odd id"})
+    path = write(tmp_path, data)
+    result = runner.invoke(args=["curricula", "import-case", str(path)])
+    assert result.exit_code == 0, result.output
+    codes = codes_of(app, "small-framework")
+    assert codes[:3] == [(A, None), (C, A), (B, A)]
+    odd = codes[3][0]
+    assert odd.startswith("urn-x-item-4-") and len(odd) <= 64
+    again = runner.invoke(args=["curricula", "import-case", str(path), "--id", "again"])
+    assert again.exit_code == 0, again.output
+    assert codes_of(app, "again") == codes  # the same codes every time

@@ -456,13 +456,17 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
         files.schema("curriculum")["$defs"]["outcome"]["properties"]["type"]["enum"]
     )
     ours = (document.get("extensions") or {}).get("mpce") or {}
+    explicit = {
+        item["humanCodingScheme"] for item in items if item.get("humanCodingScheme")
+    }
     by_id: dict[str, dict] = {}
     index_of: dict[str, int] = {}
     for index, item in enumerate(items):
         extension = (item.get("extensions") or {}).get("mpce") or {}
         item_type = extension.get("type") or item.get("CFItemType")
         node = {
-            "code": item.get("humanCodingScheme") or item["identifier"][:8],
+            "code": item.get("humanCodingScheme")
+            or _fallback_code(item["identifier"], explicit),
             "type": item_type if item_type in known_types else "statement",
             "title": (
                 item.get("fullStatement") or item.get("abbreviatedStatement") or ""
@@ -612,6 +616,18 @@ def _record_origins(origins, where, node, item_where, items) -> None:
         if key == "links":
             for index in range(len(node["links"])):
                 origins[(*where, "links", index)] = (*field_where, index)
+
+
+def _fallback_code(identifier: str, taken: set[str]) -> str:
+    """A code for an item without humanCodingScheme: its whole identifier when that is a
+    valid code (so it is unique and stable across versions), else a readable part of
+    it plus a digest of all of it."""
+    pattern = files.schema("curriculum")["$defs"]["code"]["pattern"]
+    if re.fullmatch(pattern, identifier) and identifier not in taken:
+        return identifier
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", identifier).strip("._-")[:40]
+    digest = hashlib.sha256(identifier.encode()).hexdigest()[:16]
+    return f"{readable}-{digest}" if readable else f"item-{digest}"
 
 
 def _creates_cycle(child: str, parent: str, parent_of: dict[str, str]) -> bool:
