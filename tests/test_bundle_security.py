@@ -304,6 +304,37 @@ def test_imported_history_is_labelled_where_signoffs_are_shown(
     assert "Imported history" in html and f"imported from {INSTALLATION}" in html
 
 
+def test_imported_attachments_follow_the_upload_rules(app, runner, maker):
+    from portfolio.evidence.attachments import file_path
+    from portfolio.evidence.models import Attachment
+
+    def bundle(content, media_type="application/pdf", filename="../../etc/notes.pdf"):
+        attachment = {
+            "filename": filename,
+            "media_type": media_type,
+            "size": len(content),
+            "sha256": sha(content),
+            "path": "attachments/0001-notes.pdf",
+        }
+        document = maker.document(evidence=[maker.evidence(attachments=[attachment])])
+        return maker.write(document, {"attachments/0001-notes.pdf": content})
+
+    before = snapshot(app)
+    refused(run_import(runner, bundle(b"#!/bin/sh\nrm -rf /\n")), "is not a PDF")
+    refused(
+        run_import(runner, bundle(PDF, media_type="image/png")),
+        "is application/pdf, not image/png",
+    )
+    refused(run_import(runner, bundle(PDF, media_type="text/html")), "text/html")
+    assert snapshot(app) == before  # and no file left behind
+    result = run_import(runner, bundle(PDF))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        (stored,) = db.session.scalars(sa.select(Attachment)).all()
+        assert stored.filename == "notes.pdf" and stored.media_type == "application/pdf"
+        assert file_path(stored).read_bytes() == PDF
+
+
 # ---- 2. existing accounts are linked only on the admin's word ---------------------------
 
 
