@@ -14,21 +14,26 @@ import io
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
 
 from markupsafe import Markup
 
 from portfolio.capacity.projection import Projection
 
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.typing import RcKeyType
+
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
 # NHS.UK colours with a contrast ratio of at least 3:1 against white, told apart
 # by line style and marker too, not by colour alone.
-STYLES = (
+STYLES: tuple[dict[str, Any], ...] = (
     {"color": "#005eb8", "linestyle": "-", "marker": "o"},
     {"color": "#7c2855", "linestyle": "--", "marker": "s"},
     {"color": "#007f3b", "linestyle": ":", "marker": "^"},
 )
-RC = {
+RC: "dict[RcKeyType, Any]" = {
     "svg.fonttype": "none",
     "svg.hashsalt": "mpce-capacity",
     "font.family": "sans-serif",
@@ -137,9 +142,9 @@ def accessible_svg(text: str, title: str, description: str, id_prefix: str) -> s
             if "url(#" in value:
                 referenced.add(value.split("url(#", 1)[1].split(")", 1)[0])
     for element in root.iter():
-        style = element.attrib.pop("style", None)
-        if style:
-            for declaration in style.split(";"):
+        inline = element.attrib.pop("style", None)
+        if inline:
+            for declaration in inline.split(";"):
                 name, _, value = declaration.partition(":")
                 if name.strip() and value.strip():
                     element.set(name.strip(), value.strip())

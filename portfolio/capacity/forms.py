@@ -224,7 +224,8 @@ class ScenarioForm(Form):
 
     def _schedule(self) -> list[dict] | None:
         lines = (self.schedule.data or "").splitlines()
-        steps, problems = [], []
+        steps: list[dict] = []
+        problems: list[str] = []
         for number, raw in enumerate(lines, start=1):
             line = raw.strip()
             if not line:

@@ -29,7 +29,7 @@ def percent(rate: float | None) -> str:
     return "not known" if rate is None else f"{rate * 100:.1f}%"
 
 
-def specialism_label(code: str) -> str:
+def specialism_label(code: str | None) -> str:
     if not code:
         return "No specialism"
     label = SPECIALISMS.get(code)

@@ -219,6 +219,11 @@ def parse_scenario(data: dict) -> Scenario:
 
     if check.errors:
         raise ProjectionError(check.errors)
+    # Each check returns None only after recording an error, so none is None here.
+    assert start_year is not None and gap is not None and schedule is not None
+    assert baseline is not None and training_years is not None
+    assert completion_rate is not None and leaver_rate is not None
+    assert demand_growth is not None and horizon_years is not None
     return Scenario(
         start_year=start_year,
         gap=gap,

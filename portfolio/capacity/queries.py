@@ -142,15 +142,15 @@ def workforce_totals(
     Groups: organisation, region, nation, specialism.
     """
     record = WorkforceRecord
-    latest = sa.select(
+    newest = sa.select(
         record.organisation_id,
         record.specialism,
         sa.func.max(record.as_of).label("as_of"),
     )
     if as_of is not None:
-        latest = latest.where(record.as_of <= as_of)
-    latest = _scoped(latest, record.organisation_id, organisation_ids)
-    latest = latest.group_by(record.organisation_id, record.specialism).subquery()
+        newest = newest.where(record.as_of <= as_of)
+    newest = _scoped(newest, record.organisation_id, organisation_ids)
+    latest = newest.group_by(record.organisation_id, record.specialism).subquery()
     columns = _columns(
         by,
         {
@@ -286,7 +286,7 @@ def supervisor_totals(
     """
     today = today or date.today()
     columns = _columns(by, _ORGANISATION_DIMENSIONS)
-    inner = (
+    loads = (
         sa.select(
             *columns,
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
@@ -295,8 +295,8 @@ def supervisor_totals(
         .select_from(SupervisionAssignment)
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
     )
-    inner = _assignments_in_force(_in_training(inner, organisation_ids), today)
-    inner = inner.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
+    loads = _assignments_in_force(_in_training(loads, organisation_ids), today)
+    inner = loads.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
     outer_columns = [inner.c[column.name] for column in columns]
     query = sa.select(
         *outer_columns,

@@ -139,8 +139,10 @@ class ReportScope:
     @property
     def slug(self) -> str:
         if self.kind == "organisation":
+            assert self.organisation_code is not None  # an organisation scope has one
             return self.organisation_code
         if self.kind == "region":
+            assert self.region is not None  # a region scope names its region
             return "-".join(
                 "".join(c if c.isalnum() else " " for c in self.region).lower().split()
             )
@@ -559,7 +561,7 @@ def supervisor_totals_by_specialism(
     """
     today = today or date.today()
     columns = queries._columns(by, queries._enrolment_dimensions())
-    inner = (
+    loads = (
         sa.select(
             *columns,
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
@@ -568,10 +570,10 @@ def supervisor_totals_by_specialism(
         .select_from(SupervisionAssignment)
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
     )
-    inner = queries._assignments_in_force(
-        queries._in_training(inner, organisation_ids), today
+    loads = queries._assignments_in_force(
+        queries._in_training(loads, organisation_ids), today
     )
-    inner = inner.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
+    inner = loads.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
     outer = [inner.c[column.name] for column in columns]
     query = sa.select(
         *outer,
@@ -750,12 +752,13 @@ def compute(
     def run(unit: Unit, share: float | None, full: bool = True) -> None:
         if unit.workforce is None:
             return
+        gap = unit.workforce.gap
         unit.baseline = float(unit.commissioned.get(start_year, 0))
         if share is None:
-            share = uplift * unit.gap / total_gap if total_gap > 0 else 0.0
+            share = uplift * gap / total_gap if total_gap > 0 else 0.0
         unit.uplift = share
-        unit.current = _project(start_year, unit.gap, unit.baseline, 0.0, full)
-        unit.with_uplift = _project(start_year, unit.gap, unit.baseline, share, full)
+        unit.current = _project(start_year, gap, unit.baseline, 0.0, full)
+        unit.with_uplift = _project(start_year, gap, unit.baseline, share, full)
 
     run(total, uplift)
     for unit in by_specialism.values():
@@ -915,6 +918,7 @@ def unit_summary(unit: Unit, data: ReportData, organisations: int | None = None)
     if unit.total_completions:
         people += f", {figure(unit.total_completions)} expected to complete in {years}"
     if unit.supervisors:
+        assert unit.trainees_per_supervisor is not None  # there are supervisors
         ratio = figure(round(unit.trainees_per_supervisor, 1), 1)
         people += (
             f", with {figure(unit.supervisors)} supervisor"
@@ -991,14 +995,16 @@ def csv_rows(data: ReportData):
                 unit.trainees,
                 unit.supervisors,
                 _rate(unit.trainees_per_supervisor),
-                workforce.newest.isoformat() if known and workforce.newest else None,
-                workforce.establishment if known else None,
-                workforce.in_post if known else None,
-                workforce.vacancies if known else None,
-                _rate(workforce.vacancy_rate) if known else None,
-                workforce.retiring_5y if known else None,
-                workforce.retiring_15y if known else None,
-                _rate(workforce.gap) if known else None,
+                workforce.newest.isoformat()
+                if workforce and workforce.newest
+                else None,
+                workforce.establishment if workforce else None,
+                workforce.in_post if workforce else None,
+                workforce.vacancies if workforce else None,
+                _rate(workforce.vacancy_rate) if workforce else None,
+                workforce.retiring_5y if workforce else None,
+                workforce.retiring_15y if workforce else None,
+                _rate(workforce.gap) if workforce else None,
                 data.start_year if known else None,
                 unit.baseline if known else None,
                 _rate(unit.uplift) if known else None,
@@ -1088,6 +1094,8 @@ def charts_for(unit: Unit, data: ReportData, height: float = 2.5) -> list["Chart
             )
         )
     if unit.current is not None:
+        # run() sets both projections, and only for a unit with workforce figures.
+        assert unit.with_uplift is not None and unit.gap is not None
         span = _projection_span(unit)
         baseline = _short(unit.baseline)
         raised = _short(unit.baseline + unit.uplift)

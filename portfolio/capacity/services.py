@@ -289,6 +289,9 @@ def parse_place(raw: Mapping) -> PlaceFigures:
             f"The funding source must be {FUNDING_MAX} characters or fewer",
         )
     errors.raise_if_any()
+    # Each check returns None only after adding an error, so none is None here.
+    assert specialism is not None and year is not None
+    assert commissioned is not None and filled is not None
     return PlaceFigures(specialism, programme, year, commissioned, filled, funding)
 
 
@@ -337,6 +340,9 @@ def parse_workforce(raw: Mapping) -> WorkforceFigures:
             f"within 5 years ({retiring_5y}), so it cannot be fewer",
         )
     errors.raise_if_any()
+    # Each check returns None only after adding an error, so none is None here.
+    assert specialism is not None and as_of is not None
+    assert establishment is not None and in_post is not None and vacancies is not None
     return WorkforceFigures(
         specialism,
         as_of,
@@ -396,7 +402,7 @@ def save_place(
             f"{figures.intake_year} intake here: change those instead",
         )
     created = place is None
-    if created:
+    if place is None:
         place = TrainingPlace(organisation_id=organisation.id)
         db.session.add(place)
     for field in PLACE_FIELDS:
@@ -442,7 +448,7 @@ def save_workforce(
             f"{figures.as_of:%-d %B %Y} here: change those instead",
         )
     created = record is None
-    if created:
+    if record is None:
         record = WorkforceRecord(organisation_id=organisation.id)
         db.session.add(record)
     for field in WORKFORCE_FIELDS:
@@ -594,7 +600,8 @@ def import_capacity(
                 problems += [f"{e['field']}: {e['message']}" for e in invalid.errors]
             else:
                 if organisation is not None and not problems:
-                    if kind == "place":
+                    key: tuple
+                    if isinstance(figures, PlaceFigures):
                         key = (
                             kind,
                             organisation.id,
@@ -665,8 +672,8 @@ def _upsert(places, records, actor: User | None) -> ImportCounts:
             setattr(place, field, getattr(figures, field))
         place.updated_by_id = actor_id
     for _, organisation, figures in records:
-        key = (organisation.id, figures.specialism, figures.as_of)
-        record = existing_records.get(key)
+        record_key = (organisation.id, figures.specialism, figures.as_of)
+        record = existing_records.get(record_key)
         if record is None:
             record = WorkforceRecord(organisation_id=organisation.id)
             db.session.add(record)
