@@ -214,7 +214,7 @@ def _ratings(kind, ratings, errors, for_submission) -> dict:
             )
         elif rating in (None, ""):
             continue
-        elif rating not in RATINGS:
+        elif not isinstance(rating, str) or rating not in RATINGS:
             errors.add(
                 f"form.ratings.{domain}", f"Rating must be one of {', '.join(RATINGS)}"
             )
