@@ -26,7 +26,26 @@ def public_app(app):
     return app
 
 
+def _run_jobs(app) -> None:
+    """Run what requests queued (a reset email is sent by a job, not the request):
+    a real RQ worker on Redis; nothing to do when jobs run in-process."""
+    if not app.config.get("REDIS_URL"):
+        return
+    from rq import SimpleWorker
+
+    from portfolio import jobs
+
+    jobs.set_worker_app(app)
+    SimpleWorker(
+        [jobs.get_queue(name, app) for name in jobs.QUEUES],
+        connection=jobs.redis_connection(app),
+        job_class=jobs.AppJob,
+        serializer=jobs.JSONSerializer,
+    ).work(burst=True)
+
+
 def _body_to(app, email) -> str:
+    _run_jobs(app)
     with app.app_context():
         sent = db.session.scalar(
             sa.select(OutboxEmail).where(OutboxEmail.to_address == email)
