@@ -35,7 +35,9 @@ from portfolio.signoff.models import SignOff
 from portfolio.training.services import find_person
 from portfolio.training.tracking import forget_progress
 
+# Text limits: enforced here for the web pages, and read by the API parsers.
 COMMENT_MAX = 5000
+UNLOCK_REASON_MAX = 2000
 NO_SUCH_ASSESSOR = (
     "No supervisor with that email can sign off your evidence. "
     "Choose one of your current supervisors."
@@ -209,6 +211,10 @@ def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
     if not reason:
         raise Invalid.field(
             "reason", "Give the reason for unlocking; it is kept in the history"
+        )
+    if len(reason) > UNLOCK_REASON_MAX:
+        raise Invalid.field(
+            "reason", f"The reason must be {UNLOCK_REASON_MAX:,} characters or fewer"
         )
     now = utcnow()
     active = db.session.scalars(

@@ -37,19 +37,22 @@ class ReviewForm(FlaskForm):
         "Summary of progress discussed",
         validators=[
             DataRequired("Summarise the progress discussed"),
-            Length(max=10_000),
+            Length(max=services.REVIEW_SUMMARY_MAX),
         ],
     )
     actions = TextAreaField(
         "New actions agreed",
         description="One per line. Open actions from the last review are carried forward.",
-        validators=[Optional(), Length(max=5_000)],
+        validators=[Optional(), Length(max=services.REVIEW_ACTIONS_MAX)],
     )
 
 
 class BreakForm(FlaskForm):
     day = DateField("Date", validators=[DataRequired("Enter the date")])
-    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=300)])
+    reason = StringField(
+        "Reason (optional)",
+        validators=[Optional(), Length(max=services.BREAK_REASON_MAX)],
+    )
 
 
 def _enrolment(enrolment_id: str):

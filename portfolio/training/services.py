@@ -23,6 +23,11 @@ from portfolio.training.models import LearningBreak
 from portfolio.training.models import ProgressReview
 from portfolio.training.models import SupervisionAssignment
 
+# Text limits, read by the web forms (progress_views) and the API parsers.
+BREAK_REASON_MAX = 300  # LearningBreak.reason is a String(300)
+REVIEW_SUMMARY_MAX = 10_000
+REVIEW_ACTIONS_MAX = 5_000  # the new actions together, one a line
+
 
 @dataclass
 class SupervisorInput:
@@ -306,7 +311,7 @@ def start_break(
             "start_date", "A break cannot start before the enrolment does"
         )
     enrolment.breaks.append(
-        LearningBreak(start_date=start, reason=(reason or "")[:300])
+        LearningBreak(start_date=start, reason=(reason or "")[:BREAK_REASON_MAX])
     )
     enrolment.status = "break_in_learning"
     audit.record(
