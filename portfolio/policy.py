@@ -232,7 +232,10 @@ def supervises(supervisor_id: str, trainee_id: str) -> bool:
         SupervisionAssignment.trainee_id == trainee_id,
     )
     return (
-        db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) > 0
+        db.session.execute(
+            sa.select(sa.func.count()).select_from(query.subquery())
+        ).scalar_one()
+        > 0
     )
 
 

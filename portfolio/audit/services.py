@@ -156,9 +156,9 @@ def write_checkpoint(note: str = "") -> AuditCheckpoint:
     ).one()
     head_hash = GENESIS
     if head_seq:
-        head_hash = db.session.scalar(
+        head_hash = db.session.execute(
             sa.select(AuditEvent.hash).where(AuditEvent.seq == head_seq)
-        )
+        ).scalar_one()
     checkpoint = AuditCheckpoint(
         created_at=utcnow().replace(microsecond=0),
         events=events,
@@ -362,15 +362,15 @@ def kept_copy_problem(seq: int, hash_prefix: str) -> str | None:
     Checkpoint rows can be deleted along with the events they recorded; a copy kept
     elsewhere cannot. ``hash_prefix`` is the start of the hash it recorded.
     """
-    head_seq = db.session.scalar(
+    head_seq = db.session.execute(
         sa.select(sa.func.coalesce(sa.func.max(AuditEvent.seq), 0))
-    )
+    ).scalar_one()
     if seq > head_seq:
         return (
             f"the kept checkpoint names event {seq} but the chain ends at event "
             f"{head_seq} (the newest events were deleted)"
         )
-    actual = GENESIS
+    actual: str | None = GENESIS
     if seq:
         actual = db.session.scalar(
             sa.select(AuditEvent.hash).where(AuditEvent.seq == seq)

@@ -42,7 +42,7 @@ class TreeNode:
 def build_tree(outcomes: list[Outcome]) -> list[TreeNode]:
     """Nest live outcomes under their parents, keeping file order."""
     nodes = {o.code: TreeNode(o) for o in outcomes if not o.retired}
-    roots = []
+    roots: list[TreeNode] = []
     for node in nodes.values():
         parent = (
             nodes.get(node.outcome.parent_code) if node.outcome.parent_code else None

@@ -66,7 +66,7 @@ def outcome(slug: str, code: str):
     item = by_code.get(code)
     if item is None:
         abort(404)
-    ancestors = []
+    ancestors: list = []
     parent = by_code.get(item.parent_code) if item.parent_code else None
     while parent is not None:
         ancestors.insert(0, parent)

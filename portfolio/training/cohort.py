@@ -88,7 +88,7 @@ def _otj_signed_hours(enrolment_ids: list[str]) -> dict[str, float]:
         )
         .group_by(Enrolment.id)
     )
-    return {enrolment_id: float(total) for enrolment_id, total in rows}
+    return {row[0]: float(row[1]) for row in rows}
 
 
 def _otj_flag_input(

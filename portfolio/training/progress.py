@@ -392,9 +392,9 @@ def compute_progress(
     claims: list[list[EvidenceFact]] = [[] for _ in range(n)]
     for fact in evidence:
         for code in fact.outcome_codes:
-            i = position.get(code)
-            if i is not None:
-                claims[i].append(fact)
+            at = position.get(code)
+            if at is not None:
+                claims[at].append(fact)
 
     results: list[OutcomeProgress | None] = [None] * n
     for i, (spec, _) in enumerate(ordered):
@@ -413,7 +413,8 @@ def compute_progress(
         if spec.type != "module" or retired[i]:
             continue
         inside = [r for r in results[i : subtree_end[i]] if r]
-        wba_done, wba_total, missing = 0, 0, []
+        wba_done, wba_total = 0, 0
+        missing: list[str] = []
         if spec.assessments:
             facts = {f.id: f for c in claims[i : subtree_end[i]] for f in c}
             wba_done, wba_total, missing = _assess_assessments(

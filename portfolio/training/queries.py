@@ -1,6 +1,7 @@
 """Named queries that feed the progress engine: a fixed number per enrolment or cohort."""
 
 from collections import defaultdict
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -91,7 +92,7 @@ def evidence_facts(
     }
 
 
-def last_activity(trainee_ids: list[str]) -> dict[str, object]:
+def last_activity(trainee_ids: list[str]) -> dict[str, datetime]:
     """When each trainee last recorded or changed evidence."""
     if not trainee_ids:
         return {}

@@ -288,7 +288,7 @@ def gateway_checklist(
     """What the rules need before an apprentice goes through gateway, and what is missing."""
     ksb = [o for o in progress.outcomes if o.type in ("K", "S", "B")]
     missing_ksb = [o.code for o in ksb if o.status != "signed_off"]
-    certificates = db.session.scalar(
+    certificates = db.session.execute(
         sa.select(sa.func.count())
         .select_from(Evidence)
         .where(
@@ -296,11 +296,11 @@ def gateway_checklist(
             Evidence.kind == "certificate",
             Evidence.status == "signed_off",
         )
-    )
+    ).scalar_one()
     checks = [
         Check(
             "Off-the-job training complete",
-            bool(otj) and otj.signed_off_hours >= otj.target_hours,
+            otj is not None and otj.signed_off_hours >= otj.target_hours,
             f"{otj.signed_off_hours:g} of {otj.target_hours:g} hours signed off"
             if otj
             else "",
@@ -362,7 +362,7 @@ def risk_flags(
     review_due: date | None,
 ) -> list[Flag]:
     """Reasons to worry about an enrolment, each in plain words."""
-    flags = []
+    flags: list[Flag] = []
     if enrolment.status not in ("active",):
         return flags
     weeks = setting("RISK_NO_EVIDENCE_WEEKS")
