@@ -9,7 +9,9 @@ SPEC: dict = {
         "description": (
             "Training and competency e-portfolio for Medical Physics and Clinical "
             "Engineering. Authenticate with a personal token: "
-            "`Authorization: Bearer <token>`. Errors are RFC 9457 problem documents."
+            "`Authorization: Bearer <token>`. A token works for the days chosen when "
+            "it was made (or until revoked); an expired or revoked token gets 401 "
+            "with a `detail` saying which. Errors are RFC 9457 problem documents."
         ),
     },
     "servers": [{"url": "/api/v1"}],
