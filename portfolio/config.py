@@ -17,6 +17,13 @@ DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///portfolio.db",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "REDIS_URL": None,
+    # Rate limits are counted in RATELIMIT_STORAGE_URI (REDIS_URL unless set).
+    # When that is unreachable they are counted in each process's memory and the
+    # error is logged, so sign-in, the API and share links keep working.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # Seconds to wait for Redis to accept a connection before treating it as down.
+    "REDIS_CONNECT_TIMEOUT": 2,
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -101,6 +108,12 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
         "RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://"
     )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith("redis"):
+        timeout = float(app.config["REDIS_CONNECT_TIMEOUT"])
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        )
     if not app.config["FILES_DIR"]:
         app.config["FILES_DIR"] = str(Path(app.instance_path) / "files")
     if not app.config.get("SECRET_KEY"):

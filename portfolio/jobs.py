@@ -4,6 +4,10 @@ Jobs take ids only and re-read their rows, so the database stays the source of
 truth. ``enqueue`` never sends a job before the transaction that created its row
 has committed: the job is held on the session and released by ``after_commit``
 (and dropped on rollback), so a fast worker can never miss the row.
+
+If Redis cannot take a job, the error is logged and the job's ``if_not_queued``
+function (a dotted path, given the job's args) records that on its row, so the
+person who asked sees it and can try again instead of waiting for ever.
 """
 
 import importlib
@@ -35,16 +39,26 @@ class PendingJob:
     queue: str = "default"
     job_id: str | None = None
     options: dict = field(default_factory=dict)
+    if_not_queued: str | None = None
 
 
 def enqueue(
-    func: str, *args, queue: str = "default", job_id: str | None = None, **options
+    func: str,
+    *args,
+    queue: str = "default",
+    job_id: str | None = None,
+    if_not_queued: str | None = None,
+    **options,
 ):
-    """Run ``func`` (a dotted path) with ``args`` after this transaction commits."""
+    """Run ``func`` (a dotted path) with ``args`` after this transaction commits.
+
+    ``if_not_queued`` (a dotted path) is called with ``args``, in a fresh
+    transaction, when Redis cannot take the job.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     pending = db.session.info.setdefault(_PENDING, [])
-    pending.append(PendingJob(func, args, queue, job_id, options))
+    pending.append(PendingJob(func, args, queue, job_id, options, if_not_queued))
 
 
 def resolve(func: str):
@@ -59,7 +73,9 @@ def redis_connection(app: Flask | None = None) -> Redis | None:
     if not url:
         return None
     if "portfolio_redis" not in app.extensions:
-        app.extensions["portfolio_redis"] = Redis.from_url(url)
+        app.extensions["portfolio_redis"] = Redis.from_url(
+            url, socket_connect_timeout=float(app.config["REDIS_CONNECT_TIMEOUT"])
+        )
     return app.extensions["portfolio_redis"]
 
 
@@ -90,9 +106,11 @@ def _send_to_redis(app: Flask, job: PendingJob) -> None:
     queue = get_queue(job.queue, app)
     try:
         queue.enqueue(job.func, *job.args, job_id=job.job_id, **options)
-    except Exception:
-        # The row is committed; a sweep or a retry by the user can pick it up.
+    except Exception:  # redis raises several unrelated types when it is down
         log.exception("could not enqueue %s%r", job.func, job.args)
+        if job.if_not_queued:
+            # The row is committed: mark it so the user can retry it.
+            run_inline(app, PendingJob(job.if_not_queued, job.args))
 
 
 def run_inline(app: Flask, job: PendingJob) -> None:

@@ -38,6 +38,10 @@ from portfolio.rules import NotFound
 from portfolio.training.models import Enrolment
 
 MAX_SHARE_DAYS = 90
+NOT_QUEUED = (
+    "The export could not be queued because the job queue is unreachable. "
+    "Try again in a few minutes."
+)
 TRANSIENT_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, TimeoutError)
 
 
@@ -108,7 +112,13 @@ def queue_job(export: Export) -> None:
         job_id=export.job_id,
         retry=Retry(max=2, interval=[10, 60]),
         on_failure=jobs_failure_callback(),
+        if_not_queued="portfolio.exports.services.not_queued",
     )
+
+
+def not_queued(export_id: str) -> None:
+    """The queue refused the job (Redis down): fail the export so it can be retried."""
+    _fail(export_id, NOT_QUEUED)
 
 
 def jobs_failure_callback():
