@@ -78,9 +78,14 @@ def test_pdf_is_stored_with_hash_and_downloadable(app, client, world, evidence_p
         and files[0].name != "passwd.pdf"
         and files[0].read_bytes() == PDF
     )
-    download = As(client, world, "supervisor").get(
-        f"{evidence_path}/attachments/{body['id']}"
+    supervisor = As(client, world, "supervisor")
+    path = f"{evidence_path}/attachments/{body['id']}"
+    assert supervisor.get(path).status_code == 404  # the draft is still private
+    submitted = As(client, world, "trainee").post(
+        f"{evidence_path}/submit", json={"assessor": world.supervisor}
     )
+    assert submitted.status_code == 200, submitted.get_json()
+    download = supervisor.get(path)
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
@@ -155,14 +160,20 @@ def test_request_over_the_limit_is_413_problem(app, client, world, evidence_path
 
 
 def test_only_owner_while_editable(client, world, evidence_path):
+    # A draft is private: absent (404) for the supervisor.
     assert (
         upload(client, world, evidence_path, PDF, "x.pdf", who="supervisor").status_code
-        == 403
+        == 404
     )
     As(client, world, "trainee").post(
         f"{evidence_path}/submit", json={"assessor": world.supervisor}
     )
     assert upload(client, world, evidence_path, PDF, "x.pdf").status_code == 409
+    # Once shared the supervisor sees it, but files are the owner's to add.
+    assert (
+        upload(client, world, evidence_path, PDF, "x.pdf", who="supervisor").status_code
+        == 403
+    )
 
 
 def test_missing_file_field_is_422(client, world, evidence_path):
