@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from portfolio import create_app
 from portfolio.accounts import services as accounts
 from portfolio.extensions import db
+from tests.helpers import snapshots
 
 BACKEND = os.environ.get("PORTFOLIO_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgres"
@@ -64,7 +65,7 @@ def app(tmp_path, monkeypatch):
     app = create_app(base_config(tmp_path))
     with app.app_context():
         if not ON_POSTGRES:
-            db.create_all()
+            snapshots.create_schema(app)  # a copy of the schema made once
         elif not _schema_ready:
             db.drop_all()
             db.create_all()
@@ -73,9 +74,7 @@ def app(tmp_path, monkeypatch):
     with app.app_context():
         db.session.remove()
         if ON_POSTGRES:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            snapshots.empty_postgres()  # every row gone, sequences restarted
             from redis import Redis
 
             with Redis.from_url(os.environ["TEST_REDIS_URL"]) as redis:

@@ -2,9 +2,10 @@
 
 from functools import cache
 
-from portfolio import PROJECT_ROOT
 from portfolio.curriculum import files
 from portfolio.curriculum import services
+from portfolio.paths import PROJECT_ROOT
+from tests.helpers.snapshots import restore_or_build
 
 CURRICULA = PROJECT_ROOT / "curricula"
 # A small, self-consistent subset: one STP specialty with what it includes, GSP, and
@@ -32,11 +33,15 @@ def _validated(paths: tuple | None):
     return parsed
 
 
-def load_subset(app):
+def _load(app, paths):
     with app.app_context():
-        return services.load_parsed(_validated(SUBSET))
+        return services.load_parsed(_validated(paths))
+
+
+def load_subset(app):
+    # Into a clean database, a copy of the rows the first load wrote (see snapshots).
+    return restore_or_build(app, "curricula-subset", lambda: _load(app, SUBSET))
 
 
 def load_all(app):
-    with app.app_context():
-        return services.load_parsed(_validated(None))
+    return restore_or_build(app, "curricula-all", lambda: _load(app, None))

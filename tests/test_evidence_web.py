@@ -22,6 +22,7 @@ from portfolio.training import services as training
 from portfolio.training.services import SupervisorInput
 from tests.conftest import PASSWORD
 from tests.curricula_helpers import load_subset
+from tests.helpers.snapshots import restore_or_build
 
 XSS = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -45,7 +46,12 @@ class People:
 
 
 def build_people(app, factory) -> People:
-    """Load curricula, create the people and enrol the trainees."""
+    """Load curricula, create the people and enrol the trainees (built once, then a
+    copy of it: see tests/helpers/snapshots.py)."""
+    return restore_or_build(app, "people", lambda: _build_people(app, factory), factory)
+
+
+def _build_people(app, factory) -> People:
     load_subset(app)
     p = People()
     for email, role, org, name in (

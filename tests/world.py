@@ -8,6 +8,7 @@ from portfolio.extensions import db
 from portfolio.training import services as training
 from portfolio.training.services import SupervisorInput
 from tests.curricula_helpers import load_subset
+from tests.helpers.snapshots import restore_or_build
 
 
 @dataclass
@@ -26,6 +27,11 @@ class World:
 
 
 def build_world(app, factory) -> World:
+    """The world in the test's (clean) database: built once, then a copy of it."""
+    return restore_or_build(app, "world", lambda: _build_world(app, factory), factory)
+
+
+def _build_world(app, factory) -> World:
     load_subset(app)
     emails = {
         "trainee": factory.user("trainee", "RBV", "aisha@example.org", "Aisha Rahman"),
