@@ -9,16 +9,15 @@ import os
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from portfolio import create_app
-from portfolio.accounts import services as accounts
 from portfolio.extensions import db
 from tests.helpers import snapshots
+from tests.helpers.factory import PASSWORD
+from tests.helpers.factory import Factory
 
 BACKEND = os.environ.get("PORTFOLIO_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgres"
-PASSWORD = "correct-horse-battery"
 # Every absolute URL comes from BASE_URL; apps and workers the tests start get it too.
 os.environ.setdefault("PORTFOLIO_BASE_URL", "http://localhost")
 
@@ -121,59 +120,6 @@ def work_jobs(app):
     return run
 
 
-class Factory:
-    """Create rows the way the services do (the caller's app context is used)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.counter = 0
-
-    def organisation(self, code="RBV", name=None, nation="England", kind="trust"):
-        from portfolio.organisations.models import Organisation
-
-        with self.app.app_context():
-            existing = db.session.scalar(
-                sa.select(Organisation).where(Organisation.code == code)
-            )
-            if existing:
-                return existing.id
-            org = Organisation(
-                code=code,
-                name=name or f"Trust {code}",
-                kind=kind,
-                nation=nation,
-                region="North West",
-            )
-            db.session.add(org)
-            db.session.commit()
-            return org.id
-
-    def user(self, role="trainee", org="RBV", email=None, name=None):
-        """Create a user with a role and return their email."""
-        self.counter += 1
-        email = email or f"{role}{self.counter}@example.org"
-        with self.app.app_context():
-            if org:
-                self.organisation(org)
-            accounts.create_user(
-                email,
-                name or f"{role.title()} {self.counter}",
-                PASSWORD,
-                role,
-                org if role != "admin" else None,
-            )
-            db.session.commit()
-        return email
-
-    def user_id(self, email):
-        with self.app.app_context():
-            return accounts.find_user(email).id
-
-    def token(self, email):
-        with self.app.app_context():
-            return accounts.create_api_token(accounts.find_user(email)).secret
-
-
 @pytest.fixture
 def factory(app):
     return Factory(app)
@@ -231,4 +177,8 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-from tests.world import world  # noqa: E402,F401  (a fixture shared by the workflow tests)
+# Fixtures shared by the workflow tests.
+from tests.world import as_  # noqa: E402,F401
+from tests.world import as_user  # noqa: E402,F401
+from tests.world import people  # noqa: E402,F401
+from tests.world import world  # noqa: E402,F401

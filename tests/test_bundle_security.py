@@ -23,7 +23,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from portfolio.extensions import db
 from tests.world import REFLECTION
-from tests.world import As
 
 INSTALLATION = "Elsewhere Portfolio"
 FORMAT = "mpce-portfolio-bundle/2"
@@ -168,11 +167,6 @@ def maker(app, world, tmp_path):
     made = Maker(app, tmp_path)
     app.config["BUNDLE_TRUSTED_KEYS"] = [made.public]
     return made
-
-
-@pytest.fixture
-def as_(client, world):
-    return lambda who: As(client, world, who)
 
 
 def tables():

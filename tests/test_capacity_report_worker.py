@@ -7,16 +7,16 @@ import sys
 import pytest
 
 from portfolio.paths import PROJECT_ROOT
-from tests.test_capacity_report import CHRISTIE
-from tests.test_capacity_report import LEEDS
-from tests.test_capacity_report import PATH
-from tests.test_capacity_report import PEOPLE
-from tests.test_capacity_report import csv_place_sums
-from tests.test_capacity_report import pdf_text
-from tests.test_capacity_report import read_csv
-from tests.test_capacity_report import seed_capacity
-from tests.test_capacity_report import sql_place_sums
-from tests.test_exports_worker import worker_env
+from tests.helpers.capacity import CHRISTIE
+from tests.helpers.capacity import LEEDS
+from tests.helpers.capacity import PATH
+from tests.helpers.capacity import PEOPLE
+from tests.helpers.capacity import csv_place_sums
+from tests.helpers.capacity import pdf_text
+from tests.helpers.capacity import read_csv
+from tests.helpers.capacity import seed_capacity
+from tests.helpers.capacity import sql_place_sums
+from tests.helpers.workers import worker_env
 from tests.world import As
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -1,6 +1,5 @@
 """Enrolment pages: a lead's list, the create form, an enrolment's page and its forms."""
 
-import pytest
 import sqlalchemy as sa
 
 from portfolio.extensions import db
@@ -9,19 +8,7 @@ from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
 from portfolio.training.models import ENROLMENT_STATUSES
 from portfolio.training.models import SUPERVISOR_ROLES
 from portfolio.training.models import Enrolment
-from tests.test_evidence_web import build_people
-from tests.test_evidence_web import input_value
-from tests.test_evidence_web import signer
-
-
-@pytest.fixture
-def people(app, factory):
-    return build_people(app, factory)
-
-
-@pytest.fixture
-def as_user(client):
-    return signer(client)
+from tests.helpers.html import input_value
 
 
 def enrolment_ids(app) -> dict[str, str]:

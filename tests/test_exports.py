@@ -12,25 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.extensions import db
+from tests.helpers.api import sign_off as signed
 from tests.world import REFLECTION
-from tests.world import As
 
 EVIL = '<script>alert("x")</script><img src="file:///etc/passwd"><link rel="attachment" href="file:///etc/hostname">'
-
-
-@pytest.fixture
-def as_(client, world):
-    return lambda who: As(client, world, who)
-
-
-def signed(as_, world, payload):
-    evidence = as_("trainee").post("/api/v1/evidence", json=payload).get_json()
-    path = f"/api/v1/evidence/{evidence['id']}"
-    as_("trainee").post(f"{path}/submit", json={"assessor": world.supervisor})
-    as_("supervisor").post(
-        f"{path}/decision", json={"decision": "approve", "comment": "Well evidenced"}
-    )
-    return evidence["id"]
 
 
 @pytest.fixture

@@ -10,23 +10,12 @@ import time
 import pytest
 
 from portfolio.paths import PROJECT_ROOT
-from tests.test_exports import signed
+from tests.helpers.api import sign_off as signed
+from tests.helpers.workers import worker_env
 from tests.world import REFLECTION
 from tests.world import As
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-def worker_env(app, **extra):
-    return {
-        **os.environ,
-        "FLASK_APP": "wsgi.py",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": "test-secret-key",
-        "PORTFOLIO_FILES_DIR": app.config["FILES_DIR"],
-        **extra,
-    }
 
 
 def test_export_through_a_real_worker(app, client, world):

@@ -7,29 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.extensions import db
+from tests.helpers.api import sign_off
 from tests.world import REFLECTION
-from tests.world import As
-
-
-@pytest.fixture
-def as_(client, world):
-    return lambda who: As(client, world, who)
-
-
-def sign_off(as_, world, payload, assessor="supervisor"):
-    evidence = as_("trainee").post("/api/v1/evidence", json=payload).get_json()
-    path = f"/api/v1/evidence/{evidence['id']}"
-    assert (
-        as_("trainee")
-        .post(f"{path}/submit", json={"assessor": getattr(world, assessor)})
-        .status_code
-        == 200
-    )
-    assert (
-        as_(assessor).post(f"{path}/decision", json={"decision": "approve"}).status_code
-        == 200
-    )
-    return evidence["id"]
 
 
 def reflection(code, day, title="Reflection"):

@@ -1,18 +1,12 @@
 """The trainee dashboard and the cohort view (web)."""
 
-from tests.world import REFLECTION
-from tests.world import As
+from tests.helpers import api
+from tests.helpers.api import As
+from tests.helpers.world import REFLECTION
 
 
 def sign_off(client, world, payload):
-    caller = As(client, world, "trainee")
-    evidence = caller.post("/api/v1/evidence", json=payload).get_json()
-    caller.post(
-        f"/api/v1/evidence/{evidence['id']}/submit", json={"assessor": world.supervisor}
-    )
-    As(client, world, "supervisor").post(
-        f"/api/v1/evidence/{evidence['id']}/decision", json={"decision": "approve"}
-    )
+    api.sign_off(lambda who: As(client, world, who), world, payload)
 
 
 def test_dashboard_explains_missing_and_next_actions(client, world, login):

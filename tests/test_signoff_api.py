@@ -7,7 +7,6 @@ from portfolio.extensions import db
 from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from tests.world import REFLECTION
-from tests.world import As
 
 DOPS = {
     "title": "Linac output check DOPS",
@@ -29,11 +28,6 @@ DOPS = {
     },
     "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
 }
-
-
-@pytest.fixture
-def as_(client, world):
-    return lambda who: As(client, world, who)
 
 
 def create(as_, payload=REFLECTION, who="trainee"):

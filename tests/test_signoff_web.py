@@ -4,31 +4,16 @@ unlock, and the notifications that go with them."""
 import re
 from datetime import date
 
-import pytest
-
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.signoff import services as signoff
 from portfolio.signoff.models import SignOff
-from tests.test_evidence_web import build_people
-from tests.test_evidence_web import checked
-from tests.test_evidence_web import date_fields
-from tests.test_evidence_web import find_id
-from tests.test_evidence_web import make_evidence
-from tests.test_evidence_web import signer
-from tests.test_evidence_web import status_of
-from tests.test_evidence_web import submit_to
-
-
-@pytest.fixture
-def people(app, factory):
-    return build_people(app, factory)
-
-
-@pytest.fixture
-def as_user(client):
-    return signer(client)
-
+from tests.helpers.html import checked
+from tests.helpers.html import date_fields
+from tests.helpers.people import find_id
+from tests.helpers.people import make_evidence
+from tests.helpers.people import status_of
+from tests.helpers.people import submit_to
 
 DOPS_FORM = {
     "activity": "CBCT QC",

@@ -1,111 +1,18 @@
-"""A small world for workflow tests: two trusts, trainees, supervisors, leads, enrolments."""
+"""The workflow tests' shared fixtures: ``world``, ``as_``, ``people``, ``as_user``.
 
-from dataclasses import dataclass
+The helpers themselves live in tests/helpers/ (imported here too, so the old
+``from tests.world import ...`` lines keep working).
+"""
 
 import pytest
 
-from portfolio.extensions import db
-from portfolio.training import services as training
-from portfolio.training.services import SupervisorInput
-from tests.curricula_helpers import load_subset
-from tests.helpers.snapshots import restore_or_build
-
-
-@dataclass
-class World:
-    trainee: str
-    other_trainee: str
-    leeds_trainee: str
-    supervisor: str
-    assessor: str
-    other_supervisor: str
-    lead: str
-    leeds_lead: str
-    admin: str
-    enrolment_id: str
-    tokens: dict
-
-
-def build_world(app, factory) -> World:
-    """The world in the test's (clean) database: built once, then a copy of it."""
-    return restore_or_build(app, "world", lambda: _build_world(app, factory), factory)
-
-
-def _build_world(app, factory) -> World:
-    load_subset(app)
-    emails = {
-        "trainee": factory.user("trainee", "RBV", "aisha@example.org", "Aisha Rahman"),
-        "other_trainee": factory.user("trainee", "RBV", "ben@example.org", "Ben Other"),
-        "leeds_trainee": factory.user(
-            "trainee", "RR8", "olly@example.org", "Oliver Leeds"
-        ),
-        "supervisor": factory.user(
-            "supervisor", "RBV", "tom@example.org", "Dr Tom Okafor"
-        ),
-        "assessor": factory.user(
-            "supervisor", "RBV", "helen@example.org", "Helen Walsh"
-        ),
-        "other_supervisor": factory.user(
-            "supervisor", "RBV", "sam@example.org", "Sam Elsewhere"
-        ),
-        "lead": factory.user(
-            "training_lead", "RBV", "priya@example.org", "Dr Priya Shah"
-        ),
-        "leeds_lead": factory.user(
-            "training_lead", "RR8", "gareth@example.org", "Gareth Evans"
-        ),
-        "admin": factory.user("admin", None, "morgan@example.org", "Morgan Ellis"),
-    }
-    from datetime import date
-
-    from portfolio.accounts.services import find_user
-
-    with app.app_context():
-        lead = find_user(emails["lead"])
-        enrolment = training.create_enrolment(
-            lead,
-            trainee=emails["trainee"],
-            curriculum="stp-rp",
-            organisation="RBV",
-            start_date=date(2025, 9, 1),
-            expected_end_date=date(2028, 8, 31),
-            supervisors=[
-                SupervisorInput(emails["supervisor"], "training_officer"),
-                SupervisorInput(emails["assessor"], "assessor"),
-            ],
-        )
-        training.create_enrolment(
-            lead,
-            trainee=emails["trainee"],
-            curriculum="ai-dht",
-            organisation="RBV",
-            start_date=date(2025, 9, 1),
-            expected_end_date=date(2028, 8, 31),
-        )
-        training.create_enrolment(
-            lead,
-            trainee=emails["other_trainee"],
-            curriculum="stp-rp",
-            organisation="RBV",
-            start_date=date(2025, 9, 1),
-            expected_end_date=date(2028, 8, 31),
-            supervisors=[
-                SupervisorInput(emails["other_supervisor"], "training_officer")
-            ],
-        )
-        leeds_lead = find_user(emails["leeds_lead"])
-        training.create_enrolment(
-            leeds_lead,
-            trainee=emails["leeds_trainee"],
-            curriculum="stp-rp",
-            organisation="RR8",
-            start_date=date(2025, 9, 1),
-            expected_end_date=date(2028, 8, 31),
-        )
-        enrolment_id = enrolment.id
-        db.session.remove()
-    tokens = {role: factory.token(email) for role, email in emails.items()}
-    return World(**emails, enrolment_id=enrolment_id, tokens=tokens)
+from tests.helpers.api import As
+from tests.helpers.api import sign_off  # noqa: F401
+from tests.helpers.people import build_people
+from tests.helpers.people import signer
+from tests.helpers.world import REFLECTION  # noqa: F401
+from tests.helpers.world import World  # noqa: F401
+from tests.helpers.world import build_world
 
 
 @pytest.fixture
@@ -113,35 +20,19 @@ def world(app, factory):
     return build_world(app, factory)
 
 
-class As:
-    """Call the API as one of the world's people: ``as_(world, "trainee").post(...)``."""
-
-    def __init__(self, client, world, who):
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {world.tokens[who]}"}
-
-    def get(self, path, **kw):
-        return self.client.get(path, headers=self.headers, **kw)
-
-    def post(self, path, json=None, **kw):
-        return self.client.post(path, headers=self.headers, json=json, **kw)
-
-    def patch(self, path, json=None, **kw):
-        return self.client.patch(path, headers=self.headers, json=json, **kw)
+@pytest.fixture
+def as_(client, world):
+    """Call the API as one of the world's people: ``as_("trainee").get(path)``."""
+    return lambda who: As(client, world, who)
 
 
-REFLECTION = {
-    "title": "Shadowed a linac QA session",
-    "kind": "reflection",
-    "occurred_on": "2026-03-14",
-    "body": "I **watched** the morning run-up.",
-    "form": {
-        "what_happened": "Morning QA on linac 3.",
-        "so_what": "Tolerances matter.",
-        "now_what": "Do it under supervision next week.",
-    },
-    "claims": [
-        {"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"},
-        {"curriculum": "ai-dht", "code": "AIDHT-1-01"},
-    ],
-}
+@pytest.fixture
+def people(app, factory):
+    """The web tests' people (tests/helpers/people.py), enrolled."""
+    return build_people(app, factory)
+
+
+@pytest.fixture
+def as_user(client):
+    """Sign the client in as an email: ``as_user(people.aisha)``."""
+    return signer(client)
