@@ -40,7 +40,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     if app.config.get("PROXY_FIX"):
         # X-Forwarded-Host is not trusted: links come from BASE_URL, and the
         # Host header is checked against TRUSTED_HOSTS.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)  # type: ignore[method-assign]  # Flask's documented pattern
     return app
 
 

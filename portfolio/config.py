@@ -10,10 +10,11 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": "sqlite:///portfolio.db",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "REDIS_URL": None,

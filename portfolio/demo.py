@@ -15,6 +15,7 @@ from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 from portfolio.organisations.services import import_organisations
 from portfolio.paths import PROJECT_ROOT
+from portfolio.rules import NotFound
 from portfolio.signoff import services as signoff
 from portfolio.training import services as training
 from portfolio.training.models import Enrolment
@@ -72,7 +73,9 @@ def seed_demo(force: bool = False) -> str:
 
 
 # (trainee, curriculum, organisation, contracted hours, [(supervisor, role)])
-DEMO_ENROLMENTS = (
+DEMO_ENROLMENTS: tuple[
+    tuple[str, str, str, float | None, list[tuple[str, str]]], ...
+] = (
     (
         "trainee@example.org",
         "stp-rp",
@@ -101,13 +104,22 @@ DEMO_ENROLMENTS = (
 )
 
 
+def _demo_user(email: str) -> User:
+    user = accounts.find_user(email)
+    if user is None:
+        raise NotFound(
+            f"The demo account {email} is missing; seed the demo people first."
+        )
+    return user
+
+
 def seed_training() -> list[str]:
     """Enrol the demo trainees and give Aisha some evidence, through the services."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)):
         return []
     leads = {
-        "RBV": accounts.find_user("lead@example.org"),
-        "RR8": accounts.find_user("lead.leeds@example.org"),
+        "RBV": _demo_user("lead@example.org"),
+        "RR8": _demo_user("lead.leeds@example.org"),
     }
     start = date.today() - timedelta(days=240)
     lines = ["Enrolments:"]
@@ -134,7 +146,7 @@ def seed_training() -> list[str]:
 
 
 def _claims(*codes: str) -> list[ClaimRef]:
-    enrolled = evidence.enrolled_curricula(accounts.find_user("trainee@example.org").id)
+    enrolled = evidence.enrolled_curricula(_demo_user("trainee@example.org").id)
     refs = []
     for code in codes:
         slug = "ai-dht" if code.startswith("AIDHT") else "stp-rp"
@@ -144,9 +156,9 @@ def _claims(*codes: str) -> list[ClaimRef]:
 
 
 def _seed_evidence() -> None:
-    aisha = accounts.find_user("trainee@example.org")
-    tom = accounts.find_user("supervisor@example.org")
-    helen = accounts.find_user("assessor@example.org")
+    aisha = _demo_user("trainee@example.org")
+    tom = _demo_user("supervisor@example.org")
+    helen = _demo_user("assessor@example.org")
     today = date.today()
     reflection = evidence.create_evidence(
         aisha,

@@ -88,7 +88,7 @@ def _release(session) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug LocalProxy
     for job in pending:
         if app.config.get("REDIS_URL"):
             _send_to_redis(app, job)
@@ -130,7 +130,7 @@ def init_app(app: Flask) -> None:
     if not getattr(session_class, "_portfolio_jobs_hooked", False):
         sa.event.listen(session_class, "after_commit", _release)
         sa.event.listen(session_class, "after_soft_rollback", lambda s, prev: _drop(s))
-        session_class._portfolio_jobs_hooked = True
+        session_class._portfolio_jobs_hooked = True  # type: ignore[attr-defined]  # our own marker
 
 
 # ---- worker side ---------------------------------------------------------------
@@ -145,6 +145,7 @@ def worker_app() -> Flask:
         from portfolio import create_app
 
         set_worker_app(create_app())
+    assert _worker_app is not None  # set_worker_app just set it
     return _worker_app
 
 

@@ -93,6 +93,7 @@ def create_user(
             check_password_rules(password, email, user.name)
             user.password_hash = hash_password(password)
         db.session.add(user)
+    assert user is not None  # found, or created just above
     if role:
         add_role(user, role, organisation_code)
     db.session.flush()

@@ -32,7 +32,7 @@ class ApiProblem(Exception):
 @bp.errorhandler(ApiProblem)
 def _api_problem(error: ApiProblem):
     extra = {"errors": error.errors} if error.errors is not None else {}
-    return problem(error.status, error.detail, **extra)
+    return problem(error.status, error.detail, None, **extra)
 
 
 @bp.errorhandler(HTTPException)

@@ -42,7 +42,7 @@ def _rule_error(error: RuleError):
     extra = {"errors": error.errors} if error.errors else {}
     if error.status == 422 and not error.errors:
         extra = {"errors": [{"field": "", "message": error.message}]}
-    return problem(error.status, error.message, **extra)
+    return problem(error.status, error.message, None, **extra)
 
 
 def _date(value, field: str, errors: FieldErrors) -> date | None:

@@ -73,6 +73,7 @@ def start_break(enrolment_id: str):
     )
     reason = _text(data, "reason", errors, max_length=training.BREAK_REASON_MAX) or ""
     errors.raise_if_any()
+    assert start is not None  # a bad date added a field error above
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.start_break(g.user, enrolment, start, reason)
     return jsonify({"id": enrolment.id, "status": enrolment.status})
@@ -87,6 +88,7 @@ def end_break(enrolment_id: str):
         None if data.get("end_date") else date.today()
     )
     errors.raise_if_any()
+    assert end is not None  # a bad date added a field error above
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.end_break(g.user, enrolment, end)
     return jsonify({"id": enrolment.id, "status": enrolment.status})
@@ -136,6 +138,7 @@ def confirm_gateway(enrolment_id: str):
     _unknown(data, {"party"}, errors)
     party = _text(data, "party", errors, required=True, max_length=CHOICE_MAX)
     errors.raise_if_any()
+    assert party is not None  # required=True added a field error if missing
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.confirm_gateway(g.user, enrolment, party)
     standing = tracking.standing(enrolment)

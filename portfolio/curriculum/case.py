@@ -14,9 +14,9 @@ import re
 from datetime import UTC
 from datetime import datetime
 from functools import cache
-from json.decoder import JSONArray
-from json.decoder import JSONObject
-from json.scanner import py_make_scanner
+from json.decoder import JSONArray  # type: ignore[attr-defined]  # CPython helper, not in typeshed
+from json.decoder import JSONObject  # type: ignore[attr-defined]  # CPython helper, not in typeshed
+from json.scanner import py_make_scanner  # type: ignore[attr-defined]  # CPython helper, not in typeshed
 from pathlib import Path
 
 import jsonschema
@@ -137,7 +137,7 @@ def export_package(
 
 
 def _item_extension(outcome: Outcome) -> dict:
-    extension = {"type": outcome.type, "origin": outcome.origin_slug}
+    extension: dict[str, object] = {"type": outcome.type, "origin": outcome.origin_slug}
     for key in ("source_ref", "provenance", "module_type", "phase", "credits"):
         value = getattr(outcome, key)
         if value is not None:
@@ -180,7 +180,7 @@ class _Pairs(list):
 
 
 class _Refused(ValueError):
-    def __init__(self, offset: int | None, message: str):
+    def __init__(self, offset: int, message: str):
         self.offset = offset
         super().__init__(message)
 
@@ -254,9 +254,10 @@ def parse_json(text: str, shown: str) -> tuple[object, dict]:
         raise _Refused(starts[-1] if starts else 0, f"{name} is not allowed in JSON")
 
     decoder = json.JSONDecoder(object_pairs_hook=_Pairs, parse_constant=no_constant)
-    decoder.parse_object = parse_object
-    decoder.parse_array = parse_array
-    decoder.scan_once = py_make_scanner(decoder)
+    # The hooks are plain attributes the C-less scanner reads; typeshed omits them.
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.parse_array = parse_array  # type: ignore[attr-defined]
+    decoder.scan_once = py_make_scanner(decoder)  # type: ignore[attr-defined]
     try:
         raw = decoder.decode(text)
     except _Refused as error:
@@ -630,7 +631,7 @@ def _fallback_code(identifier: str, taken: set[str]) -> str:
     return f"{readable}-{digest}" if readable else f"item-{digest}"
 
 
-def _creates_cycle(child: str, parent: str, parent_of: dict[str, str]) -> bool:
+def _creates_cycle(child: str, parent: str | None, parent_of: dict[str, str]) -> bool:
     seen = set()
     while parent and parent not in seen:
         if parent == child:

@@ -412,7 +412,7 @@ def cross_file_errors(
 
     for slug, f in curricula.items():
         for index, inc in enumerate(f.data.get("includes", [])):
-            where = ("includes", index)
+            where: tuple[str | int, ...] = ("includes", index)
             if inc not in kinds:
                 errors.append(
                     FileError(

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -367,7 +368,8 @@ def list_curricula() -> list[tuple[Curriculum, int]]:
         .where(Curriculum.is_current.is_(True))
         .order_by(Curriculum.kind, Curriculum.title)
     )
-    return [(c, n) for c, n in rows]
+    # SQLAlchemy types these rows as objects; the select above fixes their types.
+    return cast(list[tuple[Curriculum, int]], [(c, n) for c, n in rows])
 
 
 def versions_of(slug: str) -> list[Curriculum]:

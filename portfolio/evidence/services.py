@@ -185,6 +185,7 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
     if data.kind == "otj" and occurred_on is not None:
         _check_otj_date(owner.id, occurred_on, errors)
     errors.raise_if_any()
+    assert data.title is not None  # _check_basics(creating=True) requires a title
     evidence = Evidence(
         owner_id=owner.id,
         kind=data.kind,

@@ -32,6 +32,7 @@ from portfolio.exports import signing
 from portfolio.exports.documents import build_portfolio
 from portfolio.exports.models import Export
 from portfolio.extensions import db
+from portfolio.rules import NotFound
 from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
 
@@ -225,6 +226,8 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
     from portfolio.exports.services import public_url
 
     enrolment = export.enrolment
+    if enrolment is None:
+        raise NotFound("This export's enrolment no longer exists.")
     content = build_portfolio(enrolment)
     pdf, _ = render_pdf(portfolio_html(export, content))
     document, files = portfolio_document(enrolment, content)
@@ -241,6 +244,8 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
     slugs.add((enrolment.curriculum.slug, enrolment.curriculum.version))
     for slug, version in sorted(slugs):
         curriculum = curricula.get_curriculum(slug, version)
+        if curriculum is None:
+            raise NotFound(f"No curriculum {slug} {version}.")
         package = curricula.case_package(curriculum, base)
         members[f"curricula/{slug}-{version}.case.json"] = json.dumps(
             package, indent=2, ensure_ascii=False

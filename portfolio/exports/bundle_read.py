@@ -278,8 +278,8 @@ def _bad_text(text: str) -> str | None:
 
 def _shape_problems(name: str, value) -> list[str]:
     """Depth, NUL characters and unpaired surrogates, without recursion."""
-    problems = []
-    stack = [(value, (), 1)]
+    problems: list[str] = []
+    stack: list[tuple[object, tuple, int]] = [(value, (), 1)]
     while stack and len(problems) < MAX_PROBLEMS:
         item, path, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:

@@ -132,6 +132,7 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
     items = signed_evidence(enrolment)
     ids = [e.id for e in items]
     signoffs: dict[str, SignOff] = {}
+    signoff: SignOff | None
     for signoff in db.session.scalars(
         sa.select(SignOff)
         .where(
@@ -173,7 +174,7 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
                 content_hash=current,
                 # The signed hash is re-checked at export: a mismatch means the row
                 # changed after sign-off, and the PDF says so.
-                hash_matches=bool(signoff) and signoff.content_hash == current,
+                hash_matches=signoff is not None and signoff.content_hash == current,
                 imported_signoffs=imported.get(evidence.id, []),
             )
         )

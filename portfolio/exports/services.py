@@ -156,6 +156,8 @@ def load_export(user: User, export_id: str) -> Export:
 
 
 def export_path(export: Export) -> Path:
+    if export.stored_name is None:
+        raise NotFound("This export has no file yet.")
     return files_dir() / export.stored_name
 
 
@@ -215,6 +217,8 @@ def _render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     from portfolio.exports.pdf import render_pdf
 
     enrolment = export.enrolment
+    if enrolment is None:
+        raise NotFound("This export's enrolment no longer exists.")
     route = default_route(enrolment) if export.kind == "registration" else None
     content = build_portfolio(enrolment, route)
     _set_progress(export, 30)

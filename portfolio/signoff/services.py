@@ -84,6 +84,7 @@ def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
 
     validate_form(evidence.kind, evidence.form, errors, for_submission=True)
     errors.raise_if_any("The evidence is not ready for sign-off yet.")
+    assert assessor is not None  # a missing assessor added a field error above
     evidence.status = "submitted"
     evidence.submitted_to_id = assessor.id
     evidence.submitted_at = utcnow()
@@ -321,10 +322,13 @@ def remind(older_than_days: int) -> list[tuple[User, int]]:
     ).all()
     by_supervisor: dict[str, list[Evidence]] = {}
     for item in rows:
+        if item.submitted_to_id is None:  # submitted evidence always names one
+            continue
         by_supervisor.setdefault(item.submitted_to_id, []).append(item)
     sent = []
     for items in by_supervisor.values():
         supervisor = items[0].submitted_to
+        assert supervisor is not None  # submitted_to_id is set, and a foreign key
         lines = [
             f"- {item.owner.name}: “{item.title}”, waiting {age_in_days(item)} days"
             for item in items

@@ -53,6 +53,7 @@ def submit(evidence_id: str):
         return render_evidence(evidence, 422, errors=elsewhere, submit_form=form)
     except RuleError as error:
         fail(error)
+    assert evidence.submitted_to is not None  # submit() just set it
     flash(
         f"Sent to {evidence.submitted_to.name} for sign-off. You can withdraw it "
         "until they decide.",

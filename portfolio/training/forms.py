@@ -49,7 +49,7 @@ class DateInputField(Field):
     def __init__(self, label=None, validators=None, required: str = "", **kwargs):
         super().__init__(label, validators, **kwargs)
         # The error summary links to the first box, as the design system asks.
-        self.id = f"{self.id}-day"
+        self.id = f"{self.id}-day"  # type: ignore[has-type]  # wtforms sets Field.id unannotated
         self.parts = dict.fromkeys(self.PARTS, "")
         self.required = required
 

@@ -1,5 +1,6 @@
 """Enrolment rules: who may enrol whom, on what, with which supervisors."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,7 +58,7 @@ def create_enrolment(
     organisation: str,
     start_date: date | None,
     expected_end_date: date | None,
-    supervisors: list[SupervisorInput] = (),
+    supervisors: Sequence[SupervisorInput] = (),
     contracted_hours_per_week: float | None = None,
 ) -> Enrolment:
     """Enrol a trainee; only a lead of that organisation or an admin may."""
@@ -115,6 +116,8 @@ def create_enrolment(
             _assignment(sup, f"supervisors[{index}]", start_date, errors, org)
         )
     errors.raise_if_any()
+    # Each missing one added a field error above, so none is None here.
+    assert org is not None and person is not None and programme is not None
     if person is not None and programme is not None:
         duplicate = db.session.scalar(
             sa.select(Enrolment).where(
@@ -377,7 +380,7 @@ def record_review(
     held_on: date | None,
     summary: str,
     actions: list[str],
-    done_carried: list[int] = (),
+    done_carried: Sequence[int] = (),
 ) -> ProgressReview:
     """Record a review; actions still open from the last review are carried into it."""
     from portfolio.training import tracking
