@@ -18,8 +18,8 @@ from portfolio.signoff.services import UNLOCK_REASON_MAX
 from portfolio.training.services import BREAK_REASON_MAX
 from portfolio.training.services import REVIEW_ACTIONS_MAX
 from portfolio.training.services import REVIEW_SUMMARY_MAX
-from tests.world import REFLECTION
-from tests.world import As
+from tests.helpers.api import As
+from tests.helpers.world import REFLECTION
 
 ANSWER_MAX = REFLECTION_FIELDS[0].max_length
 

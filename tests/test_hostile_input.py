@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
-from tests.conftest import PASSWORD
-from tests.world import REFLECTION
-from tests.world import As
+from tests.helpers.api import As
+from tests.helpers.factory import PASSWORD
+from tests.helpers.world import REFLECTION
 
 
 @dataclass(frozen=True)

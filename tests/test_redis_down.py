@@ -21,10 +21,10 @@ from portfolio.exports import services as exports
 from portfolio.exports.models import Export
 from portfolio.extensions import db
 from tests.conftest import ON_POSTGRES
-from tests.conftest import PASSWORD
-from tests.conftest import Factory
 from tests.conftest import base_config
-from tests.world import build_world
+from tests.helpers.factory import PASSWORD
+from tests.helpers.factory import Factory
+from tests.helpers.world import build_world
 
 
 def closed_port() -> int:
