@@ -95,6 +95,8 @@ def _check_paging(errors: FieldErrors) -> None:
     for name in PAGING_PARAMETERS:
         for value in request.args.getlist(name):
             digits = value.strip()
+            if not digits:
+                continue  # an empty box in a form: the first page
             if not (
                 digits.isascii()
                 and digits.isdigit()

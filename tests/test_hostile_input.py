@@ -155,6 +155,12 @@ def test_hostile_input_is_refused_at_the_edge(
     assert evidence_count(app) == before
 
 
+def test_an_empty_page_number_means_the_first_page(client, world, login):
+    login(world.trainee, PASSWORD)
+    assert client.get("/evidence/?page=").status_code == 200
+    assert client.get("/evidence/?page=2").status_code == 200
+
+
 def test_api_errors_name_where_the_bad_character_is(client, world):
     body = {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "X\x00"}]}
     response = As(client, world, "trainee").post("/api/v1/evidence", json=body)
