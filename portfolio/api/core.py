@@ -66,9 +66,11 @@ def _text(
 ) -> str | None:
     """``data[field]`` if it is a string of at most ``max_length`` characters.
 
-    ``max_length`` is the constant the web form's field uses too (each rule's
-    module owns its limits), so the API accepts exactly what the pages accept.
-    ``name`` is the field as errors report it (default ``field``).
+    ``max_length`` is the limit the page applies to the same field, imported from
+    the module that owns the rule (never a copy), so the API accepts exactly what
+    the pages accept; ``CHOICE_MAX`` for a value only matched against a list or a
+    row. Required, so no text field is parsed without one. ``name`` is the field
+    as errors report it (default ``field``).
     """
     name = name or field
     value = data.get(field)
