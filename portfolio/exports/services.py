@@ -59,15 +59,6 @@ def public_url(path: str) -> str:
 # ---- requesting --------------------------------------------------------------------
 
 
-def can_export(user: User, enrolment: Enrolment) -> bool:
-    """The trainee, a lead of the enrolment's organisation, or an admin."""
-    return (
-        enrolment.trainee_id == user.id
-        or policy.is_admin(user)
-        or user.has_role("training_lead", enrolment.organisation_id)
-    )
-
-
 def request_export(
     user: User, kind: str, enrolment_id: str | None, params: dict | None = None
 ) -> Export:
@@ -83,7 +74,7 @@ def request_export(
     )
     if enrolment is None:
         raise NotFound("No such enrolment.")
-    if not can_export(user, enrolment):
+    if not policy.can_export(user, enrolment):
         raise Forbidden(
             "Only the trainee, their training lead or an admin can export this portfolio."
         )
@@ -127,29 +118,10 @@ def jobs_failure_callback():
     return Callback("portfolio.exports.services.on_job_failure")
 
 
-def visible_exports(user: User) -> sa.Select:
-    query = sa.select(Export)
-    if policy.is_admin(user):
-        return query
-    return query.where(
-        sa.or_(
-            Export.requested_by_id == user.id,
-            Export.enrolment_id.in_(
-                sa.select(Enrolment.id).where(
-                    sa.or_(
-                        Enrolment.trainee_id == user.id,
-                        Enrolment.organisation_id.in_(
-                            policy.lead_organisation_ids(user) or {""}
-                        ),
-                    )
-                )
-            ),
-        )
-    )
-
-
 def load_export(user: User, export_id: str) -> Export:
-    export = db.session.scalar(visible_exports(user).where(Export.id == export_id))
+    export = db.session.scalar(
+        policy.visible_exports(user).where(Export.id == export_id)
+    )
     if export is None:
         raise NotFound("No such export.")
     return export
@@ -448,7 +420,7 @@ def create_share_link(
     user: User, enrolment: Enrolment, days: int, label: str = ""
 ) -> tuple[ShareLink, str]:
     """A read-only link that expires; returns the link row and its secret token (shown once)."""
-    if not can_export(user, enrolment):
+    if not policy.can_export(user, enrolment):
         raise Forbidden(
             "Only the trainee, their training lead or an admin can share this portfolio."
         )
@@ -481,7 +453,7 @@ def create_share_link(
 
 def revoke_share_link(user: User, link_id: str) -> None:
     link = db.session.get(ShareLink, link_id)
-    if link is None or not can_export(user, link.enrolment):
+    if link is None or not policy.can_export(user, link.enrolment):
         raise NotFound("No such link.")
     if link.revoked_at is None:
         link.revoked_at = utcnow()

@@ -166,14 +166,11 @@ def toggle_break(enrolment_id: str):
 
 
 def _cohort_scope():
-    if policy.is_admin(current_user):
-        return None
-    org_ids = policy.lead_organisation_ids(current_user)
-    if not org_ids:
+    if not policy.can_manage_enrolments(current_user):
         from flask import abort
 
         abort(403)
-    return org_ids
+    return policy.cohort_organisation_ids(current_user)
 
 
 def _cohort_rows():
@@ -182,7 +179,7 @@ def _cohort_rows():
         _cohort_scope(),
         programme=request.args.get("programme") or None,
         status=request.args.get("status") or None,
-        flagged_only=request.args.get("flagged") == "1",
+        flagged_only=cohorts.flag_filter(request.args.get("flagged")),
         sort=sort if sort in cohorts.SORTS else "name",
     )
 

@@ -182,9 +182,7 @@ def _assignment(
     sup: SupervisorInput, field: str, default_start, errors: FieldErrors, org
 ) -> SupervisionAssignment:
     person = find_person(sup.person)
-    if person is not None and not (
-        person.has_role("supervisor") or person.has_role("training_lead")
-    ):
+    if person is not None and not policy.can_sign_off(person):
         person = None  # not allowed reads the same as not found
     if person is None:
         errors.add(f"{field}.person", NO_SUCH_SUPERVISOR)
