@@ -69,6 +69,11 @@ def app(tmp_path, monkeypatch):
             db.drop_all()
             db.create_all()
             _schema_ready = True
+    if ON_POSTGRES:  # nothing queued before this test (the browser tests' worker)
+        from redis import Redis
+
+        with Redis.from_url(os.environ["TEST_REDIS_URL"]) as redis:
+            redis.flushdb()
     yield app
     with app.app_context():
         db.session.remove()

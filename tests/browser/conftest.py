@@ -4,21 +4,28 @@ Never downloads a browser. Every page visited is checked with axe-core (WCAG 2.2
 """
 
 import os
+import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from redis import Redis
 from werkzeug.serving import make_server
 
 from portfolio import create_app
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
+from tests.conftest import ON_POSTGRES
 
 CHROMIUM = os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium")
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+@pytest.hookimpl(tryfirst=True)  # marked before -m selects on the mark
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
@@ -48,23 +55,36 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
+    """The app the browser talks to, with the demo data.
+
+    SQLite pass: a SQLite file, jobs run in-process. PostgreSQL pass: a database of
+    its own next to TEST_DATABASE_URL's (``<name>_browser``, made afresh), jobs
+    through the Redis at TEST_REDIS_URL and a real ``flask worker`` (``live_jobs``).
+    """
     base = tmp_path_factory.mktemp("live")
     os.environ["PORTFOLIO_INSTANCE_PATH"] = str(base / "instance")
+    database, redis = f"sqlite:///{base}/e2e.db", None
+    if ON_POSTGRES:
+        database, redis = fresh_database("browser"), os.environ["TEST_REDIS_URL"]
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "browser-secret",
             # The port is known once the server binds (live_server sets it).
             "BASE_URL": "http://127.0.0.1",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{base}/e2e.db",
+            "SQLALCHEMY_DATABASE_URI": database,
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "FILES_DIR": str(base / "files"),
             "RATELIMIT_ENABLED": False,
-            "REDIS_URL": None,
+            "MAIL_SUPPRESS": True,
+            "REDIS_URL": redis,
         }
     )
+    if redis:
+        with Redis.from_url(redis) as connection:
+            connection.flushdb()
     with app.app_context():
         db.create_all()
         from portfolio.curriculum.services import load_paths
@@ -72,7 +92,64 @@ def live_app(tmp_path_factory):
 
         load_paths(None)
         seed_demo()
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def fresh_database(suffix: str) -> str:
+    """Create ``<TEST_DATABASE_URL's database>_<suffix>`` afresh; return its URL."""
+    url = sa.engine.make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{url.database}_{suffix}"
+    server = sa.create_engine(
+        url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_jobs(live_app, live_server):
+    """Run the jobs queued so far: a real ``flask worker --burst`` on the PostgreSQL
+    pass (failing the test if a job failed); in-process jobs have run already."""
+
+    def run():
+        if not live_app.config["REDIS_URL"]:
+            return
+        from rq.registry import FailedJobRegistry
+
+        from portfolio import jobs
+
+        queues = [jobs.get_queue(name, live_app) for name in jobs.QUEUES]
+        if any(queue.count for queue in queues):
+            result = subprocess.run(
+                [sys.executable, "-m", "flask", "worker", "--burst"],
+                cwd=PROJECT_ROOT,
+                env={
+                    **os.environ,
+                    "FLASK_APP": "wsgi.py",
+                    "DATABASE_URL": live_app.config["SQLALCHEMY_DATABASE_URI"],
+                    "REDIS_URL": live_app.config["REDIS_URL"],
+                    "SECRET_KEY": live_app.config["SECRET_KEY"],
+                    "PORTFOLIO_BASE_URL": live_server,
+                    "PORTFOLIO_FILES_DIR": live_app.config["FILES_DIR"],
+                    "PORTFOLIO_MAIL_SUPPRESS": "true",
+                },
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+        failed = {
+            queue.name: FailedJobRegistry(queue=queue).get_job_ids() for queue in queues
+        }
+        assert not any(failed.values()), f"jobs failed in the worker: {failed}"
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -87,14 +164,33 @@ def live_server(live_app):
     thread.join()
 
 
+# Chromium's console line for a document answered 4xx: a form re-shown with its
+# errors is a 422 page by design, not a fault.
+ERROR_PAGE = re.compile(
+    r"Failed to load resource: the server responded with a status of 4\d\d\b"
+)
+
+
+def console_fault(message, page_url: str) -> bool:
+    """Whether a console message is a fault: every error, Content-Security-Policy
+    violations included (Chromium reports those at the page's own URL), except the
+    4xx line for the page itself."""
+    if message.type != "error":
+        return False
+    text = message.text
+    if "Content Security Policy" in text or text.startswith("Refused to"):
+        return True
+    return not (ERROR_PAGE.match(text) and message.location.get("url") == page_url)
+
+
 @pytest.fixture
-def page(page, live_server):
-    """A page that records console errors; the test fails if any occur."""
+def page(page, live_server, live_jobs):
+    """A page that records console errors and CSP violations; the test fails if any
+    occur, or if a job it queued fails in the worker."""
     errors = []
 
     def on_console(message):
-        # A form re-shown with errors is a 4xx document by design, not a fault.
-        if message.type == "error" and message.location.get("url") != page.url:
+        if console_fault(message, page.url):
             errors.append(message.text)
 
     page.on("console", on_console)
@@ -102,6 +198,7 @@ def page(page, live_server):
     page.base = live_server
     yield page
     assert errors == [], errors
+    live_jobs()
 
 
 def check_axe(page) -> None:
