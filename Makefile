@@ -50,16 +50,12 @@ format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Pass 1: SQLite with in-process jobs. Pass 2 (when TEST_DATABASE_URL and
-# TEST_REDIS_URL are set, as .ci/run does): PostgreSQL with real Redis and RQ.
+# Lint first, then the passes (scripts/test-passes, timed, summed up at the end):
+# SQLite with in-process jobs; the browser tests on SQLite; and when
+# TEST_DATABASE_URL and TEST_REDIS_URL are set (as .ci/run does) everything on
+# PostgreSQL with real Redis and RQ, the browser tests with a real worker.
 test: install-test assets lint
-	$(BIN)/pytest -m "not postgres" -q
-	@if [ -n "$$TEST_DATABASE_URL" ] && [ -n "$$TEST_REDIS_URL" ]; then \
-		echo "== again on PostgreSQL + Redis =="; \
-		PORTFOLIO_TEST_BACKEND=postgres $(BIN)/pytest -q; \
-	else \
-		echo "TEST_DATABASE_URL/TEST_REDIS_URL not set: PostgreSQL + Redis pass not run"; \
-	fi
+	@scripts/test-passes $(BIN)/pytest
 
 bench: install-test
 	$(BIN)/python bench/generate.py --reuse $(BENCH_GENERATE)
