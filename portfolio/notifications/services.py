@@ -51,8 +51,14 @@ def _send(email: OutboxEmail) -> None:
     if config.get("MAIL_SUPPRESS"):
         return  # tests and benchmarks: keep the outbox row, send nothing
     if not config.get("MAIL_SERVER"):
-        # Development: print instead of sending, so reset links can be followed.
-        sys.stderr.write(f"\n---- email (console outbox) ----\n{message}\n----\n")
+        # Development: print instead of sending, as written (not the quoted-printable
+        # or base64 of the wire, whose soft line breaks cut links), so reset links can
+        # be read and followed.
+        sys.stderr.write(
+            "\n---- email (console outbox) ----\n"
+            f"From: {message['From']}\nTo: {message['To']}\n"
+            f"Subject: {message['Subject']}\n\n{message.get_content()}----\n"
+        )
         return
     with smtplib.SMTP(
         config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30
