@@ -18,8 +18,8 @@ from wtforms.validators import Length
 from portfolio.capacity import projection
 from portfolio.capacity.models import FUNDING_MAX
 from portfolio.capacity.models import PROGRAMMES
-from portfolio.training.forms import DateInputField
-from portfolio.training.forms import choices
+from portfolio.forms import DateInputField
+from portfolio.forms import choices
 
 SPECIALISM_HINT = (
     "A code: RP, NM, DR, IN, CE, CSC or MP-ND (specialism not yet chosen), "

@@ -28,10 +28,10 @@ from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.capacity.projection import ProjectionError
 from portfolio.extensions import db
+from portfolio.forms import apply_errors
+from portfolio.forms import error_items
 from portfolio.rules import Invalid
 from portfolio.training import tracking
-from portfolio.training.forms import apply_errors
-from portfolio.training.forms import error_items
 
 bp = Blueprint("capacity", __name__, url_prefix="/capacity")
 YEARS_SHOWN = 5

@@ -16,8 +16,8 @@ from wtforms.validators import Length
 from portfolio.evidence import kinds
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
-from portfolio.training.forms import DateInputField
-from portfolio.training.forms import choices
+from portfolio.forms import DateInputField
+from portfolio.forms import choices
 
 KIND_HINTS = {
     "reflection": "Guided by three questions: what happened, so what, now what",

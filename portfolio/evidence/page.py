@@ -3,9 +3,6 @@
 Not a views module: it registers no routes, so any view may use it.
 """
 
-from typing import NoReturn
-
-from flask import abort
 from flask import current_app
 from flask import render_template
 from flask import url_for
@@ -18,28 +15,17 @@ from portfolio.evidence import markdown
 from portfolio.evidence import services
 from portfolio.evidence.forms import UploadForm
 from portfolio.evidence.models import Evidence
-from portfolio.extensions import db
-from portfolio.rules import RuleError
+from portfolio.forms import error_items
 from portfolio.signoff import services as signoff
 from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
 from portfolio.signoff.forms import assessor_choices
-from portfolio.training.forms import error_items
-
-
-def fail(error: RuleError) -> NoReturn:
-    """Answer a rule that is not about a form field with its error page."""
-    db.session.rollback()
-    abort(error.status, description=error.message)
 
 
 def load(evidence_id: str) -> Evidence:
     """Evidence the current user may see, or 404."""
-    try:
-        return services.load_visible(current_user, evidence_id)
-    except RuleError as error:
-        fail(error)
+    return services.load_visible(current_user, evidence_id)
 
 
 def render_evidence(

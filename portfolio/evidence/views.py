@@ -30,16 +30,14 @@ from portfolio.evidence.forms import UploadForm
 from portfolio.evidence.forms import evidence_form
 from portfolio.evidence.forms import initial_data
 from portfolio.evidence.models import Evidence
-from portfolio.evidence.page import fail
 from portfolio.evidence.page import load
 from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
+from portfolio.forms import apply_errors
+from portfolio.forms import choices
+from portfolio.forms import error_items
 from portfolio.rules import Conflict
 from portfolio.rules import Invalid
-from portfolio.rules import RuleError
-from portfolio.training.forms import apply_errors
-from portfolio.training.forms import choices
-from portfolio.training.forms import error_items
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 PER_PAGE = 50
@@ -188,8 +186,6 @@ def _save(form, save) -> tuple[Evidence | None, int]:
         db.session.rollback()
         form.form_errors.append(error.message)
         return None, 409
-    except RuleError as error:
-        fail(error)
 
 
 @bp.route("/new", methods=("GET", "POST"))
@@ -263,10 +259,7 @@ def delete(evidence_id: str):
     """Delete a draft that was never signed off."""
     evidence = load(evidence_id)
     title = evidence.title
-    try:
-        services.delete_draft(current_user, evidence)
-    except RuleError as error:
-        fail(error)
+    services.delete_draft(current_user, evidence)
     flash(f"“{title}” was deleted.", "success")
     return redirect(url_for("evidence.index"))
 
@@ -302,8 +295,6 @@ def upload(evidence_id: str):
     except (attachments.TooLarge, attachments.UnsupportedType) as error:
         form.file.errors = [error.message]
         return render_evidence(evidence, error.status, upload_form=form)
-    except RuleError as error:
-        fail(error)
     flash(f"{attachment.filename} was added.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id, _anchor="files"))
 
@@ -313,10 +304,7 @@ def upload(evidence_id: str):
 def remove_file(evidence_id: str, attachment_id: str):
     """Remove a file while the evidence can still be changed."""
     evidence = load(evidence_id)
-    try:
-        attachments.remove_attachment(current_user, evidence, attachment_id)
-    except RuleError as error:
-        fail(error)
+    attachments.remove_attachment(current_user, evidence, attachment_id)
     flash("The file was removed.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id, _anchor="files"))
 

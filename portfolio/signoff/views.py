@@ -11,18 +11,15 @@ from flask_login import login_required
 
 from portfolio import policy
 from portfolio.evidence.kinds import WBA_KINDS
-from portfolio.evidence.page import fail
 from portfolio.evidence.page import load
 from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
-from portfolio.rules import Invalid
-from portfolio.rules import RuleError
+from portfolio.forms import attempt
+from portfolio.forms import error_items
 from portfolio.signoff import services
 from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
-from portfolio.training.forms import apply_errors
-from portfolio.training.forms import error_items
 
 bp = Blueprint("signoff", __name__, url_prefix="/signoff")
 
@@ -41,18 +38,15 @@ def submit(evidence_id: str):
     """Ask one of the trainee's supervisors to sign the evidence off."""
     evidence = load(evidence_id)
     form = SubmitForm()
-    try:
-        services.submit(current_user, evidence, form.assessor.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        unplaced = apply_errors(form, error.errors)
+    unplaced = attempt(
+        form, lambda: services.submit(current_user, evidence, form.assessor.data or "")
+    )
+    if unplaced is not None:
         elsewhere = [
             {"text": e["message"], "href": _edit_link(evidence.id, e["field"])}
             for e in unplaced
         ]
         return render_evidence(evidence, 422, errors=elsewhere, submit_form=form)
-    except RuleError as error:
-        fail(error)
     assert evidence.submitted_to is not None  # submit() just set it
     flash(
         f"Sent to {evidence.submitted_to.name} for sign-off. You can withdraw it "
@@ -67,10 +61,7 @@ def submit(evidence_id: str):
 def withdraw(evidence_id: str):
     """Take evidence back from sign-off so it can be changed."""
     evidence = load(evidence_id)
-    try:
-        services.withdraw(current_user, evidence)
-    except RuleError as error:
-        fail(error)
+    services.withdraw(current_user, evidence)
     flash("You withdrew it from sign-off. It is a draft again.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id))
 
@@ -93,14 +84,10 @@ def decide(evidence_id: str):
     """Sign off or return evidence from its page."""
     evidence = load(evidence_id)
     form = DecisionForm()
-    try:
-        _decide(evidence, form)
-    except Invalid as error:
-        db.session.rollback()
-        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+    unplaced = attempt(form, lambda: _decide(evidence, form))
+    if unplaced is not None:
+        form.form_errors += [e["message"] for e in unplaced]
         return render_evidence(evidence, 422, decision_form=form)
-    except RuleError as error:
-        fail(error)
     return redirect(url_for("signoff.queue"))
 
 
@@ -110,14 +97,12 @@ def unlock(evidence_id: str):
     """Reopen signed-off evidence for changes, keeping the old sign-off."""
     evidence = load(evidence_id)
     form = UnlockForm()
-    try:
-        services.unlock(current_user, evidence, form.reason.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+    unplaced = attempt(
+        form, lambda: services.unlock(current_user, evidence, form.reason.data or "")
+    )
+    if unplaced is not None:
+        form.form_errors += [e["message"] for e in unplaced]
         return render_evidence(evidence, 422, unlock_form=form)
-    except RuleError as error:
-        fail(error)
     flash("Unlocked. The trainee can change it and ask for sign-off again.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id))
 
@@ -175,12 +160,8 @@ def decide_in_queue(evidence_id: str):
     """Sign off or return one request straight from the queue."""
     evidence = load(evidence_id)
     form = DecisionForm(prefix=_row_prefix(evidence.id))
-    try:
-        _decide(evidence, form)
-    except Invalid as error:
-        db.session.rollback()
-        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+    unplaced = attempt(form, lambda: _decide(evidence, form))
+    if unplaced is not None:
+        form.form_errors += [e["message"] for e in unplaced]
         return _render_queue(422, {evidence.id: form})
-    except RuleError as error:
-        fail(error)
     return redirect(url_for("signoff.queue", trainee=request.args.get("trainee")))

@@ -1,28 +1,17 @@
-"""Enrolment forms, and the form helpers the evidence and sign-off forms share.
-
-Forms only parse what people type; the rules live in the services, whose
-``[{field, message}]`` errors ``apply_errors`` puts back onto the fields.
-"""
-
-import re
-from datetime import date
+"""Enrolment forms (the helpers every feature's forms share are in portfolio.forms)."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField
-from wtforms import Field
-from wtforms import FormField
 from wtforms import SelectField
 from wtforms import StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.utils import unset_value
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
-from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError
 
 from portfolio.accounts.models import EMAIL_MAX
+from portfolio.forms import DateInputField
+from portfolio.forms import choices
 
-INDEX = re.compile(r"\[\d+\]$")
 SUPERVISOR_ROLE_LABELS = {
     "training_officer": "Training officer",
     "assessor": "Assessor",
@@ -34,133 +23,6 @@ STATUS_LABELS = {
     "completed": "Completed",
     "withdrawn": "Withdrawn",
 }
-
-
-class DateInputField(Field):
-    """A date typed as day, month and year into the NHS.UK date input.
-
-    What was typed is kept in ``parts`` even when it is not a real date, so a form
-    shown again with errors never loses it.
-    """
-
-    PARTS = ("day", "month", "year")
-    invalid_message = "Enter a real date with a day, month and year, like 14 3 2026"
-
-    def __init__(self, label=None, validators=None, required: str = "", **kwargs):
-        super().__init__(label, validators, **kwargs)
-        # The error summary links to the first box, as the design system asks.
-        self.id = f"{self.id}-day"  # type: ignore[has-type]  # wtforms sets Field.id unannotated
-        self.parts = dict.fromkeys(self.PARTS, "")
-        self.required = required
-
-    def pre_validate(self, form) -> None:
-        if self.required and self.data is None and not self.process_errors:
-            raise StopValidation(self.required)
-
-    def input_name(self, part: str) -> str:
-        return f"{self.name}[{part}]"
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        """Read the three boxes (or a date given as data) into ``data`` and ``parts``."""
-        self.process_errors = []
-        if data is unset_value:
-            data = self.default() if callable(self.default) else self.default
-        self.object_data = data
-        self.data = data if isinstance(data, date) else None
-        self.raw_data = []
-        if self.data is not None:
-            self.parts = {
-                "day": str(self.data.day),
-                "month": str(self.data.month),
-                "year": str(self.data.year),
-            }
-        if formdata is None or not any(
-            self.input_name(p) in formdata for p in self.PARTS
-        ):
-            return
-        self.parts = {
-            p: (formdata.get(self.input_name(p)) or "").strip()[:10] for p in self.PARTS
-        }
-        self.data = None
-        if not any(self.parts.values()):
-            return
-        self.raw_data = [" ".join(self.parts.values())]
-        try:
-            self.data = date(
-                int(self.parts["year"]),
-                int(self.parts["month"]),
-                int(self.parts["day"]),
-            )
-        except ValueError:
-            self.process_errors.append(self.invalid_message)
-
-
-def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
-    """Select or radio choices from a ``{value: label}`` mapping."""
-    items = [SelectChoice("", blank)] if blank is not None else []
-    return items + [SelectChoice(value, label) for value, label in labels.items()]
-
-
-def field_at(form, path: str):
-    """The field a rule error names, or None.
-
-    ``answers.ratings.safety`` walks into subforms; ``claims[2].code`` is the
-    ``claims`` field (what follows a plain field names a detail inside it).
-    """
-    target = form
-    for part in path.split("."):
-        if isinstance(target, FormField):
-            target = target.form
-        elif isinstance(target, Field):
-            return target
-        name = part if part in target else INDEX.sub("", part)
-        if name not in target:
-            return None
-        target = target[name]
-    return target if isinstance(target, Field) else None
-
-
-def apply_errors(form, errors: list[dict], aliases: dict | None = None) -> list[dict]:
-    """Put a rule's ``[{field, message}]`` onto ``form``; return those with no field.
-
-    ``aliases`` renames service field names (whole, or by their first part) to the
-    form's: ``{"supervisors[0].person": "supervisor", "form": "answers"}``.
-    """
-    aliases = aliases or {}
-    unplaced = []
-    for error in errors:
-        name = error.get("field") or ""
-        head, _, rest = name.partition(".")
-        if name in aliases:
-            name = aliases[name]
-        elif head in aliases:
-            name = aliases[head] + (f".{rest}" if rest else "")
-        field = field_at(form, name) if name else None
-        if field is None:
-            unplaced.append(error)
-        elif error["message"] not in field.errors:
-            field.errors = [*field.errors, error["message"]]
-    return unplaced
-
-
-def error_items(*forms, extra: list[dict] | None = None) -> list[dict]:
-    """The error summary's list for ``forms``, each linking to its field."""
-    items = []
-    for form in forms:
-        if form is None:
-            continue
-        items += [{"text": message} for message in form.form_errors]
-        for field in form:
-            _collect(field, items)
-    return items + list(extra or [])
-
-
-def _collect(field, items: list[dict]) -> None:
-    if isinstance(field, FormField):
-        for sub in field.form:
-            _collect(sub, items)
-    elif field.errors:
-        items.append({"text": field.errors[0], "href": f"#{field.id}"})
 
 
 def parse_hours(field) -> None:

@@ -18,6 +18,9 @@ from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.curriculum import services as curricula
 from portfolio.extensions import db
+from portfolio.forms import apply_errors
+from portfolio.forms import attempt
+from portfolio.forms import error_items
 from portfolio.organisations.models import Organisation
 from portfolio.rules import Invalid
 from portfolio.rules import RuleError
@@ -29,8 +32,6 @@ from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
 from portfolio.training.forms import EnrolmentForm
 from portfolio.training.forms import StatusForm
 from portfolio.training.forms import SupervisorForm
-from portfolio.training.forms import apply_errors
-from portfolio.training.forms import error_items
 from portfolio.training.models import Enrolment
 
 bp = Blueprint("training", __name__, url_prefix="/enrolments")
@@ -123,8 +124,6 @@ def create():
                 e["message"]
                 for e in apply_errors(form, error.errors, ENROLMENT_ALIASES)
             ]
-        except RuleError as error:
-            fail(error)
         else:
             flash(
                 f"Enrolled {enrolment.trainee.name} on {enrolment.curriculum.title}.",
@@ -157,10 +156,7 @@ def _render(enrolment: Enrolment, status: int = 200, **forms):
 
 
 def _load(enrolment_id: str) -> Enrolment:
-    try:
-        return services.get_enrolment(current_user, enrolment_id)
-    except RuleError as error:
-        fail(error)
+    return services.get_enrolment(current_user, enrolment_id)
 
 
 @bp.get("/<enrolment_id>")
@@ -196,8 +192,6 @@ def add_supervisor(enrolment_id: str):
                 e["message"]
                 for e in apply_errors(form, error.errors, SUPERVISOR_ALIASES)
             ]
-        except RuleError as error:
-            fail(error)
         else:
             flash(
                 f"{assignment.supervisor.name} is now "
@@ -216,13 +210,12 @@ def change_status(enrolment_id: str):
     if not policy.can_enrol(current_user, enrolment.organisation_id):
         abort(403)
     form = StatusForm()
-    try:
-        services.set_status(current_user, enrolment, form.status.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
+    unplaced = attempt(
+        form,
+        lambda: services.set_status(current_user, enrolment, form.status.data or ""),
+    )
+    if unplaced is not None:
+        form.form_errors += [e["message"] for e in unplaced]
         return _render(enrolment, 422, status_form=form)
-    except RuleError as error:
-        fail(error)
     flash(f"Status changed to {STATUS_LABELS[enrolment.status].lower()}.", "success")
     return redirect(url_for("training.show", enrolment_id=enrolment.id))
