@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portfolio.audit import services as audit
 from portfolio.audit.models import AuditEvent
 from portfolio.curriculum import services as curricula
 from portfolio.curriculum.models import Outcome
@@ -60,15 +61,10 @@ def _iso(value):
 
 
 def _event_json(event: AuditEvent) -> dict:
+    """An audit event as exported: its hashed fields and its public chain hashes
+    (never its HMAC, which no other installation can check)."""
     return {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "data": event.data,
+        **audit.event_fields(event),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
@@ -289,23 +285,3 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
 # ---- import (bundle_import.py) -------------------------------------------------------
 
 
-def _event_hash(event: dict) -> str:
-    canonical = json.dumps(
-        {
-            k: event[k]
-            for k in (
-                "seq",
-                "occurred_at",
-                "actor_id",
-                "actor_name",
-                "action",
-                "object_type",
-                "object_id",
-                "data",
-            )
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256((event["prev_hash"] + canonical).encode()).hexdigest()

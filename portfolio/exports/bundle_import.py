@@ -43,7 +43,6 @@ from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
 from portfolio.exports.bundle import BundleError
-from portfolio.exports.bundle import _event_hash
 from portfolio.exports.bundle_read import PORTFOLIO
 from portfolio.exports.bundle_read import OpenedBundle
 from portfolio.exports.bundle_read import open_bundle
@@ -109,7 +108,7 @@ def document_problems(bundle: OpenedBundle) -> list[str]:
         if event["seq"] in seqs:
             problems.append(f"{where}.seq: event {event['seq']} appears twice")
         seqs.add(event["seq"])
-        if event["hash"] != _event_hash(event):
+        if event["hash"] != audit.event_hash(event["prev_hash"], event):
             problems.append(
                 f"{where}: audit event {event['seq']} does not match its hash: "
                 "the bundle was altered"
