@@ -64,15 +64,15 @@ def test_openapi_lists_every_api_route(app, client):
     documented = {
         (path, method) for path, ops in spec["paths"].items() for method in ops
     }
+    served = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.echo":
             continue
         path = rule.rule.removeprefix("/api/v1").replace("<", "{").replace(">", "}")
         path = path.replace("{path:", "{").replace("{int:", "{")
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method.lower()) in documented, (
-                f"{method} {path} not in OpenAPI"
-            )
+        served |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served, "no /api/v1 routes"
+    assert sorted(served - documented) == [], "not in OpenAPI"
 
 
 def test_pagination_envelope_and_limits(app, api, factory):
@@ -81,7 +81,7 @@ def test_pagination_envelope_and_limits(app, api, factory):
     from portfolio.accounts.models import User
     from portfolio.api.base import paginate
 
-    email = factory.user("admin", org=None)
+    factory.user("admin", org=None)
     for _ in range(3):
         factory.user("trainee")
     with app.test_request_context("/?page=2&per_page=2"):
@@ -93,4 +93,3 @@ def test_pagination_envelope_and_limits(app, api, factory):
     with app.test_request_context("/?per_page=500"), pytest.raises(ApiProblem) as error:
         paginate(sa.select(User), lambda u: u.email)
     assert error.value.status == 400 and "1 to 200" in error.value.detail
-    assert email

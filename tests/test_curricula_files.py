@@ -92,7 +92,10 @@ def test_every_stp_activity_has_a_gsp_crosswalk():
     for path in (CURRICULA / "crosswalks").glob("stp-*-gsp.yaml"):
         data = load_yaml(path)
         linked |= {(data["from_curriculum"], link["from"]) for link in data["links"]}
-    for path in (CURRICULA / "stp").glob("*.yaml"):
+    assert linked
+    stp = sorted((CURRICULA / "stp").glob("*.yaml"))
+    assert stp
+    for path in stp:
         data = load_yaml(path)
         for node in walk(data["outcomes"]):
             if node["type"] in ("ETA", "DTA", "OTA"):
@@ -100,7 +103,9 @@ def test_every_stp_activity_has_a_gsp_crosswalk():
 
 
 def test_every_item_is_marked_published_or_proposal():
-    for path in files.discover():
+    paths = files.discover()
+    assert paths
+    for path in paths:
         data = load_yaml(path)
         if data["kind"] == "crosswalk":
             assert data.get("provenance") in ("published", "proposal"), path

@@ -1,5 +1,6 @@
 """Exports: the PDF, registration pack, verification, share links, bundle and safety."""
 
+import base64
 import hashlib
 import io
 import json
@@ -192,8 +193,6 @@ def test_share_link_views_are_logged_and_revocable(
 
     login(portfolio_ready.trainee, "correct-horse-battery")
     client.get("/exports/")
-    from portfolio.training.models import Enrolment
-
     response = client.post(
         "/exports/share",
         data={
@@ -220,7 +219,6 @@ def test_share_link_views_are_logged_and_revocable(
     client.post(f"/exports/share/{link_id}/revoke")
     assert anonymous.get(path).status_code == 404
     assert anonymous.get("/share/not-a-token").status_code == 404
-    assert Enrolment
 
 
 def test_share_expiry_is_bounded(client, portfolio_ready, login):
@@ -252,12 +250,15 @@ def test_bundle_round_trip_into_an_empty_database(
         assert any(n.startswith("curricula/stp-rp") for n in names)
         badges = [n for n in names if n.startswith("badges/")]
         assert badges
-        credential = json.loads(archive.read(badges[0]))
+        # Each badge is a VC-JWT (tests/test_badges.py checks its signature).
+        payload = archive.read(badges[0]).decode().split(".")[1]
+        credential = json.loads(base64.urlsafe_b64decode(payload + "=="))
         assert "OpenBadgeCredential" in credential["type"]
         assert (
             credential["credentialSubject"]["achievement"]["alignment"][0]["targetType"]
             == "CFItem"
         )
+        assert manifest["files"]
         for name, digest in manifest["files"].items():
             assert hashlib.sha256(archive.read(name)).hexdigest() == digest
         document = json.loads(archive.read("portfolio.json"))
@@ -422,3 +423,33 @@ def test_qr_code_scans_to_the_verification_url(
         ["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True
     ).stdout.strip()
     assert scanned == f"http://localhost/verify/{export['verification_code']}"
+
+
+def test_every_pdf_figure_has_alternative_text(as_, portfolio_ready, work_jobs):
+    """PDF/UA-1 (ISO 14289-1 7.3): each /Figure structure element carries /Alt."""
+    import pikepdf
+
+    export = request_export(as_, portfolio_ready, work=work_jobs)
+    download = as_("trainee").get(export["download_url"])
+    pdf = pikepdf.open(io.BytesIO(download.data))
+    download.close()
+    figures = []
+    pending = [pdf.Root.StructTreeRoot]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, pikepdf.Array):
+            pending.extend(node)
+            continue
+        if not isinstance(node, pikepdf.Dictionary):
+            continue
+        if node.get("/S") == pikepdf.Name.Figure:
+            figures.append(node)
+        if "/K" in node:
+            pending.append(node.K)
+    # The cover's QR code is a figure, and it says what it is for.
+    assert figures
+    alts = [str(f.get("/Alt", "")) for f in figures]
+    assert all(alt.strip() for alt in alts), alts
+    assert any(
+        "QR code" in alt and export["verification_code"] in alt for alt in alts
+    ), alts
