@@ -217,6 +217,36 @@ def bundle_key():
     )
 
 
+badges_cli = AppGroup("badges", help="Open Badges 3.0 credentials.")
+
+
+@badges_cli.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_badge(path):
+    """Check a VC-JWT credential (a bundle's badges/*.jwt) as a verifier does.
+
+    The signature against this installation's issuer key (as served at /issuer), the
+    issuer id, the validity dates and the fields Open Badges 3.0 requires.
+    """
+    from portfolio.exports import badges
+
+    try:
+        token = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as error:
+        raise click.ClickException(
+            f"{path}: cannot be read as text ({error})"
+        ) from error
+    try:
+        credential = badges.verify_credential(token, badges.issuer_profile())
+    except badges.BadgeError as error:
+        raise click.ClickException(f"{path}: not valid: {error}") from error
+    click.echo(
+        f"{path}: valid OpenBadgeCredential {credential['id']} "
+        f"'{credential['name']}', issued by {credential['issuer']['id']} "
+        f"from {credential['validFrom']}"
+    )
+
+
 curricula_cli = AppGroup(
     "curricula", help="Validate, load, import and export curricula."
 )
@@ -442,6 +472,7 @@ def register(app: Flask) -> None:
         signoff_cli,
         audit_cli,
         export_cli,
+        badges_cli,
         capacity_cli,
         worker,
     ):

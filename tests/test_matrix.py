@@ -121,6 +121,7 @@ WEB = [
     ("GET", "/share/no-such-token", (404, 404, 404, 404, 404)),
     ("GET", "/share/no-such-token/pdf", (404, 404, 404, 404, 404)),
     ("GET", "/verify", (200, 200, 200, 200, 200)),
+    ("GET", "/issuer", (200, 200, 200, 200, 200)),
     ("GET", "/verify/no-such-code", (404, 404, 404, 404, 404)),
     ("POST", "/verify/no-such-code", (404, 404, 404, 404, 404)),
     (
@@ -140,6 +141,12 @@ API = [
     ("GET", "/api/v1/curricula", (401, 200, 200, 200, 200)),
     ("GET", "/api/v1/curricula/gsp", (401, 404, 404, 404, 404)),  # none loaded here
     ("GET", "/api/v1/curricula/gsp/case", (401, 404, 404, 404, 404)),
+    # The CASE 1.1 read API: public reference data, read-only.
+    ("GET", "/ims/case/v1p1/CFDocuments", (200, 200, 200, 200, 200)),
+    ("GET", "/ims/case/v1p1/CFDocuments/no-such-id", (404, 404, 404, 404, 404)),
+    ("GET", "/ims/case/v1p1/CFPackages/no-such-id", (404, 404, 404, 404, 404)),
+    ("GET", "/ims/case/v1p1/CFItems/no-such-id", (404, 404, 404, 404, 404)),
+    ("GET", "/ims/case/v1p1/CFAssociations/no-such-id", (404, 404, 404, 404, 404)),
     # No body: 400 for everyone signed in (see test_capacity_api for the rest).
     ("POST", "/api/v1/capacity/projection", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/reports/capacity", (401, 403, 403, 400, 400)),

@@ -2,12 +2,12 @@
 
 Contents: ``portfolio.pdf``; ``portfolio.json`` (enrolment, evidence, claims,
 sign-offs, audit events); ``curricula/<id>.case.json`` (1EdTech CASE 1.1);
-``badges/<curriculum>/<code>.json`` (Open Badges 3.0 credentials, one per signed-off
-outcome, the achievement aligned to its CASE item); ``attachments/``;
+``badges/<curriculum>/<code>-<evidence>.jwt`` (Open Badges 3.0 credentials, one per
+signed-off outcome, the achievement aligned to its curriculum page, each signed as a
+VC-JWT by ``badges.py``); ``attachments/``;
 ``manifest.json`` with the installation's name and Ed25519 public key and the SHA-256
 of every other file; and ``manifest.json.sig``, the installation's signature of the
-manifest. Badges are unsigned OpenBadgeCredentials: the signed manifest and the
-verification page vouch for them. Importing is ``bundle_import``.
+manifest. Importing is ``bundle_import``.
 """
 
 import hashlib
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from portfolio import urls
 from portfolio.audit import services as audit
 from portfolio.audit.models import AuditEvent
 from portfolio.curriculum import services as curricula
@@ -29,6 +30,7 @@ from portfolio.curriculum.models import Outcome
 from portfolio.curriculum.models import case_uuid
 from portfolio.evidence.attachments import file_path
 from portfolio.evidence.models import Evidence
+from portfolio.exports import badges
 from portfolio.exports import signing
 from portfolio.exports.documents import build_portfolio
 from portfolio.exports.models import Export
@@ -38,10 +40,6 @@ from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
 
 FORMAT = "mpce-portfolio-bundle/2"
-OB_CONTEXT = [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-]
 
 
 class BundleError(ValueError):
@@ -158,24 +156,30 @@ def badge(
     outcome: Outcome,
     signoff: SignOff,
     evidence: Evidence,
-    issuer_url: str,
 ) -> dict:
-    """An Open Badges 3.0 credential for one signed-off outcome."""
+    """An Open Badges 3.0 credential for one signed-off outcome (unsigned).
+
+    The earner is named by a pseudonymous ``urn:uuid`` of the enrolment and a salted
+    hash of their email, never the email itself.
+    """
     salt = hashlib.sha256(f"{signoff.id}:{outcome.code}".encode()).hexdigest()[:16]
     identity = hashlib.sha256((enrolment.trainee.email + salt).encode()).hexdigest()
     item_id = case_uuid(outcome.origin_slug, outcome.code)
+    target = urls.external_url(
+        "curriculum.outcome",
+        slug=outcome.curriculum.slug,
+        code=outcome.code,
+        version=outcome.curriculum.version,
+    )
     return {
-        "@context": OB_CONTEXT,
+        "@context": badges.OB_CONTEXT,
         "id": f"urn:uuid:{uuid.uuid5(uuid.UUID(item_id), signoff.id)}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {
-            "id": issuer_url,
-            "type": ["Profile"],
-            "name": enrolment.organisation.name,
-        },
+        "issuer": badges.issuer_summary(),
         "validFrom": signoff.decided_at.isoformat(),
         "name": f"{outcome.code}: {outcome.title}",
         "credentialSubject": {
+            "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'enrolment:' + enrolment.id)}",
             "type": ["AchievementSubject"],
             "identifier": [
                 {
@@ -192,7 +196,10 @@ def badge(
                 "name": outcome.title,
                 "description": outcome.description or outcome.title,
                 "criteria": {
-                    "narrative": f"Signed off by {signoff.assessor.name} on evidence '{evidence.title}'."
+                    "narrative": (
+                        f"Signed off by {signoff.assessor.name} "
+                        f"({enrolment.organisation.name}) on evidence '{evidence.title}'."
+                    )
                 },
                 "alignment": [
                     {
@@ -201,7 +208,7 @@ def badge(
                         "targetCode": outcome.code,
                         "targetFramework": outcome.curriculum.title,
                         "targetType": "CFItem",
-                        "targetUrl": f"{issuer_url.rstrip('/')}/api/v1/case/CFItems/{item_id}",
+                        "targetUrl": target,
                     }
                 ],
             },
@@ -250,11 +257,10 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
         if entry.signoff is None:
             continue
         for outcome in entry.claims:
-            credential = badge(enrolment, outcome, entry.signoff, entry.evidence, base)
-            name = f"badges/{outcome.curriculum.slug}/{outcome.code}-{entry.evidence.id}.json"
-            members[name] = json.dumps(
-                credential, indent=2, ensure_ascii=False
-            ).encode()
+            credential = badge(enrolment, outcome, entry.signoff, entry.evidence)
+            name = f"badges/{outcome.curriculum.slug}/{outcome.code}-{entry.evidence.id}.jwt"
+            # OB 3.0 "File Format": a VC-JWT file holds the Compact JWS string.
+            members[name] = badges.sign_credential(credential).encode()
     for name, path in files.items():
         members[name] = path.read_bytes()
     manifest = {
@@ -283,5 +289,3 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
 
 
 # ---- import (bundle_import.py) -------------------------------------------------------
-
-

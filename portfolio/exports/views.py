@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -246,6 +247,16 @@ def shared_pdf(token: str):
         as_attachment=True,
         download_name=export.filename,
     )
+
+
+@bp.get("/issuer")
+def issuer():
+    """The Open Badges 3.0 issuer profile, with the key its credentials verify with."""
+    from portfolio.exports import badges
+
+    response = jsonify(badges.issuer_profile())
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.route("/verify", methods=("GET",))
