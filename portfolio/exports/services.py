@@ -227,21 +227,29 @@ def portfolio_html(export: Export, content) -> str:
         generated_at=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         generated_label=utcnow().strftime("%d %B %Y %H:%M UTC"),
         verify_url=verify_url,
-        qr_svg=qr_svg(verify_url),
+        qr_src=qr_data_url(verify_url),
         audit_checkpoint=audit.latest_checkpoint(),
         kind_labels=KIND_LABELS,
         asset_url=asset_url,
     )
 
 
-def qr_svg(data: str):
+def qr_data_url(data: str) -> str:
+    """The QR code of ``data`` as an SVG ``data:`` URL for an ``<img alt>``.
+
+    An image element (not inline SVG with ``aria-label``, which WeasyPrint drops)
+    is what carries alternative text into the PDF's /Figure structure element
+    (PDF/UA-1, ISO 14289-1 7.3; WCAG technique PDF1,
+    https://www.w3.org/WAI/WCAG22/Techniques/pdf/PDF1).
+    """
+    import base64
+
     import qrcode
     import qrcode.image.svg
-    from markupsafe import Markup
 
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
-    svg = image.to_string(encoding="unicode")
-    return Markup(svg)
+    svg = image.to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def _store(
