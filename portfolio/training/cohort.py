@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import subqueryload
 
 from portfolio.accounts.models import User
+from portfolio.csvsafe import safe_text
 from portfolio.curriculum.models import Curriculum
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
@@ -272,14 +273,8 @@ def to_csv(rows: list[CohortRow]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for row in rows:
-        # Spreadsheet formula injection: cells starting with = + - @ are quoted.
-        writer.writerow([_safe_cell(value) for value in row.csv_row()])
+        writer.writerow([safe_text(str(value)) for value in row.csv_row()])
     return buffer.getvalue()
-
-
-def _safe_cell(value):
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass
