@@ -284,8 +284,33 @@ def supervisor_totals(
     ``max_load``, ``over_soft_cap`` (supervisors with more than ``soft_cap``).
     Groups: organisation, region, nation.
     """
+    return _supervisor_totals(
+        _columns(by, _ORGANISATION_DIMENSIONS), organisation_ids, today, soft_cap
+    )
+
+
+def supervisor_totals_by_specialism(
+    by: Iterable[str],
+    organisation_ids: Iterable[str] | None = None,
+    today: date | None = None,
+    soft_cap: int = DEFAULT_SOFT_CAP,
+) -> list[dict]:
+    """``supervisor_totals``, able to group by specialism and kind too.
+
+    A supervisor counts once in each specialism they supervise trainees in, so
+    the specialisms' counts can add up to more than the organisation's (which is
+    why ``supervisor_totals`` does not offer these groups). Groups: organisation,
+    region, nation, specialism, kind.
+    """
+    return _supervisor_totals(
+        _columns(by, _enrolment_dimensions()), organisation_ids, today, soft_cap
+    )
+
+
+def _supervisor_totals(
+    columns: list, organisation_ids, today: date | None, soft_cap: int
+) -> list[dict]:
     today = today or date.today()
-    columns = _columns(by, _ORGANISATION_DIMENSIONS)
     loads = (
         sa.select(
             *columns,
