@@ -7,7 +7,7 @@ forms and services use), so this test cannot drift from them either.
 import pytest
 
 from portfolio.accounts.models import EMAIL_MAX
-from portfolio.api.core import CHOICE_MAX
+from portfolio.api.openapi import CHOICE_MAX
 from portfolio.curriculum.models import CODE_MAX
 from portfolio.curriculum.models import SLUG_MAX
 from portfolio.evidence.kinds import REFLECTION_FIELDS

@@ -206,7 +206,7 @@ def test_no_token_is_401(client):
 def test_documented_in_openapi(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/capacity/projection"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "422"}
+    assert set(operation["responses"]) == {"200", "400", "401", "422", "429"}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["start_year", "gap", "schedule"]
     assert body["properties"]["completion_rate"]["default"] == 1.0

@@ -7,32 +7,23 @@ from flask import jsonify
 from flask import request
 
 from portfolio import policy
-from portfolio.accounts.models import EMAIL_MAX
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
-from portfolio.api.base import json_body
 from portfolio.api.base import paginate
+from portfolio.api.bodies import as_date
+from portfolio.api.bodies import valid_body
 from portfolio.api.serialise import enrolment_json
 from portfolio.api.serialise import evidence_json
 from portfolio.api.serialise import evidence_summary
 from portfolio.audit import services as audit
-from portfolio.curriculum.models import CODE_MAX
-from portfolio.curriculum.models import SLUG_MAX
 from portfolio.evidence import attachments
 from portfolio.evidence import services as evidence_services
-from portfolio.evidence.models import BODY_MAX
-from portfolio.evidence.models import TITLE_MAX
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
-from portfolio.rules import FieldErrors
 from portfolio.rules import RuleError
 from portfolio.signoff import services as signoff
 from portfolio.training import services as training
 from portfolio.training.services import SupervisorInput
-
-# A value picked from a fixed list or naming a row (a kind, a decision, an id, a
-# date): longer than this it cannot match anything, so it is refused unread.
-CHOICE_MAX = 100
 
 
 @bp.errorhandler(RuleError)
@@ -45,133 +36,32 @@ def _rule_error(error: RuleError):
     return problem(error.status, error.message, None, **extra)
 
 
-def _date(value, field: str, errors: FieldErrors) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, "Use a date like 2026-09-01")
-        return None
-
-
-def _text(
-    data: dict,
-    field: str,
-    errors: FieldErrors,
-    required: bool = False,
-    *,
-    max_length: int,
-    name: str | None = None,
-) -> str | None:
-    """``data[field]`` if it is a string of at most ``max_length`` characters.
-
-    ``max_length`` is the limit the page applies to the same field, imported from
-    the module that owns the rule (never a copy), so the API accepts exactly what
-    the pages accept; ``CHOICE_MAX`` for a value only matched against a list or a
-    row. Required, so no text field is parsed without one. ``name`` is the field
-    as errors report it (default ``field``).
-    """
-    name = name or field
-    value = data.get(field)
-    if value is None:
-        if required:
-            errors.add(name, f"{name} is required")
-        return None
-    if not isinstance(value, str):
-        errors.add(name, f"{name} must be a string")
-        return None
-    if len(value) > max_length:
-        errors.add(name, f"{name} must be {max_length:,} characters or fewer")
-        return None
-    return value
-
-
-def _unknown(data: dict, allowed: set[str], errors: FieldErrors) -> None:
-    for key in data:
-        if key not in allowed:
-            errors.add(key, f"Unknown field {key!r}")
-
-
 # ---- enrolments -----------------------------------------------------------------
 
 
 @bp.post("/enrolments")
 def create_enrolment():
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(
-        data,
-        {
-            "trainee",
-            "curriculum",
-            "organisation",
-            "start_date",
-            "expected_end_date",
-            "supervisors",
-            "contracted_hours_per_week",
-        },
-        errors,
-    )
-    supervisors = []
-    raw = data.get("supervisors") or []
-    if not isinstance(raw, list):
-        errors.add("supervisors", "supervisors must be a list")
-        raw = []
-    for index, item in enumerate(raw):
-        if isinstance(item, str):
-            item = {"person": item, "role": "training_officer"}
-        if not isinstance(item, dict):
-            errors.add(
-                f"supervisors[{index}]",
-                "Each supervisor is an email/id or {person, role}",
-            )
-            continue
-        where = f"supervisors[{index}]"
-        person_field = "person" if "person" in item else "supervisor"
-        person = _text(
-            item,
-            person_field,
-            errors,
-            max_length=EMAIL_MAX,
-            name=f"{where}.{person_field}",
+    data = valid_body()
+    supervisors = [
+        SupervisorInput(person=item, role="training_officer")
+        if isinstance(item, str)
+        else SupervisorInput(
+            person=item["person"],
+            role=item.get("role", "training_officer"),
+            start_date=as_date(item.get("start_date")),
+            end_date=as_date(item.get("end_date")),
         )
-        role = _text(item, "role", errors, max_length=CHOICE_MAX, name=f"{where}.role")
-        supervisors.append(
-            SupervisorInput(
-                person=person or "",
-                role=role or "training_officer",
-                start_date=_date(
-                    item.get("start_date"), f"supervisors[{index}].start_date", errors
-                ),
-                end_date=_date(
-                    item.get("end_date"), f"supervisors[{index}].end_date", errors
-                ),
-            )
-        )
-    hours = data.get("contracted_hours_per_week")
-    if hours is not None and (
-        isinstance(hours, bool) or not isinstance(hours, int | float)
-    ):
-        errors.add(
-            "contracted_hours_per_week", "contracted_hours_per_week must be a number"
-        )
-        hours = None
-    start = _date(data.get("start_date"), "start_date", errors)
-    end = _date(data.get("expected_end_date"), "expected_end_date", errors)
-    trainee = _text(data, "trainee", errors, max_length=EMAIL_MAX)
-    curriculum = _text(data, "curriculum", errors, max_length=SLUG_MAX)
-    organisation = _text(data, "organisation", errors, max_length=CHOICE_MAX)
-    errors.raise_if_any()
+        for item in data.get("supervisors", [])
+    ]
     enrolment = training.create_enrolment(
         g.user,
-        trainee=trainee or "",
-        curriculum=curriculum or "",
-        organisation=organisation or "",
-        start_date=start,
-        expected_end_date=end,
+        trainee=data["trainee"],
+        curriculum=data["curriculum"],
+        organisation=data["organisation"],
+        start_date=as_date(data["start_date"]),
+        expected_end_date=as_date(data["expected_end_date"]),
         supervisors=supervisors,
-        contracted_hours_per_week=hours,
+        contracted_hours_per_week=data.get("contracted_hours_per_week"),
     )
     response = jsonify(enrolment_json(enrolment))
     response.status_code = 201
@@ -187,54 +77,19 @@ def get_enrolment(enrolment_id: str):
 # ---- evidence -----------------------------------------------------------------------
 
 
-def _claims(data: dict, errors: FieldErrors) -> list[ClaimRef] | None:
-    raw = data.get("claims")
-    if raw is None:
-        return None
-    if not isinstance(raw, list):
-        errors.add("claims", "claims must be a list of {curriculum, code}")
-        return None
-    claims = []
-    for index, item in enumerate(raw):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("curriculum"), str)
-            or not isinstance(item.get("code"), str)
-        ):
-            errors.add(f"claims[{index}]", "Each claim is {curriculum, code}")
-            continue
-        where = f"claims[{index}]"
-        curriculum = _text(
-            item, "curriculum", errors, max_length=SLUG_MAX, name=f"{where}.curriculum"
-        )
-        code = _text(item, "code", errors, max_length=CODE_MAX, name=f"{where}.code")
-        if curriculum is not None and code is not None:
-            claims.append(ClaimRef(curriculum, code))
-    return claims
-
-
 def _evidence_input(data: dict, creating: bool) -> EvidenceInput:
-    errors = FieldErrors()
-    allowed = {"title", "occurred_on", "body", "form", "claims"} | (
-        {"kind"} if creating else set()
+    """The fields of a body :func:`valid_body` has checked."""
+    claims = data.get("claims")
+    return EvidenceInput(
+        title=data.get("title"),
+        kind=data.get("kind"),
+        occurred_on=data.get("occurred_on"),
+        body=data.get("body"),
+        form=data.get("form", {} if creating else None),
+        claims=None
+        if claims is None
+        else [ClaimRef(c["curriculum"], c["code"]) for c in claims],
     )
-    _unknown(data, allowed, errors)
-    form = data.get("form")
-    if form is not None and not isinstance(form, dict):
-        errors.add("form", "form must be an object")
-        form = None
-    result = EvidenceInput(
-        title=_text(data, "title", errors, creating, max_length=TITLE_MAX),
-        kind=_text(data, "kind", errors, True, max_length=CHOICE_MAX)
-        if creating
-        else None,
-        occurred_on=_text(data, "occurred_on", errors, creating, max_length=CHOICE_MAX),
-        body=_text(data, "body", errors, max_length=BODY_MAX),
-        form=form if form is not None or not creating else {},
-        claims=_claims(data, errors),
-    )
-    errors.raise_if_any()
-    return result
 
 
 def _full(evidence) -> dict:
@@ -261,7 +116,7 @@ def list_evidence():
 @bp.post("/evidence")
 def create_evidence():
     evidence = evidence_services.create_evidence(
-        g.user, _evidence_input(json_body(), True)
+        g.user, _evidence_input(valid_body(), True)
     )
     response = jsonify(_full(evidence))
     response.status_code = 201
@@ -277,7 +132,7 @@ def get_evidence(evidence_id: str):
 @bp.patch("/evidence/<evidence_id>")
 def update_evidence(evidence_id: str):
     evidence = evidence_services.load_visible(g.user, evidence_id)
-    data = _evidence_input(json_body(), False)
+    data = _evidence_input(valid_body(), False)
     return jsonify(_full(evidence_services.update_evidence(g.user, evidence, data)))
 
 
@@ -322,13 +177,9 @@ def download_attachment(evidence_id: str, attachment_id: str):
 
 @bp.post("/evidence/<evidence_id>/submit")
 def submit(evidence_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"assessor"}, errors)
-    assessor = _text(data, "assessor", errors, required=True, max_length=EMAIL_MAX)
-    errors.raise_if_any()
+    data = valid_body()
     evidence = evidence_services.load_visible(g.user, evidence_id)
-    evidence = signoff.submit(g.user, evidence, assessor)
+    evidence = signoff.submit(g.user, evidence, data["assessor"])
     return jsonify(
         {"id": evidence.id, "status": evidence.status, "version": evidence.version}
     )
@@ -345,17 +196,15 @@ def withdraw(evidence_id: str):
 
 @bp.post("/evidence/<evidence_id>/decision")
 def decision(evidence_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"decision", "comment", "declaration"}, errors)
-    choice = _text(data, "decision", errors, required=True, max_length=CHOICE_MAX)
-    comment = _text(data, "comment", errors, max_length=signoff.COMMENT_MAX) or ""
-    declaration = data.get("declaration", False)
-    if not isinstance(declaration, bool):
-        errors.add("declaration", "declaration must be true or false")
-    errors.raise_if_any()
+    data = valid_body()
     evidence = evidence_services.load_visible(g.user, evidence_id)
-    signoff.decide(g.user, evidence, choice, comment, declaration)
+    signoff.decide(
+        g.user,
+        evidence,
+        data["decision"],
+        data.get("comment", ""),
+        data.get("declaration", False),
+    )
     return jsonify(
         {"id": evidence.id, "status": evidence.status, "version": evidence.version}
     )
@@ -363,13 +212,9 @@ def decision(evidence_id: str):
 
 @bp.post("/evidence/<evidence_id>/unlock")
 def unlock(evidence_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"reason"}, errors)
-    reason = _text(data, "reason", errors, max_length=signoff.UNLOCK_REASON_MAX) or ""
-    errors.raise_if_any()
+    data = valid_body()
     evidence = evidence_services.load_visible(g.user, evidence_id)
-    evidence = signoff.unlock(g.user, evidence, reason)
+    evidence = signoff.unlock(g.user, evidence, data["reason"])
     return jsonify(
         {"id": evidence.id, "status": evidence.status, "version": evidence.version}
     )

@@ -1,13 +1,49 @@
-"""OpenAPI descriptions of the core endpoints."""
+"""OpenAPI descriptions of the core endpoints.
 
+Response schemas list every field the serialisers in :mod:`portfolio.api.serialise`
+always send; request bodies are what :mod:`portfolio.api.bodies` validates against.
+"""
+
+from portfolio.accounts.models import EMAIL_MAX
+from portfolio.api.openapi import CHOICE_MAX
+from portfolio.api.openapi import DATE_IN
+from portfolio.api.openapi import body_object
+from portfolio.api.openapi import choice
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
+from portfolio.api.openapi import text
+from portfolio.curriculum.models import CODE_MAX
+from portfolio.curriculum.models import SLUG_MAX
+from portfolio.evidence.models import BODY_MAX
+from portfolio.evidence.models import TITLE_MAX
+from portfolio.signoff.services import COMMENT_MAX
+from portfolio.signoff.services import UNLOCK_REASON_MAX
 
 S = {"type": "string"}
 NS = {"type": ["string", "null"]}
+INT = {"type": "integer"}
 DATE = {"type": "string", "format": "date"}
+NDATE = {"type": ["string", "null"], "format": "date"}
+TIME = {"type": "string", "format": "date-time"}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
+OBJECT = {"type": "object"}
+EVIDENCE_STATUS = {"enum": ["draft", "submitted", "returned", "signed_off"]}
+
+
+def nullable(of: dict) -> dict:
+    return {"oneOf": [of, {"type": "null"}]}
+
+
+def array(of: dict) -> dict:
+    return {"type": "array", "items": of}
+
+
+def page_of(item: dict) -> dict:
+    """The list envelope of :func:`portfolio.api.base.paginate`."""
+    return schema({"items": array(item), "page": INT, "per_page": INT, "total": INT})
+
+
 PERSON = schema({"id": S, "name": S, "email": S})
-CLAIM = schema({"curriculum": S, "code": S}, ("curriculum", "code"))
 ENROLMENT = schema(
     {
         "id": S,
@@ -17,38 +53,109 @@ ENROLMENT = schema(
         "start_date": DATE,
         "expected_end_date": DATE,
         "status": {"enum": ["active", "break_in_learning", "completed", "withdrawn"]},
-        "supervisors": {"type": "array", "items": {"type": "object"}},
+        "contracted_hours_per_week": {"type": ["number", "null"]},
+        "supervisors": array(
+            schema(
+                {
+                    "id": S,
+                    "supervisor": PERSON,
+                    "role": S,
+                    "start_date": NDATE,
+                    "end_date": NDATE,
+                }
+            )
+        ),
     }
 )
-EVIDENCE = schema(
+ATTACHMENT = schema(
     {
         "id": S,
-        "kind": S,
-        "title": S,
-        "occurred_on": DATE,
-        "status": {"enum": ["draft", "submitted", "returned", "signed_off"]},
-        "version": {"type": "integer"},
+        "filename": S,
+        "size": INT,
+        "sha256": S,
+        "media_type": S,
+        "uploaded_at": NTIME,
+    }
+)
+DECISION = {
+    "decision": S,
+    "comment": S,
+    "evidence_version": INT,
+    "content_hash": S,
+    "claims": array(OBJECT),
+    "decided_at": NTIME,
+    "superseded_at": NTIME,
+    "superseded_reason": NS,
+}
+SOURCE = schema(
+    {
+        "installation": S,
+        "verified": {"type": "boolean"},
+        "imported_at": NTIME,
+        "label": NS,
+    }
+)
+SUMMARY_FIELDS = {
+    "id": S,
+    "owner": PERSON,
+    "kind": S,
+    "title": S,
+    "occurred_on": DATE,
+    "status": EVIDENCE_STATUS,
+    "version": INT,
+    "submitted_to": nullable(PERSON),
+    "submitted_at": NTIME,
+    "updated_at": NTIME,
+}
+EVIDENCE_SUMMARY = schema(SUMMARY_FIELDS)
+EVIDENCE = schema(
+    {
+        **SUMMARY_FIELDS,
         "body": S,
-        "form": {"type": "object"},
-        "claims": {"type": "array", "items": CLAIM},
-        "attachments": {"type": "array", "items": {"type": "object"}},
-        "signoffs": {"type": "array", "items": {"type": "object"}},
+        "form": OBJECT,
+        "claims": array(schema({"curriculum": S, "version": S, "code": S, "title": S})),
+        "attachments": array(ATTACHMENT),
+        "signoffs": array(schema({"id": S, "assessor": nullable(PERSON), **DECISION})),
         # Evidence brought in with a bundle: where from, and that source's decisions
         # (history, never sign-offs here).
-        "imported_from": {"type": ["object", "null"]},
-        "imported_signoffs": {"type": "array", "items": {"type": "object"}},
-        "history": {"type": "array", "items": {"type": "object"}},
+        "imported_from": nullable(SOURCE),
+        "imported_signoffs": array(
+            schema(
+                {
+                    "assessor": schema({"name": S, "email": S}),
+                    **DECISION,
+                    "imported_from": nullable(SOURCE),
+                }
+            )
+        ),
+        "history": array(
+            schema(
+                {
+                    "seq": INT,
+                    "at": NTIME,
+                    "actor": S,
+                    "action": S,
+                    "data": OBJECT,
+                    "hash": S,
+                }
+            )
+        ),
     }
 )
-STATUS = schema({"id": S, "status": S, "version": {"type": "integer"}})
-LIST = schema(
-    {
-        "items": {"type": "array"},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-    }
+STATUS = schema({"id": S, "status": EVIDENCE_STATUS, "version": INT})
+CLAIM_IN = body_object(
+    {"curriculum": text(SLUG_MAX), "code": text(CODE_MAX)}, ("curriculum", "code")
 )
+EVIDENCE_IN = {
+    "title": text(TITLE_MAX),
+    "occurred_on": DATE_IN,
+    "body": text(BODY_MAX),
+    "form": {
+        "type": "object",
+        "description": "The answers of the kind's form, checked by the kind",
+    },
+    "claims": array(CLAIM_IN),
+}
 
 document(
     "/enrolments",
@@ -57,30 +164,30 @@ document(
     status=201,
     response=ENROLMENT,
     errors=(400, 401, 403, 422),
-    body=schema(
+    body=body_object(
         {
-            "trainee": S,
-            "curriculum": S,
-            "organisation": S,
-            "start_date": DATE,
-            "expected_end_date": DATE,
+            "trainee": text(EMAIL_MAX),
+            "curriculum": text(SLUG_MAX),
+            "organisation": text(CHOICE_MAX),
+            "start_date": DATE_IN,
+            "expected_end_date": DATE_IN,
             "contracted_hours_per_week": {"type": "number"},
-            "supervisors": {
-                "type": "array",
-                "items": {
+            "supervisors": array(
+                {
                     "oneOf": [
-                        S,
-                        schema(
+                        text(EMAIL_MAX, description="A training officer's email/id"),
+                        body_object(
                             {
-                                "person": S,
-                                "role": S,
-                                "start_date": DATE,
-                                "end_date": DATE,
-                            }
+                                "person": text(EMAIL_MAX),
+                                "role": text(CHOICE_MAX, default="training_officer"),
+                                "start_date": DATE_IN,
+                                "end_date": DATE_IN,
+                            },
+                            ("person",),
                         ),
                     ]
-                },
-            },
+                }
+            ),
         },
         ("trainee", "curriculum", "organisation", "start_date", "expected_end_date"),
     ),
@@ -96,7 +203,8 @@ document(
     "/evidence",
     "get",
     "Evidence visible to you (?owner, status, kind, curriculum; paginated)",
-    response=LIST,
+    response=page_of(EVIDENCE_SUMMARY),
+    errors=(400,),
 )
 document(
     "/evidence",
@@ -105,16 +213,8 @@ document(
     status=201,
     response=EVIDENCE,
     errors=(400, 401, 403, 422),
-    body=schema(
-        {
-            "title": S,
-            "kind": S,
-            "occurred_on": DATE,
-            "body": S,
-            "form": {"type": "object"},
-            "claims": {"type": "array", "items": CLAIM},
-        },
-        ("title", "kind", "occurred_on"),
+    body=body_object(
+        {**EVIDENCE_IN, "kind": text(CHOICE_MAX)}, ("title", "kind", "occurred_on")
     ),
 )
 document(
@@ -130,30 +230,14 @@ document(
     "Edit a draft or returned item",
     response=EVIDENCE,
     errors=(400, 401, 403, 404, 409, 422),
-    body=schema(
-        {
-            "title": S,
-            "occurred_on": DATE,
-            "body": S,
-            "form": {"type": "object"},
-            "claims": {"type": "array", "items": CLAIM},
-        }
-    ),
+    body=body_object(EVIDENCE_IN),
 )
 document(
     "/evidence/{evidence_id}/attachments",
     "post",
     "Attach a file (multipart field 'file': PDF, PNG, JPEG or DOCX)",
     status=201,
-    response=schema(
-        {
-            "id": S,
-            "filename": S,
-            "size": {"type": "integer"},
-            "sha256": S,
-            "media_type": S,
-        }
-    ),
+    response=ATTACHMENT,
     errors=(401, 403, 404, 409, 413, 415, 422),
 )
 document(
@@ -168,7 +252,7 @@ document(
     "Ask a supervisor for sign-off",
     response=STATUS,
     errors=(400, 401, 403, 404, 409, 422),
-    body=schema({"assessor": S}, ("assessor",)),
+    body=body_object({"assessor": text(EMAIL_MAX)}, ("assessor",)),
 )
 document(
     "/evidence/{evidence_id}/withdraw",
@@ -183,11 +267,11 @@ document(
     "Approve or return (the assessor asked)",
     response=STATUS,
     errors=(400, 401, 403, 404, 409, 422),
-    body=schema(
+    body=body_object(
         {
-            "decision": {"enum": ["approve", "return"]},
-            "comment": S,
-            "declaration": {"type": "boolean"},
+            "decision": choice("approve", "return"),
+            "comment": text(COMMENT_MAX),
+            "declaration": {"type": "boolean", "default": False},
         },
         ("decision",),
     ),
@@ -198,14 +282,14 @@ document(
     "Unlock signed-off evidence (lead or admin)",
     response=STATUS,
     errors=(400, 401, 403, 404, 409, 422),
-    body=schema({"reason": S}, ("reason",)),
+    body=body_object({"reason": text(UNLOCK_REASON_MAX)}, ("reason",)),
 )
 document(
     "/signoff/queue",
     "get",
     "Evidence waiting for you, oldest first, with age in days",
-    response=LIST,
-    errors=(401, 403),
+    response=page_of(schema({**SUMMARY_FIELDS, "age_days": INT})),
+    errors=(400, 401, 403),
 )
 document(
     "/audit/verify",
@@ -219,16 +303,17 @@ document(
             "problem": {"type": ["string", "null"]},
             "keyed_events": {"type": "integer"},
             "checkpoints": {"type": "integer"},
-            "last_checkpoint": {
-                "type": ["object", "null"],
-                "properties": {
-                    "id": {"type": "integer"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "events": {"type": "integer"},
-                    "head_seq": {"type": "integer"},
-                    "head_hash": {"type": "string"},
-                },
-            },
+            "last_checkpoint": nullable(
+                schema(
+                    {
+                        "id": INT,
+                        "created_at": TIME,
+                        "events": INT,
+                        "head_seq": INT,
+                        "head_hash": S,
+                    }
+                )
+            ),
         }
     ),
     errors=(401, 403),

@@ -6,16 +6,16 @@ from flask import jsonify
 from portfolio.api.base import PUBLIC_ENDPOINTS
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
-from portfolio.api.base import json_body
-from portfolio.api.core import CHOICE_MAX
-from portfolio.api.core import _text
-from portfolio.api.core import _unknown
+from portfolio.api.bodies import valid_body
+from portfolio.api.openapi import CHOICE_MAX
+from portfolio.api.openapi import body_object
+from portfolio.api.openapi import choice
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
+from portfolio.api.openapi import text
 from portfolio.downloads import send_stored
 from portfolio.exports import services as exports
 from portfolio.extensions import limiter
-from portfolio.rules import FieldErrors
 
 
 def export_json(export) -> dict:
@@ -41,13 +41,8 @@ def export_json(export) -> dict:
 
 @bp.post("/exports")
 def create_export():
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"kind", "enrolment"}, errors)
-    kind = _text(data, "kind", errors, required=True, max_length=CHOICE_MAX)
-    enrolment = _text(data, "enrolment", errors, required=True, max_length=CHOICE_MAX)
-    errors.raise_if_any()
-    export = exports.request_export(g.user, kind, enrolment)
+    data = valid_body()
+    export = exports.request_export(g.user, data["kind"], data["enrolment"])
     response = jsonify(export_json(export))
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/exports/{export.id}"
@@ -85,16 +80,11 @@ def export_file(export_id: str):
 @bp.post("/verify")
 @limiter.limit("60 per minute")
 def verify():
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"code", "sha256"}, errors)
-    code = _text(data, "code", errors, required=True, max_length=CHOICE_MAX)
-    digest = _text(data, "sha256", errors, required=True, max_length=CHOICE_MAX)
-    errors.raise_if_any()
-    export = exports.find_by_code(code)
+    data = valid_body()
+    export = exports.find_by_code(data["code"])
     return jsonify(
         {
-            "valid": exports.verify_digest(export, digest),
+            "valid": exports.verify_digest(export, data["sha256"]),
             "export": exports.verification_json(export),
         }
     )
@@ -103,18 +93,35 @@ def verify():
 PUBLIC_ENDPOINTS.add("api.verify")
 
 S = {"type": "string"}
+NS = {"type": ["string", "null"]}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
 EXPORT = schema(
     {
         "id": S,
         "kind": S,
         "status": {"enum": ["queued", "running", "done", "failed"]},
         "progress": {"type": "integer"},
-        "sha256": {"type": ["string", "null"]},
-        "verification_code": S,
-        "download_url": {"type": ["string", "null"]},
-        "error": S,
-        "retry_url": S,
-    }
+        "sha256": NS,
+        "verification_code": NS,
+        "download_url": NS,
+        "enrolment": NS,
+        "created_at": {"type": "string", "format": "date-time"},
+        "finished_at": NTIME,
+        "error": {"type": ["string", "null"], "description": "When failed: why"},
+        "retry_url": {"type": "string", "description": "When failed: try again"},
+    },
+    (
+        "id",
+        "kind",
+        "status",
+        "progress",
+        "sha256",
+        "verification_code",
+        "download_url",
+        "enrolment",
+        "created_at",
+        "finished_at",
+    ),
 )
 document(
     "/exports",
@@ -123,8 +130,11 @@ document(
     status=202,
     response=EXPORT,
     errors=(400, 401, 403, 404, 422),
-    body=schema(
-        {"kind": {"enum": ["portfolio", "registration", "bundle"]}, "enrolment": S},
+    body=body_object(
+        {
+            "kind": choice("portfolio", "registration", "bundle"),
+            "enrolment": text(CHOICE_MAX),
+        },
         ("kind", "enrolment"),
     ),
 )
@@ -154,9 +164,27 @@ document(
     "post",
     "Check a copy of an exported file by its SHA-256 (no account needed)",
     response=schema(
-        {"valid": {"type": "boolean"}, "export": {"type": ["object", "null"]}}
+        {
+            "valid": {"type": "boolean"},
+            "export": {
+                "oneOf": [
+                    schema(
+                        {
+                            "kind": S,
+                            "summary": {"type": "object"},
+                            "created_at": NTIME,
+                            "sha256": NS,
+                            "verification_code": NS,
+                        }
+                    ),
+                    {"type": "null"},
+                ]
+            },
+        }
     ),
-    body=schema({"code": S, "sha256": S}, ("code", "sha256")),
+    body=body_object(
+        {"code": text(CHOICE_MAX), "sha256": text(CHOICE_MAX)}, ("code", "sha256")
+    ),
     errors=(400, 422, 429),
     public=True,
 )

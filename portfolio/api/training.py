@@ -9,13 +9,14 @@ from flask import request
 from portfolio import policy
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
-from portfolio.api.base import json_body
-from portfolio.api.core import CHOICE_MAX
-from portfolio.api.core import _date
-from portfolio.api.core import _text
-from portfolio.api.core import _unknown
+from portfolio.api.bodies import as_date
+from portfolio.api.bodies import valid_body
+from portfolio.api.openapi import DATE_IN
+from portfolio.api.openapi import body_object
+from portfolio.api.openapi import choice
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
+from portfolio.api.openapi import text
 from portfolio.rules import FieldErrors
 from portfolio.training import cohort as cohorts
 from portfolio.training import services as training
@@ -65,30 +66,16 @@ def enrolment_progress(enrolment_id: str):
 
 @bp.post("/enrolments/<enrolment_id>/breaks")
 def start_break(enrolment_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"start_date", "reason"}, errors)
-    start = _date(data.get("start_date"), "start_date", errors) or (
-        None if data.get("start_date") else date.today()
-    )
-    reason = _text(data, "reason", errors, max_length=training.BREAK_REASON_MAX) or ""
-    errors.raise_if_any()
-    assert start is not None  # a bad date added a field error above
+    data = valid_body()
+    start = as_date(data.get("start_date")) or date.today()
     enrolment = training.get_enrolment(g.user, enrolment_id)
-    training.start_break(g.user, enrolment, start, reason)
+    training.start_break(g.user, enrolment, start, data.get("reason", ""))
     return jsonify({"id": enrolment.id, "status": enrolment.status})
 
 
 @bp.post("/enrolments/<enrolment_id>/breaks/end")
 def end_break(enrolment_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"end_date"}, errors)
-    end = _date(data.get("end_date"), "end_date", errors) or (
-        None if data.get("end_date") else date.today()
-    )
-    errors.raise_if_any()
-    assert end is not None  # a bad date added a field error above
+    end = as_date(valid_body().get("end_date")) or date.today()
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.end_break(g.user, enrolment, end)
     return jsonify({"id": enrolment.id, "status": enrolment.status})
@@ -96,30 +83,27 @@ def end_break(enrolment_id: str):
 
 @bp.post("/enrolments/<enrolment_id>/reviews")
 def record_review(enrolment_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"held_on", "summary", "actions", "done_carried"}, errors)
-    held_on = _date(data.get("held_on"), "held_on", errors)
-    summary = (
-        _text(data, "summary", errors, max_length=training.REVIEW_SUMMARY_MAX) or ""
-    )
-    actions = data.get("actions") or []
-    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-        errors.add("actions", "actions must be a list of strings")
-        actions = []
-    elif len("\n".join(actions)) > training.REVIEW_ACTIONS_MAX:
+    data = valid_body()
+    actions = data.get("actions", [])
+    if len("\n".join(actions)) > training.REVIEW_ACTIONS_MAX:
+        # One limit on the actions together (the page's one textarea, a line
+        # each), which a JSON Schema cannot say.
+        errors = FieldErrors()
         errors.add(
             "actions",
             f"actions must be {training.REVIEW_ACTIONS_MAX:,} characters or fewer "
             "in all",
         )
-    done = data.get("done_carried") or []
-    if not isinstance(done, list) or not all(isinstance(i, int) for i in done):
-        errors.add("done_carried", "done_carried must be a list of action numbers")
-        done = []
-    errors.raise_if_any()
+        errors.raise_if_any()
     enrolment = training.get_enrolment(g.user, enrolment_id)
-    review = training.record_review(g.user, enrolment, held_on, summary, actions, done)
+    review = training.record_review(
+        g.user,
+        enrolment,
+        as_date(data.get("held_on")),
+        data.get("summary", ""),
+        actions,
+        data.get("done_carried", []),
+    )
     response = jsonify(review_json(review))
     response.status_code = 201
     return response
@@ -133,12 +117,7 @@ def sign_review(enrolment_id: str, review_id: str):
 
 @bp.post("/enrolments/<enrolment_id>/gateway")
 def confirm_gateway(enrolment_id: str):
-    data = json_body()
-    errors = FieldErrors()
-    _unknown(data, {"party"}, errors)
-    party = _text(data, "party", errors, required=True, max_length=CHOICE_MAX)
-    errors.raise_if_any()
-    assert party is not None  # required=True added a field error if missing
+    party = valid_body()["party"]
     enrolment = training.get_enrolment(g.user, enrolment_id)
     training.confirm_gateway(g.user, enrolment, party)
     standing = tracking.standing(enrolment)
@@ -193,14 +172,69 @@ def cohort():
 
 
 S = {"type": "string"}
+NUMBER = {"type": "number"}
 DATE = {"type": "string", "format": "date"}
+NDATE = {"type": ["string", "null"], "format": "date"}
+STRINGS = {"type": "array", "items": S}
+ENROLMENT_STATUS = schema({"id": S, "status": S})
+REVIEW = schema(
+    {
+        "id": S,
+        "kind": S,
+        "due_on": NDATE,
+        "held_on": DATE,
+        "summary": S,
+        "actions": {"type": "array", "items": {}},
+        "complete": {"type": "boolean"},
+        "signed": schema(
+            {
+                "trainee": {"type": "boolean"},
+                "employer": {"type": "boolean"},
+                "provider": {"type": "boolean"},
+            }
+        ),
+    }
+)
+GATEWAY = {
+    "oneOf": [
+        {
+            "type": "array",
+            "items": schema({"check": S, "met": {"type": "boolean"}, "detail": S}),
+        },
+        {"type": "null"},
+    ]
+}
+OTJ = schema(
+    {
+        "ruleset": S,
+        "target_hours": NUMBER,
+        "expected_to_date": NUMBER,
+        "signed_off_hours": NUMBER,
+        "pending_hours": NUMBER,
+        "status": {"enum": ["green", "amber", "red"]},
+        "entries": {
+            "type": "array",
+            "items": schema(
+                {
+                    "evidence_id": S,
+                    "occurred_on": DATE,
+                    "activity": S,
+                    "hours": NUMBER,
+                    "status": S,
+                    "counted": {"type": "boolean"},
+                    "note": S,
+                }
+            ),
+        },
+    }
+)
 document(
     "/enrolments/{enrolment_id}/progress",
     "get",
     "Progress from the curriculum's own rules, with what is missing and why, flags, OTJ, reviews, gateway",
     response=schema(
         {
-            "percent_complete": {"type": "number"},
+            "percent_complete": NUMBER,
             "outcomes": {
                 "type": "array",
                 "items": schema(
@@ -210,15 +244,31 @@ document(
                             "enum": ["not_started", "in_progress", "signed_off"]
                         },
                         "evidence_count": {"type": "integer"},
-                        "missing": {"type": "array", "items": S},
+                        "missing": STRINGS,
+                    }
+                ),
+            },
+            "modules": {
+                "type": "array",
+                "items": schema(
+                    {
+                        "code": S,
+                        "title": S,
+                        "percent_complete": NUMBER,
+                        "done_units": NUMBER,
+                        "total_units": NUMBER,
+                        "missing": STRINGS,
+                        "outcome_codes": STRINGS,
                     }
                 ),
             },
             "flags": {"type": "array", "items": schema({"code": S, "message": S})},
-            "modules": {"type": "array"},
-            "next_actions": {"type": "array", "items": S},
-            "otj": {"type": ["object", "null"]},
-            "gateway": {"type": ["array", "null"]},
+            "next_actions": STRINGS,
+            "expected_end_date": DATE,
+            "next_review_due": NDATE,
+            "reviews": {"type": "array", "items": REVIEW},
+            "otj": {"oneOf": [OTJ, {"type": "null"}]},
+            "gateway": GATEWAY,
         }
     ),
     errors=(401, 404),
@@ -226,15 +276,19 @@ document(
 document(
     "/enrolments/{enrolment_id}/breaks",
     "post",
-    "Start a break in learning (lead, admin)",
-    body=schema({"start_date": DATE, "reason": S}),
+    "Start a break in learning (lead, admin); from today unless start_date is given",
+    response=ENROLMENT_STATUS,
+    body=body_object(
+        {"start_date": DATE_IN, "reason": text(training.BREAK_REASON_MAX)}
+    ),
     errors=(400, 401, 403, 404, 409, 422),
 )
 document(
     "/enrolments/{enrolment_id}/breaks/end",
     "post",
-    "End the current break (lead, admin)",
-    body=schema({"end_date": DATE}),
+    "End the current break (lead, admin); today unless end_date is given",
+    response=ENROLMENT_STATUS,
+    body=body_object({"end_date": DATE_IN}),
     errors=(400, 401, 403, 404, 409, 422),
 )
 document(
@@ -242,12 +296,22 @@ document(
     "post",
     "Record a progress review (employer or provider signs as they record)",
     status=201,
-    body=schema(
+    response=REVIEW,
+    body=body_object(
         {
-            "held_on": DATE,
-            "summary": S,
-            "actions": {"type": "array", "items": S},
-            "done_carried": {"type": "array", "items": {"type": "integer"}},
+            "held_on": DATE_IN,
+            "summary": text(training.REVIEW_SUMMARY_MAX),
+            "actions": {
+                "type": "array",
+                "items": S,
+                "description": "New actions, at most "
+                f"{training.REVIEW_ACTIONS_MAX:,} characters in all",
+            },
+            "done_carried": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "Numbers of the carried-over actions now done",
+            },
         },
         ("held_on", "summary"),
     ),
@@ -257,18 +321,55 @@ document(
     "/enrolments/{enrolment_id}/reviews/{review_id}/sign",
     "post",
     "Sign a review as apprentice, employer or provider",
-    errors=(401, 403, 404),
+    response=REVIEW,
+    errors=(401, 403, 404, 409),
 )
 document(
     "/enrolments/{enrolment_id}/gateway",
     "post",
     "Confirm gateway readiness as employer or provider",
-    body=schema({"party": {"enum": ["employer", "provider"]}}, ("party",)),
+    response=schema({"gateway": GATEWAY}),
+    body=body_object({"party": choice("employer", "provider")}, ("party",)),
     errors=(400, 401, 403, 404, 422),
 )
+PERSON_REF = schema({"id": S, "name": S})
 document(
     "/cohort",
     "get",
     "Your organisation's cohort with progress, flags and supervisor load (?programme, status, flagged=true, sort)",
-    errors=(401, 403),
+    response=schema(
+        {
+            "items": {
+                "type": "array",
+                "items": schema(
+                    {
+                        "enrolment": S,
+                        "trainee": schema({"id": S, "name": S, "email": S}),
+                        "programme": S,
+                        "specialism": {"type": ["string", "null"]},
+                        "status": S,
+                        "percent_complete": NUMBER,
+                        "flags": {
+                            "type": "array",
+                            "items": schema({"code": S, "message": S}),
+                        },
+                        "last_activity": NDATE,
+                        "training_officer": {"type": ["string", "null"]},
+                    }
+                ),
+            },
+            "supervisors": {
+                "type": "array",
+                "items": schema(
+                    {
+                        "supervisor": PERSON_REF,
+                        "trainees": {"type": "integer"},
+                        "pending_requests": {"type": "integer"},
+                        "over_soft_cap": {"type": "boolean"},
+                    }
+                ),
+            },
+        }
+    ),
+    errors=(400, 401, 403),
 )
