@@ -127,8 +127,8 @@ document(
     response=schema(
         {
             "CFDocument": {"type": "object"},
-            "CFItems": {"type": "array"},
-            "CFAssociations": {"type": "array"},
+            "CFItems": {"type": "array", "items": {"type": "object"}},
+            "CFAssociations": {"type": "array", "items": {"type": "object"}},
         }
     ),
     errors=(401, 404),
