@@ -12,6 +12,7 @@ from portfolio.accounts import services as accounts
 from portfolio.accounts.models import ROLES
 from portfolio.csvimport import CsvImportError
 from portfolio.extensions import db
+from portfolio.rules import RuleError
 
 users_cli = AppGroup("users", help="Create users, add roles and issue API tokens.")
 orgs_cli = AppGroup("orgs", help="Import organisations (trusts and health boards).")
@@ -128,23 +129,22 @@ export_cli = AppGroup("export", help="Portfolio exports and bundles.")
 @click.option("--registration", is_flag=True, help="Arrange by registration standards.")
 def export_portfolio(enrolment_id, out, registration):
     """Render a portfolio PDF synchronously to --out (as the enrolment's trainee)."""
-    from portfolio.exports.models import Export
     from portfolio.exports.services import export_path
-    from portfolio.exports.services import render_export_job
+    from portfolio.exports.services import request_export
     from portfolio.training.models import Enrolment
 
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:
         raise click.ClickException(f"No enrolment {enrolment_id}")
-    export = Export(
-        kind="registration" if registration else "portfolio",
-        enrolment_id=enrolment.id,
-        requested_by_id=enrolment.trainee_id,
-    )
-    db.session.add(export)
-    db.session.commit()
-    render_export_job(export.id)
-    db.session.refresh(export)
+    try:
+        export = request_export(
+            enrolment.trainee,
+            "registration" if registration else "portfolio",
+            enrolment.id,
+            now=True,
+        )
+    except RuleError as error:
+        raise click.ClickException(error.message) from error
     if export.status != "done":
         raise click.ClickException(f"export failed: {export.error}")
     out.write_bytes(export_path(export).read_bytes())

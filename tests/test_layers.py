@@ -122,3 +122,25 @@ def test_no_import_cycles():
         if node not in index:
             visit(node)
     assert cycles == []
+
+
+def test_exports_never_import_the_features_they_render():
+    """Export kinds register into portfolio.exports.kinds (capacity from its own
+    package), so the exports machinery imports no feature it renders."""
+    breaks = [
+        f"{name} imports {imported}"
+        for name, tree in MODULES.items()
+        if name.startswith("portfolio.exports")
+        for imported in _imports(tree, top_level_only=False)
+        if imported.startswith("portfolio.capacity")
+    ]
+    assert breaks == []
+
+
+def test_every_export_kind_is_registered(app):
+    from portfolio.exports import kinds
+    from portfolio.exports.models import EXPORT_KINDS
+
+    assert sorted(kinds.KINDS) == sorted(EXPORT_KINDS)
+    assert kinds.get("capacity").queue == "reports"
+    assert "capacity" not in kinds.enrolment_kinds()

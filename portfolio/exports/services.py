@@ -25,7 +25,7 @@ from portfolio import urls
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
-from portfolio.exports.models import EXPORT_KINDS
+from portfolio.exports import kinds as export_kinds
 from portfolio.exports.models import Export
 from portfolio.exports.models import ShareLink
 from portfolio.extensions import db
@@ -60,12 +60,21 @@ def public_url(path: str) -> str:
 
 
 def request_export(
-    user: User, kind: str, enrolment_id: str | None, params: dict | None = None
+    user: User,
+    kind: str,
+    enrolment_id: str | None,
+    params: dict | None = None,
+    now: bool = False,
 ) -> Export:
-    """Create the Export row, commit, and queue its job (after the commit)."""
+    """Create the Export row, commit, and queue its job (after the commit).
+
+    ``now`` renders it here instead, after the commit (the CLI): the same checks,
+    row and audit event as a request from the web or the API.
+    """
     errors = FieldErrors()
-    if kind not in EXPORT_KINDS or kind == "capacity":
-        errors.add("kind", "kind must be portfolio, registration or bundle")
+    allowed = export_kinds.enrolment_kinds()
+    if kind not in allowed:
+        errors.add("kind", f"kind must be {', '.join(allowed[:-1])} or {allowed[-1]}")
     if not enrolment_id:
         errors.add("enrolment", "Choose the enrolment to export")
     errors.raise_if_any()
@@ -87,15 +96,19 @@ def request_export(
     audit.record(
         user, "export.requested", "enrolment", enrolment.id, export=export.id, kind=kind
     )
-    queue_job(export)
+    if not now:
+        queue_job(export)
     db.session.commit()
+    if now:
+        render_export_job(export.id)
+        db.session.refresh(export)
     return export
 
 
 def queue_job(export: Export) -> None:
     from rq import Retry
 
-    queue = "reports" if export.kind == "capacity" else "pdf"
+    queue = export_kinds.get(export.kind).queue
     jobs.enqueue(
         "portfolio.exports.services.render_export_job",
         export.id,
@@ -170,20 +183,10 @@ def render_export_job(export_id: str) -> str | None:
 
 
 def _produce(export: Export) -> tuple[bytes, str, str, dict]:
-    if export.kind in ("portfolio", "registration"):
-        return _render_portfolio(export)
-    if export.kind == "bundle":
-        from portfolio.exports.bundle import build_bundle
-
-        return build_bundle(export)
-    if export.kind == "capacity":
-        from portfolio.capacity.report import build_report
-
-        return build_report(export)
-    raise ValueError(f"unknown export kind {export.kind}")
+    return export_kinds.build(export)
 
 
-def _render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
+def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     from portfolio.exports.documents import build_portfolio
     from portfolio.exports.documents import default_route
     from portfolio.exports.pdf import render_pdf
