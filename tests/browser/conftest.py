@@ -216,7 +216,46 @@ def check_axe(page) -> None:
         for v in result["violations"]
     ]
     assert violations == [], f"{page.url}: " + "; ".join(violations)
+    check_names_and_ids(page)
 
+
+NAMED_ROLES = {
+    "textbox",
+    "combobox",
+    "checkbox",
+    "radio",
+    "button",
+    "listbox",
+    "spinbutton",
+    "slider",
+    "switch",
+    "searchbox",
+}
+
+
+def check_names_and_ids(page) -> None:
+    """Fail on a form control without an accessible name in Chromium's own
+    accessibility tree (WCAG 4.1.2, https://www.w3.org/WAI/WCAG22/Understanding/name-role-value)
+    and on duplicate DOM ids (a label or aria reference to one reaches only the first)."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    unnamed = [
+        f"{node['role']['value']} (backend node {node.get('backendDOMNodeId')})"
+        for node in nodes
+        if not node.get("ignored")
+        and node.get("role", {}).get("value") in NAMED_ROLES
+        and not str(node.get("name", {}).get("value", "")).strip()
+    ]
+    assert unnamed == [], f"{page.url}: form controls without a name: {unnamed}"
+    duplicates = page.evaluate(
+        """() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))
+                    seen[e.id] = (seen[e.id] || 0) + 1;
+                  return Object.keys(seen).filter(k => seen[k] > 1); }"""
+    )
+    assert duplicates == [], f"{page.url}: duplicate ids {duplicates}"
 
 def sign_in(page, email, password="demo-password-1"):
     page.goto(page.base + "/auth/login")
