@@ -344,3 +344,18 @@ def test_full_load_materialises_includes_and_crosswalks(app):
         assert ("gsp", "to") in targets
         gsp1 = services.get_outcome(services.get_curriculum("gsp"), "GSP1")
         assert any(x.direction == "from" for x in services.crosswalks_for(gsp1))
+
+
+def test_curriculum_kinds_match_the_schema_enum():
+    """One table of curriculum kinds (portfolio/curriculum/kinds.py), the same names
+    as the JSON Schema's enum."""
+    import json
+
+    from portfolio.curriculum import kinds
+    from portfolio.paths import PROJECT_ROOT
+
+    schema = json.loads(
+        (PROJECT_ROOT / "curricula" / "schema" / "curriculum.schema.json").read_text()
+    )
+    assert sorted(schema["properties"]["kind"]["enum"]) == sorted(kinds.KINDS)
+    assert not kinds.is_enrollable("stp-component") and kinds.is_enrollable("stp")

@@ -29,18 +29,14 @@ import sqlalchemy as sa
 from portfolio.accounts.models import User
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
+from portfolio.curriculum import kinds as curriculum_kinds
 from portfolio.curriculum.models import Curriculum
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 from portfolio.training.models import Enrolment
 from portfolio.training.models import SupervisionAssignment
 
-EXTENSION_KINDS = (
-    "digital",
-    "sustainability",
-    "registration-standard",
-    "stp-component",
-)
+EXTENSION_KINDS = curriculum_kinds.EXTENSIONS
 DEFAULT_SOFT_CAP = 3
 
 _ORGANISATION_DIMENSIONS = {

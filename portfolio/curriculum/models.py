@@ -67,11 +67,13 @@ class Curriculum(Model):
     @property
     def enrollable(self) -> bool:
         """Components (e.g. the STP core module) are parts of curricula, not programmes."""
-        return self.kind != "stp-component"
+        from portfolio.curriculum.kinds import is_enrollable
+
+        return is_enrollable(self.kind)
 
     @property
     def case_identifier(self) -> str:
-        return case_uuid(self.slug)
+        return self.case_id or case_uuid(self.slug)
 
     def __repr__(self) -> str:
         return f"<Curriculum {self.slug} {self.version}>"

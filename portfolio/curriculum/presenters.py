@@ -3,18 +3,10 @@
 from dataclasses import dataclass
 from dataclasses import field
 
+from portfolio.curriculum import kinds as curriculum_kinds
 from portfolio.curriculum.models import Outcome
 
-KIND_LABELS = {
-    "stp": "Scientist Training Programme",
-    "stp-component": "STP shared modules",
-    "apprenticeship": "Healthcare science apprenticeships",
-    "digital": "Digital, data and AI",
-    "sustainability": "Sustainability",
-    "registration-standard": "Registration standards",
-    "clinical-technologist": "Clinical technologists",
-    "other": "Other",
-}
+KIND_LABELS = curriculum_kinds.LABELS
 TYPE_LABELS = {
     "ETA": "Entrustable training activity",
     "DTA": "Developmental training activity",
