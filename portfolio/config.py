@@ -64,6 +64,16 @@ DEFAULTS: dict[str, Any] = {
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).
     "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
+    # At-risk flags and the cohort's supervisor load (docs/progress.md).
+    "RISK_NO_EVIDENCE_WEEKS": 6,
+    "RISK_SIGNOFF_WAIT_DAYS": 14,
+    "RISK_END_NEAR_DAYS": 120,
+    "RISK_END_NEAR_PERCENT": 75,
+    "SUPERVISOR_SOFT_CAP": 3,
+    # True behind one TLS-terminating proxy (its X-Forwarded-For and -Proto).
+    "PROXY_FIX": False,
+    # Tests only: a worker sleeps this long in an export job (to kill it mid-render).
+    "EXPORT_TEST_DELAY_SECONDS": 0,
     # Portable bundles (docs/exports.md). What `flask export import` will unpack: each
     # file, all files together (and the zip itself), and how much a file over 1 MB
     # may have been compressed (a zip bomb is thousands to one).

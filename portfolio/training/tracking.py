@@ -22,18 +22,10 @@ from portfolio.training.progress import compute_progress
 from portfolio.training.queries import evidence_facts
 from portfolio.training.queries import outcome_specs
 
-# Defaults for the at-risk thresholds (each overridable as PORTFOLIO_RISK_*).
-RISK_DEFAULTS = {
-    "RISK_NO_EVIDENCE_WEEKS": 6,
-    "RISK_SIGNOFF_WAIT_DAYS": 14,
-    "RISK_END_NEAR_DAYS": 120,
-    "RISK_END_NEAR_PERCENT": 75,
-    "SUPERVISOR_SOFT_CAP": 3,
-}
-
 
 def setting(name: str):
-    return current_app.config.get(name, RISK_DEFAULTS[name])
+    """An at-risk or supervisor-load setting (defaults in portfolio.config.DEFAULTS)."""
+    return current_app.config[name]
 
 
 def is_apprenticeship(enrolment: Enrolment) -> bool:
