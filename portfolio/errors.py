@@ -1,5 +1,7 @@
 """Error pages for people and RFC 9457 problem details for the API."""
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask import render_template
 from flask import request
@@ -54,6 +56,42 @@ def too_large_detail() -> str:
     return f"The file is larger than the {limit} MB limit. Upload a smaller file."
 
 
+# Upload forms that show themselves again when the body is over MAX_UPLOAD_MB:
+# endpoint -> a function of (message, **view_args) returning the page. It must not
+# read the request body (that is what was too large).
+TOO_LARGE_FORMS: dict[str, Callable[..., object]] = {}
+
+
+def too_large_form(endpoint: str):
+    """Register the page that ``endpoint``'s form goes back to on a 413."""
+
+    def register(show: Callable[..., object]) -> Callable[..., object]:
+        TOO_LARGE_FORMS[endpoint] = show
+        return show
+
+    return register
+
+
+def _too_large_form(detail: str):
+    """The upload form again with ``detail`` on its file field, or None.
+
+    Error handlers run without the view's decorators, so only a signed-in person
+    gets the form, and any refusal while building it falls back to the plain page.
+    """
+    from flask_login import current_user
+
+    from portfolio.rules import RuleError
+
+    show = TOO_LARGE_FORMS.get(request.endpoint or "")
+    if show is None or not current_user.is_authenticated:
+        return None
+    try:
+        return show(detail, **(request.view_args or {}))
+    except (RuleError, HTTPException):
+        db.session.rollback()
+        return None
+
+
 def _no_routing() -> bool:
     """True when the request never got a URL adapter (an untrusted Host header)."""
     from flask.globals import request_ctx
@@ -78,6 +116,10 @@ def handle_http_error(error: HTTPException):
         detail = error.description or ""
     if wants_problem_json():
         return problem(status, detail)
+    if status == 413:
+        page = _too_large_form(detail)
+        if page is not None:
+            return page, 413
     title, text = PAGES.get(status, (error.name, detail))
     response = render_template(
         "errors/error.jinja", title=title, text=text or detail, status=status

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+import sqlalchemy as sa
 from wtforms import Field
 from wtforms import FormField
 from wtforms.fields.choices import SelectChoice
@@ -19,6 +20,7 @@ from wtforms.validators import StopValidation
 
 from portfolio.extensions import db
 from portfolio.rules import Invalid
+from portfolio.rules import RuleError
 
 INDEX = re.compile(r"\[\d+\]$")
 
@@ -107,13 +109,18 @@ def field_at(form, path: str):
     return target if isinstance(target, Field) else None
 
 
-def apply_errors(form, errors: list[dict], aliases: dict | None = None) -> list[dict]:
+def apply_errors(
+    form, errors: list[dict], aliases: dict | None = None, keep: bool = False
+) -> list[dict]:
     """Put a rule's ``[{field, message}]`` onto ``form``; return those with no field.
 
     ``aliases`` renames service field names (whole, or by their first part) to the
-    form's: ``{"supervisors[0].person": "supervisor", "form": "answers"}``.
+    form's: ``{"supervisors[0].person": "supervisor", "form": "answers"}``. With
+    ``keep``, a field the form itself already refused keeps only its own message
+    (it says what was wrong with what was typed; the rule saw no value).
     """
     aliases = aliases or {}
+    refused = {id(f) for f in _fields(form) if f.errors} if keep else set()
     unplaced = []
     for error in errors:
         name = error.get("field") or ""
@@ -125,6 +132,8 @@ def apply_errors(form, errors: list[dict], aliases: dict | None = None) -> list[
         field = field_at(form, name) if name else None
         if field is None:
             unplaced.append(error)
+        elif id(field) in refused:
+            continue
         elif error["message"] not in field.errors:
             field.errors = [*field.errors, error["message"]]
     return unplaced
@@ -140,6 +149,15 @@ def error_items(*forms, extra: list[dict] | None = None) -> list[dict]:
         for field in form:
             _collect(field, items)
     return items + list(extra or [])
+
+
+def _fields(form):
+    """Every field of ``form``, walking into subforms."""
+    for field in form:
+        if isinstance(field, FormField):
+            yield from _fields(field.form)
+        else:
+            yield field
 
 
 def _collect(field, items: list[dict]) -> None:
@@ -164,3 +182,44 @@ def attempt(form, action: Callable[[], object], aliases: dict | None = None):
         db.session.rollback()
         return apply_errors(form, error.errors, aliases)
     return None
+
+
+class _CheckOnly(Exception):
+    """Raised by the session's commit during a check-only run."""
+
+
+def submit(form, action: Callable[[], object], aliases: dict | None = None):
+    """Validate ``form`` and run ``action`` (a service call), reporting every error
+    at once.
+
+    Returns None when both succeeded. When the form refuses something (a date that
+    is not real, say), the service still runs, check-only: its commit is refused
+    and everything it did is rolled back, so its rules (a missing title, say) are
+    reported on the same page instead of on the next submit. Otherwise as
+    :func:`attempt`: the errors no field could take are returned, and any other
+    rule error goes to the app's one handler once the form itself is valid.
+    """
+    if form.validate():
+        return attempt(form, action, aliases)
+    session = db.session()
+
+    def refuse(_session) -> None:
+        raise _CheckOnly
+
+    sa.event.listen(session, "before_commit", refuse)
+    try:
+        action()
+    except _CheckOnly:
+        pass
+    except Invalid as error:
+        db.session.rollback()
+        return apply_errors(form, error.errors, aliases, keep=True)
+    except RuleError:
+        # Refused as a whole, perhaps for what the form already refused (a choice
+        # not offered): the form's own errors say what to fix first.
+        db.session.rollback()
+        return []
+    finally:
+        sa.event.remove(session, "before_commit", refuse)
+    db.session.rollback()
+    return []

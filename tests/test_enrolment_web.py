@@ -100,6 +100,23 @@ def test_create_errors_land_on_the_fields(app, client, factory, people, as_user)
     assert "Enter the hours as a number" in html
     assert input_value(html, "contracted_hours_per_week") == "lots"
     assert input_value(html, "start_date[month]") == "13"
+    # The form and the rules at once: a date that is not real and a trainee with
+    # no account are both said on the first submit, and nothing is saved.
+    both = client.post(
+        "/enrolments/new",
+        data=new_enrolment(trainee="nobody@example.org", **{"start_date[month]": "13"}),
+    )
+    html = both.get_data(as_text=True)
+    assert both.status_code == 422 and "Enter a real date" in html
+    assert "No trainee at" in html and 'href="#trainee"' in html
+    assert 'href="#start_date-day"' in html
+    valid_but_date = client.post(
+        "/enrolments/new",
+        data=new_enrolment(**{"start_date[month]": "13"}),
+    )
+    assert valid_but_date.status_code == 422
+    # Neither was saved, though the second broke no rule of the service.
+    assert not any(key.startswith("newbie@") for key in enrolment_ids(app))
     duplicate = client.post(
         "/enrolments/new",
         data=new_enrolment(trainee="aisha@example.org", curriculum="stp-rp"),
@@ -235,7 +252,7 @@ def test_lead_adds_a_supervisor_and_changes_status(app, client, people, as_user)
     assert "Break in learning" in page
     bad_status = client.post(f"/enrolments/{bens}/status", data={"status": "gone"})
     assert bad_status.status_code == 422
-    assert "Status must be one of" in bad_status.get_data(as_text=True)
+    assert "Choose a status for the enrolment" in bad_status.get_data(as_text=True)
     as_user(people.helen)
     assert client.get(f"/enrolments/{bens}").status_code == 200
     assert "Ben Other" in client.get("/enrolments/").get_data(as_text=True)

@@ -162,6 +162,10 @@ def test_failed_save_keeps_everything(app, client, people, as_user):
     html = page.get_data(as_text=True)
     assert "There is a problem" in html and "<title>Error:" in html
     assert "Enter a real date" in html
+    # Every error at once: the empty title too, not only on the next submit.
+    assert "Enter a title" in html
+    assert 'href="#title"' in html and 'href="#occurred_on-day"' in html
+    assert "Enter the date it happened" not in html  # the date says what is wrong
     assert input_value(html, "occurred_on[day]") == "31"
     assert input_value(html, "occurred_on[month]") == "2"
     assert "Morning QA on linac 3." in html and "I *watched* the run-up." in html
@@ -209,6 +213,19 @@ def test_edit_is_prefilled_and_saves(app, client, people, as_user):
     data["occurred_on[year]"] = ""
     failed = client.post(f"/evidence/{evidence_id}/edit", data=data)
     assert "Enter the date it happened" in failed.get_data(as_text=True)
+    # A date that is not real and an empty title: both said, nothing saved.
+    data.update({"occurred_on[day]": "31", "occurred_on[month]": "2", "title": ""})
+    data["occurred_on[year]"] = "2026"
+    failed = client.post(f"/evidence/{evidence_id}/edit", data=data)
+    assert failed.status_code == 422
+    html = failed.get_data(as_text=True)
+    assert "Enter a real date" in html and "Enter a title" in html
+    # Only the date wrong: the rest is valid, but nothing is saved.
+    data["title"] = "Not saved"
+    failed = client.post(f"/evidence/{evidence_id}/edit", data=data)
+    assert failed.status_code == 422 and "Enter a real date" in failed.get_data(
+        as_text=True
+    )
     with app.app_context():
         item = db.session.get(Evidence, evidence_id)
         assert item.title == "After" and item.body == "I *watched* the run-up."
@@ -522,7 +539,10 @@ def test_upload_errors(app, client, people, as_user):
         content_type="multipart/form-data; boundary=B",
     )
     assert big.status_code == 413
-    assert "larger than the 1 MB limit" in big.get_data(as_text=True)
+    html = big.get_data(as_text=True)
+    # Back on the evidence page, the limit said on the file field.
+    assert "larger than the 1 MB limit" in html and 'href="#file"' in html
+    assert "<title>Error:" in html and 'name="file"' in html
     as_user(people.ben)
     other = client.post(
         f"/evidence/{evidence_id}/files",

@@ -17,6 +17,7 @@ from flask_login import login_required
 from portfolio import policy
 from portfolio.curriculum import services as curricula
 from portfolio.downloads import send_stored
+from portfolio.errors import too_large_form
 from portfolio.evidence import attachments
 from portfolio.evidence import kinds
 from portfolio.evidence import services
@@ -33,11 +34,10 @@ from portfolio.evidence.models import Evidence
 from portfolio.evidence.page import load
 from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
-from portfolio.forms import apply_errors
 from portfolio.forms import choices
 from portfolio.forms import error_items
+from portfolio.forms import submit
 from portfolio.rules import Conflict
-from portfolio.rules import Invalid
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 PER_PAGE = 50
@@ -167,25 +167,23 @@ def _render_form(form, kind: str, evidence: Evidence | None, status: int = 200):
 
 
 def _save(form, save) -> tuple[Evidence | None, int]:
-    """Validate and save; on a rule error keep everything typed and say why.
+    """Validate and save; on any error keep everything typed and say why, every
+    error at once (the form's and the service's rules together).
 
     Returns the saved evidence (or None) and the status to show the form with.
     """
-    if not form.validate():
-        return None, 422
+    saved: list[Evidence] = []
     try:
-        return save(), 200
-    except Invalid as error:
-        db.session.rollback()
-        form.form_errors += [
-            e["message"] for e in apply_errors(form, error.errors, EVIDENCE_ALIASES)
-        ]
-        return None, 422
+        unplaced = submit(form, lambda: saved.append(save()), EVIDENCE_ALIASES)
     except Conflict as error:
         # Say why (for example it was submitted in another tab), keeping the work.
         db.session.rollback()
         form.form_errors.append(error.message)
         return None, 409
+    if unplaced is None:
+        return saved[0], 200
+    form.form_errors += [e["message"] for e in unplaced]
+    return None, 422
 
 
 @bp.route("/new", methods=("GET", "POST"))
@@ -297,6 +295,16 @@ def upload(evidence_id: str):
         return render_evidence(evidence, error.status, upload_form=form)
     flash(f"{attachment.filename} was added.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id, _anchor="files"))
+
+
+@too_large_form("evidence.upload")
+def upload_too_large(message: str, evidence_id: str):
+    """The evidence page again, the size limit said on its file field."""
+    evidence = load(evidence_id)
+    _check_editable(evidence)
+    form = UploadForm(formdata=None)
+    form.file.errors = [message]
+    return render_evidence(evidence, 413, upload_form=form)[0]
 
 
 @bp.post("/<evidence_id>/files/<attachment_id>/remove")

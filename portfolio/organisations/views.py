@@ -13,6 +13,7 @@ from flask_wtf.file import FileRequired
 
 from portfolio import policy
 from portfolio.csvimport import CsvImportError
+from portfolio.errors import too_large_form
 from portfolio.organisations import services
 from portfolio.organisations.models import NATIONS
 
@@ -84,3 +85,23 @@ def import_csv():
         form=form,
         line_errors=line_errors,
     ), 422
+
+
+@too_large_form("organisations.import_csv")
+def import_too_large(message: str):
+    """The import form again, the size limit said on its file field."""
+    if not policy.can_manage_organisations(current_user):
+        return None
+    form = ImportForm(formdata=None)
+    form.file.errors = [message]
+    return render_template(
+        "organisations/index.jinja",
+        title="Organisations",
+        organisations=services.list_organisations(
+            policy.visible_organisations(current_user)
+        ),
+        nations=NATIONS,
+        nation=None,
+        form=form,
+        line_errors=[],
+    )

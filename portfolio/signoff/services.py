@@ -146,7 +146,7 @@ def decide(
     comment = (comment or "").strip()
     errors = FieldErrors()
     if decision not in ("approve", "return"):
-        errors.add("decision", "Decision must be 'approve' or 'return'")
+        errors.add("decision", "Choose whether to sign it off or return it")
     if decision == "return" and not comment:
         errors.add("comment", "Say what needs to change, so the trainee can act on it")
     if len(comment) > COMMENT_MAX:

@@ -83,7 +83,10 @@ class EnrolmentForm(FlaskForm):
 
     def hours(self) -> float | None:
         value = (self.contracted_hours_per_week.data or "").strip()
-        return float(value) if value else None
+        try:
+            return float(value) if value else None
+        except ValueError:  # the field says so; a check-only run sees no hours
+            return None
 
 
 # Service field names for the first supervisor, mapped onto this form's fields.

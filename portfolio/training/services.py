@@ -187,9 +187,7 @@ def _assignment(
     if person is None:
         errors.add(f"{field}.person", NO_SUCH_SUPERVISOR)
     if sup.role not in SUPERVISOR_ROLES:
-        errors.add(
-            f"{field}.role", f"Role must be one of {', '.join(SUPERVISOR_ROLES)}"
-        )
+        errors.add(f"{field}.role", "Choose the supervisor's role")
     start = sup.start_date or default_start
     if sup.end_date and start and sup.end_date < start:
         errors.add(
@@ -249,9 +247,7 @@ def set_status(actor: User, enrolment: Enrolment, status: str) -> None:
             "Only a training lead of this organisation or an admin can change this."
         )
     if status not in ENROLMENT_STATUSES:
-        raise Invalid.field(
-            "status", f"Status must be one of {', '.join(ENROLMENT_STATUSES)}"
-        )
+        raise Invalid.field("status", "Choose a status for the enrolment")
     old = enrolment.status
     enrolment.status = status
     audit.record(

@@ -18,11 +18,10 @@ from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.curriculum import services as curricula
 from portfolio.extensions import db
-from portfolio.forms import apply_errors
 from portfolio.forms import attempt
 from portfolio.forms import error_items
+from portfolio.forms import submit
 from portfolio.organisations.models import Organisation
-from portfolio.rules import Invalid
 from portfolio.rules import RuleError
 from portfolio.training import services
 from portfolio.training.forms import ENROLMENT_ALIASES
@@ -99,7 +98,7 @@ def _enrolment_form() -> EnrolmentForm:
 def create():
     """Enrol a trainee on a programme, with their first supervisor."""
     form = _enrolment_form()
-    if form.validate_on_submit():
+    if form.is_submitted():
         supervisors = []
         if (form.supervisor.data or "").strip():
             supervisors.append(
@@ -107,29 +106,31 @@ def create():
                     form.supervisor.data.strip(), form.supervisor_role.data
                 )
             )
-        try:
-            enrolment = services.create_enrolment(
-                current_user,
-                trainee=form.trainee.data.strip(),
-                curriculum=form.curriculum.data,
-                organisation=form.organisation.data,
-                start_date=form.start_date.data,
-                expected_end_date=form.expected_end_date.data,
-                supervisors=supervisors,
-                contracted_hours_per_week=form.hours(),
-            )
-        except Invalid as error:
-            db.session.rollback()
-            form.form_errors += [
-                e["message"]
-                for e in apply_errors(form, error.errors, ENROLMENT_ALIASES)
-            ]
-        else:
+        made: list[Enrolment] = []
+        unplaced = submit(
+            form,
+            lambda: made.append(
+                services.create_enrolment(
+                    current_user,
+                    trainee=(form.trainee.data or "").strip(),
+                    curriculum=form.curriculum.data or "",
+                    organisation=form.organisation.data or "",
+                    start_date=form.start_date.data,
+                    expected_end_date=form.expected_end_date.data,
+                    supervisors=supervisors,
+                    contracted_hours_per_week=form.hours(),
+                )
+            ),
+            ENROLMENT_ALIASES,
+        )
+        if unplaced is None:
+            enrolment = made[0]
             flash(
                 f"Enrolled {enrolment.trainee.name} on {enrolment.curriculum.title}.",
                 "success",
             )
             return redirect(url_for("training.show", enrolment_id=enrolment.id))
+        form.form_errors += [e["message"] for e in unplaced]
     status = 422 if form.errors else 200
     return render_template(
         "training/new.jinja", title="Enrol a trainee", form=form
@@ -174,31 +175,32 @@ def add_supervisor(enrolment_id: str):
     if not policy.can_enrol(current_user, enrolment.organisation_id):
         abort(403)
     form = SupervisorForm()
-    if form.validate_on_submit():
-        try:
-            assignment = services.add_supervisor(
+    made: list = []
+    unplaced = submit(
+        form,
+        lambda: made.append(
+            services.add_supervisor(
                 current_user,
                 enrolment,
                 services.SupervisorInput(
-                    form.person.data.strip(),
-                    form.role.data,
+                    (form.person.data or "").strip(),
+                    form.role.data or "",
                     form.start_date.data,
                     form.end_date.data,
                 ),
             )
-        except Invalid as error:
-            db.session.rollback()
-            form.form_errors += [
-                e["message"]
-                for e in apply_errors(form, error.errors, SUPERVISOR_ALIASES)
-            ]
-        else:
-            flash(
-                f"{assignment.supervisor.name} is now "
-                f"{SUPERVISOR_ROLE_LABELS[assignment.role].lower()} for this enrolment.",
-                "success",
-            )
-            return redirect(url_for("training.show", enrolment_id=enrolment.id))
+        ),
+        SUPERVISOR_ALIASES,
+    )
+    if unplaced is None:
+        assignment = made[0]
+        flash(
+            f"{assignment.supervisor.name} is now "
+            f"{SUPERVISOR_ROLE_LABELS[assignment.role].lower()} for this enrolment.",
+            "success",
+        )
+        return redirect(url_for("training.show", enrolment_id=enrolment.id))
+    form.form_errors += [e["message"] for e in unplaced]
     return _render(enrolment, 422, supervisor_form=form)
 
 
