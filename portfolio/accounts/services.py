@@ -23,6 +23,7 @@ from portfolio.accounts.models import new_session_token
 from portfolio.db import utcnow
 from portfolio.extensions import db
 from portfolio.notifications.services import queue_email
+from portfolio.organisations import services as organisations
 from portfolio.organisations.models import Organisation
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
@@ -64,11 +65,7 @@ def find_user(email: str) -> User | None:
 
 
 def find_organisation(code: str) -> Organisation | None:
-    return db.session.scalar(
-        sa.select(Organisation).where(
-            sa.func.upper(Organisation.code) == code.strip().upper()
-        )
-    )
+    return organisations.by_code(code)
 
 
 def create_user(

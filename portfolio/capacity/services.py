@@ -44,6 +44,7 @@ from portfolio.csvimport import CsvImportError
 from portfolio.csvimport import LineError
 from portfolio.csvimport import read_rows
 from portfolio.extensions import db
+from portfolio.organisations import services as organisations
 from portfolio.organisations.models import Organisation
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
@@ -75,11 +76,7 @@ def organisation_for(user: User, code: str) -> Organisation:
     NotFound when there is no such organisation; Forbidden when there is, but
     it is not theirs.
     """
-    organisation = db.session.scalar(
-        sa.select(Organisation).where(
-            sa.func.upper(Organisation.code) == (code or "").strip().upper()
-        )
-    )
+    organisation = organisations.by_code(code)
     if organisation is None:
         raise NotFound(f"There is no organisation with code {code!r}.")
     if not policy.can_manage_capacity(user, organisation.id):

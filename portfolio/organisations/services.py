@@ -90,3 +90,12 @@ def list_organisations(
     return list(
         db.session.scalars(query.order_by(Organisation.nation, Organisation.name))
     )
+
+
+def by_code(code: str) -> Organisation | None:
+    """The organisation with ``code`` (ODS/GSS codes compare case-insensitively)."""
+    return db.session.scalar(
+        sa.select(Organisation).where(
+            sa.func.upper(Organisation.code) == (code or "").strip().upper()
+        )
+    )

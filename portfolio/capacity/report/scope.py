@@ -15,6 +15,7 @@ from portfolio.accounts.models import User
 from portfolio.capacity.models import MAX_YEAR
 from portfolio.capacity.models import MIN_YEAR
 from portfolio.extensions import db
+from portfolio.organisations import services as organisations
 from portfolio.organisations.models import Organisation
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
@@ -112,11 +113,7 @@ def _scope_kind(data: dict, errors: FieldErrors) -> str | None:
 
 
 def _find_organisation(code: str) -> Organisation | None:
-    return db.session.scalar(
-        sa.select(Organisation).where(
-            sa.func.upper(Organisation.code) == code.strip().upper()
-        )
-    )
+    return organisations.by_code(code)
 
 
 def _find_region(name: str) -> str | None:
