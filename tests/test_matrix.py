@@ -15,6 +15,7 @@ ROLES = ("anonymous", "trainee", "supervisor", "training_lead", "admin")
 WEB = [
     ("GET", "/", (302, 200, 200, 200, 200)),
     ("GET", "/about", (200, 200, 200, 200, 200)),
+    ("GET", "/favicon.ico", (200, 200, 200, 200, 200)),
     ("GET", "/auth/login", (200, 302, 302, 302, 302)),
     ("GET", "/auth/account", (302, 200, 200, 200, 200)),
     ("GET", "/organisations/", (302, 403, 403, 200, 200)),

@@ -135,6 +135,23 @@ HOME_CARDS = (
 )
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """The NHS.UK favicon at the address browsers ask for without a link (the
+    pages link the copies nhsuk-frontend ships, under /static/nhsuk/assets)."""
+    from pathlib import Path
+
+    from flask import Response
+
+    assert current_app.static_folder is not None
+    icon = Path(current_app.static_folder, "nhsuk", "assets", "images", "favicon.ico")
+    # Read whole (a few kilobytes), so no open file outlives the response.
+    response = Response(icon.read_bytes(), mimetype="image/x-icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
 @bp.get("/about")
 def about():
     return render_template("main/about.jinja", title="About and accessibility")
