@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.accounts.views import bp as accounts_bp
     from portfolio.admin.views import bp as admin_bp
     from portfolio.api import bp as api_bp
+    from portfolio.api.case import bp as case_bp
     from portfolio.capacity.views import bp as capacity_bp
     from portfolio.curriculum.views import bp as curriculum_bp
     from portfolio.evidence.views import bp as evidence_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         curriculum_bp,
         api_bp,
+        case_bp,
         training_bp,
         evidence_bp,
         signoff_bp,

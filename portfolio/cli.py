@@ -319,12 +319,11 @@ def export_case(slug, out):
     import json
 
     from portfolio.curriculum import services as curricula
-    from portfolio.urls import base_url
 
     curriculum = curricula.get_curriculum(slug)
     if curriculum is None:
         raise click.ClickException(f"No curriculum {slug!r}")
-    out.write_text(json.dumps(curricula.case_package(curriculum, base_url()), indent=2))
+    out.write_text(json.dumps(curricula.case_package(curriculum), indent=2))
     click.echo(f"wrote {out}")
 
 

@@ -74,10 +74,8 @@ def curriculum_detail(curriculum_id: str):
 
 @bp.get("/curricula/<curriculum_id>/case")
 def curriculum_case(curriculum_id: str):
-    from portfolio.urls import base_url
-
     curriculum = _get(curriculum_id)
-    return jsonify(services.case_package(curriculum, base_url()))
+    return jsonify(services.case_package(curriculum))
 
 
 SUMMARY = schema(

@@ -11,6 +11,7 @@ import bisect
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from functools import cache
@@ -31,6 +32,11 @@ from portfolio.curriculum.models import Outcome
 from portfolio.curriculum.models import case_uuid
 
 CASE_ASSOCIATION_TYPES = ("isChildOf", "exactMatchOf", "isRelatedTo")
+CROSSWALK_TYPES = ("exactMatchOf", "isRelatedTo")
+# Where the CASE 1.1 REST binding puts its endpoints (portfolio/api/case.py serves
+# them), so every ``uri`` in an export resolves.
+CASE_PATH = "/ims/case/v1p1"
+Uri = Callable[[str], str]
 # Bounds on what an admin's file may make the importer do (size, depth of nesting):
 # far beyond any real framework, far below what would exhaust memory or the stack.
 MAX_PACKAGE_BYTES = 32 * 1024 * 1024
@@ -46,32 +52,22 @@ def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def export_package(
-    curriculum: Curriculum,
-    outcomes: list[Outcome],
-    links: list[CrosswalkLink],
-    base_url: str,
-) -> dict:
-    """Return the curriculum as a CASE 1.1 CFPackage dict."""
-    base = base_url.rstrip("/") + "/api/v1/case"
-    changed = _stamp(curriculum.loaded_at)
+def document_json(curriculum: Curriculum, uri: Uri) -> dict:
+    """The CFDocument of a curriculum (CASE 1.1 CFPckgDocument)."""
     doc_id = curriculum.case_identifier
-    doc_ref = {
-        "title": curriculum.title,
+    return {
         "identifier": doc_id,
-        "uri": f"{base}/CFDocuments/{doc_id}",
-    }
-    document = {
-        **doc_ref,
+        "uri": uri(f"{CASE_PATH}/CFDocuments/{doc_id}"),
+        "caseVersion": "1.1",
         "creator": (curriculum.source or {}).get("title", "MPCE Portfolio"),
-        "lastChangeDateTime": changed,
-        "version": curriculum.version,
+        "title": curriculum.title,
+        "lastChangeDateTime": _stamp(curriculum.loaded_at),
+        "officialSourceURL": (curriculum.source or {}).get("url", ""),
         "description": curriculum.description or curriculum.title,
         "language": "en",
+        "version": curriculum.version,
         "adoptionStatus": "Adopted",
         "statusStartDate": curriculum.effective_from.isoformat(),
-        "officialSourceURL": (curriculum.source or {}).get("url", ""),
-        "CFPackageURI": {**doc_ref, "uri": f"{base}/CFPackages/{doc_id}"},
         "extensions": {
             "mpce": {
                 "slug": curriculum.slug,
@@ -80,60 +76,142 @@ def export_package(
                 "source": curriculum.source,
                 "specialism": curriculum.specialism,
                 "programme": curriculum.programme,
+                "includes": list(curriculum.includes or []),
             }
         },
     }
+
+
+def document_link(curriculum: Curriculum, uri: Uri) -> dict:
+    """A LinkURI to the curriculum's CFDocument."""
+    doc_id = curriculum.case_identifier
+    return {
+        "title": curriculum.title,
+        "identifier": doc_id,
+        "uri": uri(f"{CASE_PATH}/CFDocuments/{doc_id}"),
+    }
+
+
+def export_package(
+    curriculum: Curriculum,
+    outcomes: list[Outcome],
+    links: list[CrosswalkLink],
+    uri: Uri,
+    targets: dict[tuple[str, str], str] | None = None,
+) -> dict:
+    """Return the curriculum as a CASE 1.1 CFPackage dict.
+
+    ``uri`` makes an absolute URL of a path under CASE_PATH; ``targets`` gives the
+    CASE identifier of crosswalk targets, by (curriculum slug, code), where they
+    differ from the derived one (an imported framework's own identifiers).
+    """
+    targets = targets or {}
+    changed = _stamp(curriculum.loaded_at)
+    document = document_json(curriculum, uri)
+    doc_ref = document_link(curriculum, uri)
     items, associations = [], []
     item_refs = {}
     for outcome in outcomes:
-        item_id = outcome.case_identifier
-        ref = {
+        item = item_json(curriculum, outcome, uri)
+        item_refs[outcome.code] = {
             "title": outcome.title[:60],
-            "identifier": item_id,
-            "uri": f"{base}/CFItems/{item_id}",
+            "identifier": item["identifier"],
+            "uri": item["uri"],
         }
-        item_refs[outcome.code] = ref
-        item = {
-            "identifier": item_id,
-            "uri": ref["uri"],
-            "fullStatement": outcome.title,
-            "humanCodingScheme": outcome.code,
-            "CFItemType": outcome.type,
-            "lastChangeDateTime": changed,
-            "CFDocumentURI": doc_ref,
-            "language": "en",
-            "extensions": {"mpce": _item_extension(outcome)},
-        }
-        if outcome.description:
-            item["notes"] = outcome.description
-        if outcome.level:
-            item["educationLevel"] = [outcome.level]
-        if outcome.retired:
-            item["statusEndDate"] = curriculum.effective_from.isoformat()
         items.append(item)
-    for sequence, outcome in enumerate(outcomes, start=1):
+    by_identifier = {ref["identifier"]: ref for ref in item_refs.values()}
+    by_identifier[doc_ref["identifier"]] = doc_ref
+    for position, outcome in enumerate(outcomes, start=1):
         parent = item_refs.get(outcome.parent_code) if outcome.parent_code else doc_ref
         if parent is None:
             parent = doc_ref
+        sequence = position if outcome.case_sequence is None else outcome.case_sequence
         associations.append(
             _association(
-                "isChildOf", item_refs[outcome.code], parent, doc_ref, changed, sequence
+                "isChildOf", item_refs[outcome.code], parent, uri, changed, sequence
             )
         )
     for link in links:
         origin = item_refs.get(link.from_code)
         if origin is None:
             continue
-        target_id = case_uuid(link.to_slug, link.to_code)
+        target_id = targets.get((link.to_slug, link.to_code)) or case_uuid(
+            link.to_slug, link.to_code
+        )
         destination = {
             "title": f"{link.to_slug} {link.to_code}",
             "identifier": target_id,
-            "uri": f"{base}/CFItems/{target_id}",
+            "uri": uri(f"{CASE_PATH}/CFItems/{target_id}"),
         }
-        associations.append(
-            _association(link.relation, origin, destination, doc_ref, changed, None)
+        association = _association(
+            link.relation, origin, destination, uri, changed, None
         )
+        extension: dict[str, object] = {
+            "crosswalk": link.crosswalk,
+            "from": link.from_slug,
+            "to": {"curriculum": link.to_slug, "code": link.to_code},
+        }
+        if link.provenance:
+            extension["provenance"] = link.provenance
+        association["extensions"] = {"mpce": extension}
+        associations.append(association)
+    for kept in curriculum.case_associations or []:
+        associations.append(_kept_association(kept, by_identifier, uri, changed))
     return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+
+
+def item_json(curriculum: Curriculum, outcome: Outcome, uri: Uri) -> dict:
+    """One outcome as a CASE 1.1 CFPckgItem."""
+    item_id = outcome.case_identifier
+    item = {
+        "identifier": item_id,
+        "fullStatement": outcome.title,
+        "CFItemType": outcome.type,
+        "uri": uri(f"{CASE_PATH}/CFItems/{item_id}"),
+        "humanCodingScheme": outcome.code,
+        "language": "en",
+        "lastChangeDateTime": _stamp(curriculum.loaded_at),
+        "extensions": {"mpce": _item_extension(outcome)},
+    }
+    if outcome.description:
+        item["notes"] = outcome.description
+    if outcome.level:
+        item["educationLevel"] = [outcome.level]
+    if outcome.retired:
+        item["statusEndDate"] = curriculum.effective_from.isoformat()
+    return item
+
+
+def _kept_association(kept: dict, by_identifier: dict, uri: Uri, changed: str) -> dict:
+    """An imported association that is neither tree nor crosswalk, as it came, its
+    ends pointing at our items (and their URIs) where they are ours."""
+    association = {
+        "identifier": kept["identifier"],
+        "associationType": kept["associationType"],
+        "uri": uri(f"{CASE_PATH}/CFAssociations/{kept['identifier']}"),
+    }
+    for end in ("originNodeURI", "destinationNodeURI"):
+        node = kept[end]
+        ours = by_identifier.get(node["identifier"])
+        association[end] = dict(ours) if ours else _node_link(node, uri)
+    association["lastChangeDateTime"] = changed
+    for key in ("sequenceNumber", "notes", "CFAssociationGroupingURI", "extensions"):
+        if key in kept:  # checked on import
+            association[key] = kept[key]
+    return association
+
+
+def _node_link(node: dict, uri: Uri) -> dict:
+    """A LinkGenURI to something not in this package, completed where the importer
+    was given only an identifier."""
+    link = {
+        "title": node.get("title") or node["identifier"],
+        "identifier": node["identifier"],
+        "uri": node.get("uri") or f"urn:case:{node['identifier']}",
+    }
+    if node.get("targetType"):
+        link["targetType"] = node["targetType"]
+    return link
 
 
 def _item_extension(outcome: Outcome) -> dict:
@@ -153,18 +231,21 @@ def _item_extension(outcome: Outcome) -> dict:
     return extension
 
 
-def _association(kind, origin, destination, doc_ref, changed, sequence) -> dict:
-    identifier = case_uuid(
-        "association", kind, origin["identifier"], destination["identifier"]
+def association_identifier(kind: str, origin: str, destination: str) -> str:
+    """The identifier of an association we make: UUIDv5 of its type and ends."""
+    return case_uuid("association", kind, origin, destination)
+
+
+def _association(kind, origin, destination, uri: Uri, changed, sequence) -> dict:
+    identifier = association_identifier(
+        kind, origin["identifier"], destination["identifier"]
     )
     association = {
         "identifier": identifier,
-        "uri": origin["uri"].rsplit("/CFItems/", 1)[0]
-        + f"/CFAssociations/{identifier}",
         "associationType": kind,
+        "uri": uri(f"{CASE_PATH}/CFAssociations/{identifier}"),
         "originNodeURI": origin,
         "destinationNodeURI": destination,
-        "CFDocumentURI": doc_ref,
         "lastChangeDateTime": changed,
     }
     if sequence is not None:
@@ -425,12 +506,14 @@ def package_to_file(
     if errors:
         raise CaseImportError(errors)
     origins: dict[tuple, tuple] = {}  # curriculum-file location -> CASE location
-    document = _document(package, slug, kind, origins, shown, lines)
-    text = json.dumps(document, sort_keys=True)
+    case: dict = {}
+    document = _document(package, slug, kind, origins, shown, lines, case)
+    text = json.dumps([document, case], sort_keys=True)
     parsed = files.ParsedFile(
         shown, document, {}, hashlib.sha256(text.encode()).hexdigest()
     )
     parsed.kind, parsed.slug = document["kind"], document["id"]
+    parsed.case = case
     for where, origin in origins.items():
         parsed.names[where] = origin if isinstance(origin, str) else json_path(origin)
         line = None if isinstance(origin, str) else _line_of(lines, origin)
@@ -449,7 +532,7 @@ _ITEM_FIELDS = {
 }
 
 
-def _document(package, slug, kind, origins, shown, lines) -> dict:
+def _document(package, slug, kind, origins, shown, lines, case) -> dict:
     document = package["CFDocument"]
     items = package["CFItems"]
     associations = package.get("CFAssociations", [])
@@ -496,7 +579,9 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
         index_of[item["identifier"]] = index
     parent_of: dict[str, str] = {}
     order: dict[str, int] = {}
+    sequences: dict[str, int] = {}
     link_of: dict[str, int] = {}
+    tree: set[int] = set()  # the associations that make the tree
     for index, association in enumerate(associations):
         if association["associationType"] != "isChildOf":
             continue
@@ -506,8 +591,12 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
             if parent in by_id:
                 parent_of[child] = parent
                 link_of[child] = index
+            if parent in by_id or parent == document["identifier"]:
+                tree.add(index)
             sequence = association.get("sequenceNumber")
             order[child] = len(order) + 1 if sequence is None else int(sequence)
+            if sequence is not None:
+                sequences[child] = int(sequence)
     cycles = [
         FileError(
             shown,
@@ -536,10 +625,12 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
         )
     roots: list[tuple] = []
     children: dict[str, list] = {}
+    kept: set[str] = set()  # the items that are loaded (retired ones are not)
     for identifier in sorted(by_id, key=lambda i: (i not in order, order.get(i, 0))):
         node = by_id[identifier]
         if node.pop("_retired"):
             continue
+        kept.add(identifier)
         parent = parent_of.get(identifier)
         (children.setdefault(parent, []) if parent else roots).append(
             (identifier, node)
@@ -557,6 +648,14 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
             built.append(node)
         return built
 
+    final_slug = slug or ours.get("slug") or _slugify(document["title"])
+    origin_of = {
+        identifier: _mpce(items[index_of[identifier]]).get("origin") or final_slug
+        for identifier in kept
+    }
+    case.update(
+        _case_extras(package, by_id, origin_of, sequences, tree, final_slug, ours)
+    )
     source = dict(ours.get("source") or {})
     source = source or {"title": document.get("creator") or document["title"]}
     if document.get("officialSourceURL") and "url" not in source:
@@ -568,9 +667,15 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
     if kind:
         origins[("kind",)] = "--kind"
     return {
-        "id": slug or ours.get("slug") or _slugify(document["title"]),
+        "id": final_slug,
         "kind": kind or ours.get("kind") or "other",
         "title": document["title"][:500],
+        **(
+            {"description": document["description"]}
+            if document.get("description")
+            and document["description"] != document["title"]
+            else {}
+        ),
         "version": str(document.get("version") or "1"),
         "effective_from": ours.get("effective_from")
         or (document.get("statusStartDate") or document.get("lastChangeDateTime", ""))[
@@ -581,6 +686,86 @@ def _document(package, slug, kind, origins, shown, lines) -> dict:
         **({"specialism": ours["specialism"]} if ours.get("specialism") else {}),
         **({"programme": ours["programme"]} if ours.get("programme") else {}),
         "outcomes": build(roots, ("outcomes",)),
+    }
+
+
+def _case_extras(package, by_id, origin_of, sequences, tree, slug, ours) -> dict:
+    """What the curriculum file cannot say but a re-export must: the document's and
+    items' identifiers, the origin of included items, sequence numbers, crosswalk
+    links (isRelatedTo/exactMatchOf with our extension) and every other association
+    as it came."""
+    items = {
+        by_id[identifier]["code"]: {
+            "identifier": identifier,
+            "origin": origin,
+            "sequence": sequences.get(identifier),
+        }
+        for identifier, origin in origin_of.items()
+    }
+    links, others = [], []
+    for index, association in enumerate(package.get("CFAssociations", [])):
+        if index in tree:
+            continue
+        kind = association["associationType"]
+        origin = association["originNodeURI"]
+        destination = association["destinationNodeURI"]
+        extension = _mpce(association)
+        target = extension.get("to")
+        if kind in CROSSWALK_TYPES and target and origin["identifier"] in origin_of:
+            from_code = by_id[origin["identifier"]]["code"]
+            links.append(
+                {
+                    "crosswalk": extension.get("crosswalk") or f"case-{slug}",
+                    "from_slug": extension.get("from") or items[from_code]["origin"],
+                    "from_code": from_code,
+                    "to_slug": target["curriculum"],
+                    "to_code": target["code"],
+                    "relation": kind,
+                    "provenance": extension.get("provenance"),
+                }
+            )
+            continue
+        other: dict[str, object] = {
+            "identifier": association.get("identifier")
+            or association_identifier(
+                kind, origin["identifier"], destination["identifier"]
+            ),
+            "associationType": kind,
+            "originNodeURI": _node_of(origin),
+            "destinationNodeURI": _node_of(destination),
+        }
+        if association.get("sequenceNumber") is not None:
+            other["sequenceNumber"] = int(association["sequenceNumber"])
+        for key in ("notes", "extensions"):
+            if isinstance(association.get(key), str if key == "notes" else dict):
+                other[key] = association[key]
+        grouping = association.get("CFAssociationGroupingURI")
+        if isinstance(grouping, dict) and all(
+            isinstance(grouping.get(key), str) for key in ("title", "identifier", "uri")
+        ):
+            other["CFAssociationGroupingURI"] = {
+                key: grouping[key] for key in ("title", "identifier", "uri")
+            }
+        others.append(other)
+    return {
+        "identifier": package["CFDocument"]["identifier"],
+        "includes": list(ours.get("includes") or []),
+        "items": items,
+        "links": links,
+        "associations": others,
+    }
+
+
+def _mpce(value) -> dict:
+    return ((value.get("extensions") or {}).get("mpce") or {}) if value else {}
+
+
+def _node_of(node: dict) -> dict:
+    """The parts of a LinkGenURI worth keeping."""
+    return {
+        key: node[key]
+        for key in ("identifier", "title", "uri", "targetType")
+        if isinstance(node.get(key), str)
     }
 
 

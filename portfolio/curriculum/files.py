@@ -50,6 +50,9 @@ class ParsedFile:
     # How to name a location in errors when the file came from another format (CASE
     # JSON paths); the YAML path otherwise.
     names: dict[tuple, str] = field(default_factory=dict)
+    # What a CASE package carries beyond the curriculum file: identifiers, origins,
+    # sequence numbers, crosswalk links and other associations (see case.py).
+    case: dict | None = None
 
     @property
     def is_crosswalk(self) -> bool:

@@ -51,6 +51,12 @@ class Curriculum(Model):
     # A version that came in with a bundle (the installation's name): never current,
     # until the same version is loaded from its own file here.
     imported_from: Mapped[str | None] = mapped_column(sa.String(200))
+    # The CASE CFDocument identifier: UUIDv5 of the slug, or the one an imported
+    # package gave it (kept so a re-export names the same document).
+    case_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    # CASE associations that are neither the tree (isChildOf) nor crosswalks, as
+    # imported (precedes, exemplar, isPeerOf, ...), re-exported as they came.
+    case_associations: Mapped[list] = mapped_column(JSONDocument(), default=list)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     source_file: Mapped[str] = mapped_column(sa.String(300), default="")
     loaded_at: Mapped[datetime] = mapped_column(
@@ -112,6 +118,10 @@ class Outcome(Model):
     depth: Mapped[int] = mapped_column(default=0)
     retired: Mapped[bool] = mapped_column(default=False)
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # The CASE CFItem identifier: UUIDv5 of (origin, code), or an imported one.
+    case_id: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    # The isChildOf sequenceNumber an imported package gave it; None: its position.
+    case_sequence: Mapped[int | None]
 
     curriculum: Mapped[Curriculum] = relationship(
         back_populates="outcomes", lazy="joined"
@@ -119,7 +129,7 @@ class Outcome(Model):
 
     @property
     def case_identifier(self) -> str:
-        return case_uuid(self.origin_slug, self.code)
+        return self.case_id or case_uuid(self.origin_slug, self.code)
 
     @property
     def countable(self) -> bool:

@@ -12,6 +12,7 @@ from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.curriculum.models import case_uuid
 from portfolio.extensions import db
 
 OUTCOME_FIELDS = (
@@ -96,10 +97,12 @@ def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
         for p in parsed:
             if p.is_crosswalk and _load_crosswalk(p):
                 report.crosswalks += 1
+            if p.case and p.case.get("links"):
+                _load_case_links(p.case["links"])
         if report.created or report.updated:
-            from portfolio.training.tracking import forget_progress
+            from portfolio.training.tracking import refresh_progress
 
-            forget_progress()  # outcomes changed: cached percentages are stale
+            refresh_progress()  # outcomes changed: recount every enrolment
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -149,6 +152,7 @@ def _stored_component_rows(slug: str) -> list[dict]:
     )
     keys = (
         "code",
+        "case_id",
         "parent_code",
         "origin_slug",
         "depth",
@@ -167,7 +171,8 @@ def _load_curriculum(
     """Create or update one version. ``imported_from`` marks a bundle's version,
     which is never made current; loading the same version from a file clears it."""
     data = p.data
-    rows = _outcome_rows(p, by_slug)
+    case = p.case or {}
+    rows = _case_rows(_outcome_rows(p, by_slug), case)
     content_hash = _hash_with_includes(p, by_slug)
     existing = db.session.scalar(
         sa.select(Curriculum).where(
@@ -196,7 +201,9 @@ def _load_curriculum(
     curriculum.provenance = data.get("provenance")
     curriculum.specialism = data.get("specialism")
     curriculum.programme = data.get("programme", {})
-    curriculum.includes = data.get("includes", [])
+    curriculum.includes = data.get("includes") or case.get("includes") or []
+    curriculum.case_id = case.get("identifier") or case_uuid(p.slug)
+    curriculum.case_associations = case.get("associations", [])
     curriculum.content_hash = content_hash
     curriculum.source_file = p.path
     curriculum.imported_from = imported_from
@@ -204,6 +211,23 @@ def _load_curriculum(
     _sync_outcomes(curriculum, rows, previous)
     _make_current(curriculum)
     return curriculum
+
+
+def _case_rows(rows: list[dict], case: dict) -> list[dict]:
+    """Give each outcome its CASE identifier, origin and sequence number: those an
+    imported package gave it, else the derived identifier and its position."""
+    items = case.get("items", {})
+    for position, row in enumerate(rows, start=1):
+        kept = items.get(row["code"])
+        if kept:
+            row["origin_slug"] = kept["origin"]
+            row["case_id"] = kept["identifier"]
+        sequence = kept["sequence"] if kept else None
+        row["case_sequence"] = None if sequence == position else sequence
+        row["case_id"] = row.get("case_id") or case_uuid(
+            row["origin_slug"], row["code"]
+        )
+    return rows
 
 
 def _hash_with_includes(p: files.ParsedFile, by_slug) -> str:
@@ -279,6 +303,7 @@ def _sync_outcomes(
                     assessments=old.assessments,
                     evidence_rules=old.evidence_rules,
                     links=[],
+                    case_id=old.case_id,
                     position=offset,
                     depth=0 if old.parent_code not in new_codes else old.depth,
                     retired=True,
@@ -340,6 +365,32 @@ def _load_crosswalk(p: files.ParsedFile) -> bool:
                 )
             )
     return True
+
+
+def _load_case_links(links: list[dict]) -> None:
+    """Crosswalk links an imported CASE package carried (isRelatedTo/exactMatchOf
+    with our extension): added, or updated where the same link is here already."""
+    names = {link["crosswalk"] for link in links}
+    existing = {
+        (r.crosswalk, r.from_slug, r.from_code, r.to_slug, r.to_code): r
+        for r in db.session.scalars(
+            sa.select(CrosswalkLink).where(CrosswalkLink.crosswalk.in_(names))
+        )
+    }
+    for link in links:
+        key = tuple(
+            link[k]
+            for k in ("crosswalk", "from_slug", "from_code", "to_slug", "to_code")
+        )
+        row = existing.get(key)
+        if row is None:
+            row = CrosswalkLink(
+                **{k: link[k] for k in link if k not in ("relation", "provenance")}
+            )
+            db.session.add(row)
+            existing[key] = row
+        row.relation = link["relation"]
+        row.provenance = link["provenance"]
 
 
 # ---- queries -------------------------------------------------------------------
@@ -513,20 +564,149 @@ def _checked_case(package, source_name: str, slug=None, kind=None, lines=None):
     return parsed
 
 
-def case_package(curriculum: Curriculum, base_url: str) -> dict:
+def case_package(curriculum: Curriculum, base_url: str | None = None) -> dict:
+    """The curriculum as a CASE 1.1 CFPackage. Its ``uri``s are the CASE read API's
+    (portfolio/api/case.py) under BASE_URL, or under ``base_url`` when given (a
+    bundle names the installation it came from)."""
     from portfolio.curriculum.case import export_package
+    from portfolio.urls import absolute
 
     outcomes = outcomes_of(curriculum)
     links = list(
         db.session.scalars(
-            sa.select(CrosswalkLink).where(
-                CrosswalkLink.from_slug.in_({curriculum.slug, *curriculum.includes})
+            sa.select(CrosswalkLink)
+            .where(CrosswalkLink.from_slug.in_({curriculum.slug, *curriculum.includes}))
+            .order_by(
+                CrosswalkLink.crosswalk,
+                CrosswalkLink.from_code,
+                CrosswalkLink.to_slug,
+                CrosswalkLink.to_code,
             )
         )
     )
     codes = {o.code for o in outcomes}
     links = [link for link in links if link.from_code in codes]
-    return export_package(curriculum, outcomes, links, base_url)
+    uri = absolute
+    if base_url is not None:
+        base = base_url.rstrip("/")
+
+        def uri(path: str) -> str:
+            return base + path
+
+    return export_package(curriculum, outcomes, links, uri, _link_targets(links))
+
+
+def curriculum_by_case_id(identifier: str) -> Curriculum | None:
+    """The current curriculum whose CFDocument has this identifier."""
+    return db.session.scalars(
+        sa.select(Curriculum)
+        .where(Curriculum.case_id == identifier, Curriculum.is_current.is_(True))
+        .order_by(Curriculum.slug)
+    ).first()
+
+
+def case_documents() -> list[dict]:
+    """The CFDocument of every current curriculum, for GET CFDocuments."""
+    from portfolio.curriculum.case import document_json
+    from portfolio.urls import absolute
+
+    rows = db.session.scalars(
+        sa.select(Curriculum)
+        .where(Curriculum.is_current.is_(True))
+        .order_by(Curriculum.title, Curriculum.slug)
+    )
+    return [document_json(curriculum, absolute) for curriculum in rows]
+
+
+def case_document(identifier: str) -> dict | None:
+    from portfolio.curriculum.case import document_json
+    from portfolio.urls import absolute
+
+    curriculum = curriculum_by_case_id(identifier)
+    return None if curriculum is None else document_json(curriculum, absolute)
+
+
+def case_item(identifier: str) -> dict | None:
+    """A live outcome of a current curriculum as a CASE CFItem, with the document it
+    belongs to (its own curriculum's, for an outcome an STP specialty includes)."""
+    from portfolio.curriculum.case import document_link
+    from portfolio.curriculum.case import item_json
+    from portfolio.urls import absolute
+
+    outcome = db.session.scalars(
+        sa.select(Outcome)
+        .join(Curriculum, Curriculum.id == Outcome.curriculum_id)
+        .where(
+            Outcome.case_id == identifier,
+            Outcome.retired.is_(False),
+            Curriculum.is_current.is_(True),
+        )
+        .order_by((Curriculum.slug != Outcome.origin_slug), Curriculum.slug)
+    ).first()
+    if outcome is None:
+        return None
+    item = item_json(outcome.curriculum, outcome, absolute)
+    item["CFDocumentURI"] = document_link(outcome.curriculum, absolute)
+    return item
+
+
+_association_index: dict[tuple, dict[str, str]] = {}
+
+
+def case_association(identifier: str) -> dict | None:
+    """An association of a current curriculum's package, with its document.
+
+    Associations are not rows (the tree and the crosswalks make them), so which
+    package holds an identifier is indexed once per state of the curricula.
+    """
+    from portfolio.curriculum.case import document_link
+    from portfolio.urls import absolute
+
+    stamp = (
+        str(db.engine.url),
+        *db.session.execute(
+            sa.select(sa.func.count(), sa.func.max(Curriculum.loaded_at)).where(
+                Curriculum.is_current.is_(True)
+            )
+        ).one(),
+    ) + (
+        db.session.scalar(sa.select(sa.func.count()).select_from(CrosswalkLink)),
+        db.session.scalar(sa.select(sa.func.max(CrosswalkFile.loaded_at))),
+    )
+    index = _association_index.get(stamp)
+    if index is None:
+        index = {}
+        for curriculum in current_curricula().values():
+            for association in case_package(curriculum)["CFAssociations"]:
+                index.setdefault(association["identifier"], curriculum.id)
+        _association_index.clear()
+        _association_index[stamp] = index
+    curriculum_id = index.get(identifier)
+    holder = db.session.get(Curriculum, curriculum_id) if curriculum_id else None
+    if holder is None:
+        return None
+    for association in case_package(holder)["CFAssociations"]:
+        if association["identifier"] == identifier:
+            association["CFDocumentURI"] = document_link(holder, absolute)
+            return association
+    return None
+
+
+def _link_targets(links: list[CrosswalkLink]) -> dict[tuple[str, str], str]:
+    """The CASE identifiers of the crosswalk targets that are loaded here."""
+    if not links:
+        return {}
+    rows = db.session.execute(
+        sa.select(Curriculum.slug, Outcome.code, Outcome.case_id)
+        .join(Outcome, Outcome.curriculum_id == Curriculum.id)
+        .where(
+            Curriculum.is_current.is_(True),
+            Curriculum.slug.in_({link.to_slug for link in links}),
+            Outcome.code.in_({link.to_code for link in links}),
+            Outcome.case_id.is_not(None),
+        )
+    )
+    return {(slug, code): case_id for slug, code, case_id in rows if case_id}
 
 
 def install_imported_version(
