@@ -8,9 +8,11 @@ give field errors; the constraints here are the database's last line of defence.
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -49,7 +51,37 @@ MAX_YEAR = 2200
 WTE = sa.Numeric(8, 2)
 
 
-class TrainingPlace(Model):
+class FiguresRecord:
+    """What both kinds of figures have: the organisation and specialism they are
+    for, who changed them last and when. ``KEY_FIELDS`` are, with the
+    organisation, the row's unique key."""
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]]
+
+    # The key first in the table, as before the columns were shared.
+    id: Mapped[str] = id_column(sort_order=-1)
+    organisation_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("organisation.id"), index=True, sort_order=-1
+    )
+    specialism: Mapped[str] = mapped_column(sa.String(SPECIALISM_MAX), sort_order=-1)
+    updated_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    @declared_attr
+    def organisation(cls) -> Mapped[Organisation]:
+        return relationship(lazy="joined")
+
+    @property
+    def key(self) -> tuple:
+        return (self.organisation_id, *(getattr(self, f) for f in self.KEY_FIELDS))
+
+
+class TrainingPlace(FiguresRecord, Model):
     """Training places commissioned and filled for one intake of one programme."""
 
     __tablename__ = "training_place"
@@ -70,32 +102,16 @@ class TrainingPlace(Model):
         sa.CheckConstraint("filled <= commissioned", name="filled_le_commissioned"),
     )
 
-    id: Mapped[str] = id_column()
-    organisation_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("organisation.id"), index=True
-    )
-    specialism: Mapped[str] = mapped_column(sa.String(SPECIALISM_MAX))
+    KEY_FIELDS = ("specialism", "programme", "intake_year")
+
     programme: Mapped[str] = mapped_column(sa.String(30))
     intake_year: Mapped[int]
     commissioned: Mapped[int] = mapped_column(default=0)
     filled: Mapped[int] = mapped_column(default=0)
     funding_source: Mapped[str] = mapped_column(sa.String(FUNDING_MAX), default="")
-    updated_by_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
-    )
-
-    organisation: Mapped[Organisation] = relationship(lazy="joined")
-
-    @property
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.organisation_id, self.specialism, self.programme, self.intake_year)
 
 
-class WorkforceRecord(Model):
+class WorkforceRecord(FiguresRecord, Model):
     """Establishment, staff in post, vacancies and expected retirements on a date.
 
     ``vacancies_wte`` is always ``establishment_wte - in_post_wte`` (the services
@@ -116,11 +132,8 @@ class WorkforceRecord(Model):
         sa.CheckConstraint("retiring_15y >= retiring_5y", name="retiring_15y"),
     )
 
-    id: Mapped[str] = id_column()
-    organisation_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("organisation.id"), index=True
-    )
-    specialism: Mapped[str] = mapped_column(sa.String(SPECIALISM_MAX))
+    KEY_FIELDS = ("specialism", "as_of")
+
     as_of: Mapped[date]
     establishment_wte: Mapped[Decimal] = mapped_column(WTE)
     in_post_wte: Mapped[Decimal] = mapped_column(WTE)
@@ -128,19 +141,6 @@ class WorkforceRecord(Model):
     # Not known is None, not 0 (a CHECK passes on NULL).
     retiring_5y: Mapped[int | None]
     retiring_15y: Mapped[int | None]
-    updated_by_id: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow
-    )
-
-    organisation: Mapped[Organisation] = relationship(lazy="joined")
-
-    @property
-    def key(self) -> tuple[str, str, date]:
-        return (self.organisation_id, self.specialism, self.as_of)
 
     @property
     def vacancy_rate(self) -> float | None:
