@@ -18,6 +18,7 @@ Figures arrive as text (a form field or a CSV cell). ``parse_place`` and
 
 import math
 import re
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from datetime import date
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import PurePath
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -85,20 +88,6 @@ def organisation_for(user: User, code: str) -> Organisation:
             "and change its capacity figures."
         )
     return organisation
-
-
-def place_of(organisation: Organisation, place_id: str) -> TrainingPlace:
-    place = db.session.get(TrainingPlace, place_id)
-    if place is None or place.organisation_id != organisation.id:
-        raise NotFound("There are no such training places at this organisation.")
-    return place
-
-
-def record_of(organisation: Organisation, record_id: str) -> WorkforceRecord:
-    record = db.session.get(WorkforceRecord, record_id)
-    if record is None or record.organisation_id != organisation.id:
-        raise NotFound("There is no such workforce record at this organisation.")
-    return record
 
 
 # ---- checking figures -------------------------------------------------------------
@@ -375,6 +364,152 @@ def _flush_or_clash(field: str, message: str) -> None:
         raise Invalid.field(field, message) from error
 
 
+@dataclass(frozen=True)
+class FiguresKind:
+    """One kind of figures record: how it is checked, keyed, named and audited.
+
+    Training places and workforce records are saved, deleted and imported the
+    same way; ``PLACE`` and ``WORKFORCE`` say what differs.
+    """
+
+    name: str  # in audit events (capacity.NAME.created) and the CSV's record column
+    counted_as: str  # in ImportCounts: COUNTED_AS_created, COUNTED_AS_updated
+    noun: str  # "the same NOUN as line 3"
+    model: type[TrainingPlace] | type[WorkforceRecord]
+    target: str  # the audit event's target type
+    fields: tuple[str, ...]
+    parse: Callable[[Mapping], Any]
+    clash_field: str  # the field told when the key is taken
+    missing: str  # NotFound's message
+    describe: Callable[[Any], str]  # figures or a row, in words
+
+    def key(self, organisation_id: str, figures) -> tuple:
+        """The row's unique key (as ``FiguresRecord.key``) for these figures."""
+        return (
+            organisation_id,
+            *(getattr(figures, f) for f in self.model.KEY_FIELDS),
+        )
+
+
+def describe_place(place) -> str:
+    """'RP Scientist Training Programme (STP) places for the 2026 intake'."""
+    return (
+        f"{place.specialism} {PROGRAMMES[place.programme]} places for the "
+        f"{place.intake_year} intake"
+    )
+
+
+def describe_workforce(record) -> str:
+    """'RP workforce figures for 1 April 2026'."""
+    return f"{record.specialism} workforce figures for {record.as_of:%-d %B %Y}"
+
+
+PLACE = FiguresKind(
+    "place",
+    "places",
+    "training places",
+    TrainingPlace,
+    "training_place",
+    PLACE_FIELDS,
+    parse_place,
+    "intake_year",
+    "There are no such training places at this organisation.",
+    describe_place,
+)
+WORKFORCE = FiguresKind(
+    "workforce",
+    "workforce",
+    "workforce record",
+    WorkforceRecord,
+    "workforce_record",
+    WORKFORCE_FIELDS,
+    parse_workforce,
+    "as_of",
+    "There is no such workforce record at this organisation.",
+    describe_workforce,
+)
+
+
+def figures_of(kind: FiguresKind, organisation: Organisation, row_id: str):
+    """The ``kind`` row with ``row_id`` at this organisation, or NotFound."""
+    found = db.session.get(kind.model, row_id)
+    row = cast(TrainingPlace | WorkforceRecord | None, found)
+    if row is None or row.organisation_id != organisation.id:
+        raise NotFound(kind.missing)
+    return row
+
+
+def _fill(kind: FiguresKind, organisation: Organisation, figures, row, actor_id):
+    """``row`` (a new one when None) with the figures, changed by ``actor_id``."""
+    if row is None:
+        row = kind.model(organisation_id=organisation.id)
+        db.session.add(row)
+    for field in kind.fields:
+        setattr(row, field, getattr(figures, field))
+    row.updated_by_id = actor_id
+    return row
+
+
+def save_figures(
+    kind: FiguresKind, actor: User, organisation: Organisation, figures, row=None
+):
+    """Create (``row`` None) or update one record of ``kind``, then commit."""
+    _check_manage(actor, organisation)
+    model = kind.model
+    clash = db.session.scalar(
+        sa.select(model).where(
+            model.organisation_id == organisation.id,
+            *(getattr(model, f) == getattr(figures, f) for f in model.KEY_FIELDS),
+        )
+    )
+    if clash is not None and clash is not row:
+        raise Invalid.field(
+            kind.clash_field,
+            f"There are already {kind.describe(figures)} here: change those instead",
+        )
+    created = row is None
+    row = _fill(kind, organisation, figures, row, actor.id)
+    _flush_or_clash(
+        kind.clash_field,
+        f"Someone has just saved {kind.describe(figures)} here: change those instead",
+    )
+    audit.record(
+        actor,
+        f"capacity.{kind.name}.{'created' if created else 'updated'}",
+        kind.target,
+        row.id,
+        organisation=organisation.code,
+        **_audit_data(figures),
+    )
+    db.session.commit()
+    return row
+
+
+def delete_figures(
+    kind: FiguresKind, actor: User, organisation: Organisation, row
+) -> None:
+    _check_manage(actor, organisation)
+    key = {f: getattr(row, f) for f in kind.model.KEY_FIELDS}
+    audit.record(
+        actor,
+        f"capacity.{kind.name}.deleted",
+        kind.target,
+        row.id,
+        organisation=organisation.code,
+        **{f: v.isoformat() if isinstance(v, date) else v for f, v in key.items()},
+    )
+    db.session.delete(row)
+    db.session.commit()
+
+
+def place_of(organisation: Organisation, place_id: str) -> TrainingPlace:
+    return figures_of(PLACE, organisation, place_id)
+
+
+def record_of(organisation: Organisation, record_id: str) -> WorkforceRecord:
+    return figures_of(WORKFORCE, organisation, record_id)
+
+
 def save_place(
     actor: User,
     organisation: Organisation,
@@ -382,45 +517,7 @@ def save_place(
     place: TrainingPlace | None = None,
 ) -> TrainingPlace:
     """Create (``place`` None) or update one row of training places, then commit."""
-    _check_manage(actor, organisation)
-    clash = db.session.scalar(
-        sa.select(TrainingPlace).where(
-            TrainingPlace.organisation_id == organisation.id,
-            TrainingPlace.specialism == figures.specialism,
-            TrainingPlace.programme == figures.programme,
-            TrainingPlace.intake_year == figures.intake_year,
-        )
-    )
-    if clash is not None and clash is not place:
-        raise Invalid.field(
-            "intake_year",
-            f"There are already {figures.specialism} "
-            f"{PROGRAMMES[figures.programme]} places for the "
-            f"{figures.intake_year} intake here: change those instead",
-        )
-    created = place is None
-    if place is None:
-        place = TrainingPlace(organisation_id=organisation.id)
-        db.session.add(place)
-    for field in PLACE_FIELDS:
-        setattr(place, field, getattr(figures, field))
-    place.updated_by_id = actor.id
-    _flush_or_clash(
-        "intake_year",
-        f"Someone has just saved {figures.specialism} "
-        f"{PROGRAMMES[figures.programme]} places for the {figures.intake_year} "
-        "intake here: change those instead",
-    )
-    audit.record(
-        actor,
-        "capacity.place.created" if created else "capacity.place.updated",
-        "training_place",
-        place.id,
-        organisation=organisation.code,
-        **_audit_data(figures),
-    )
-    db.session.commit()
-    return place
+    return save_figures(PLACE, actor, organisation, figures, place)
 
 
 def save_workforce(
@@ -430,78 +527,12 @@ def save_workforce(
     record: WorkforceRecord | None = None,
 ) -> WorkforceRecord:
     """Create (``record`` None) or update one workforce record, then commit."""
-    _check_manage(actor, organisation)
-    clash = db.session.scalar(
-        sa.select(WorkforceRecord).where(
-            WorkforceRecord.organisation_id == organisation.id,
-            WorkforceRecord.specialism == figures.specialism,
-            WorkforceRecord.as_of == figures.as_of,
-        )
-    )
-    if clash is not None and clash is not record:
-        raise Invalid.field(
-            "as_of",
-            f"There are already {figures.specialism} workforce figures for "
-            f"{figures.as_of:%-d %B %Y} here: change those instead",
-        )
-    created = record is None
-    if record is None:
-        record = WorkforceRecord(organisation_id=organisation.id)
-        db.session.add(record)
-    for field in WORKFORCE_FIELDS:
-        setattr(record, field, getattr(figures, field))
-    record.updated_by_id = actor.id
-    _flush_or_clash(
-        "as_of",
-        f"Someone has just saved {figures.specialism} workforce figures for "
-        f"{figures.as_of:%-d %B %Y} here: change those instead",
-    )
-    audit.record(
-        actor,
-        "capacity.workforce.created" if created else "capacity.workforce.updated",
-        "workforce_record",
-        record.id,
-        organisation=organisation.code,
-        **_audit_data(figures),
-    )
-    db.session.commit()
-    return record
-
-
-def delete_place(actor: User, organisation: Organisation, place: TrainingPlace):
-    _check_manage(actor, organisation)
-    audit.record(
-        actor,
-        "capacity.place.deleted",
-        "training_place",
-        place.id,
-        organisation=organisation.code,
-        specialism=place.specialism,
-        programme=place.programme,
-        intake_year=place.intake_year,
-    )
-    db.session.delete(place)
-    db.session.commit()
-
-
-def delete_workforce(actor: User, organisation: Organisation, record: WorkforceRecord):
-    _check_manage(actor, organisation)
-    audit.record(
-        actor,
-        "capacity.workforce.deleted",
-        "workforce_record",
-        record.id,
-        organisation=organisation.code,
-        specialism=record.specialism,
-        as_of=record.as_of.isoformat(),
-    )
-    db.session.delete(record)
-    db.session.commit()
+    return save_figures(WORKFORCE, actor, organisation, figures, record)
 
 
 # ---- CSV import ---------------------------------------------------------------------
 
-RECORD_KINDS = ("place", "workforce")
+RECORD_KINDS = {kind.name: kind for kind in (PLACE, WORKFORCE)}
 IMPORT_REQUIRED = ("record", "organisation", "specialism")
 IMPORT_OPTIONAL = (
     "programme",
@@ -529,6 +560,10 @@ class ImportCounts:
     places_updated: int = 0
     workforce_created: int = 0
     workforce_updated: int = 0
+
+    def count(self, kind: FiguresKind, created: bool) -> None:
+        name = f"{kind.counted_as}_{'created' if created else 'updated'}"
+        setattr(self, name, getattr(self, name) + 1)
 
     def summary(self) -> str:
         return (
@@ -591,30 +626,19 @@ def import_capacity(
                 for column in IMPORT_OPTIONAL
                 if row.get(column) and column in IMPORT_COLUMNS[other]
             ]
+            record = RECORD_KINDS[kind]
             try:
-                figures = (parse_place if kind == "place" else parse_workforce)(row)
+                figures = record.parse(row)
             except Invalid as invalid:
                 problems += [f"{e['field']}: {e['message']}" for e in invalid.errors]
             else:
                 if organisation is not None and not problems:
-                    key: tuple
-                    if isinstance(figures, PlaceFigures):
-                        key = (
-                            kind,
-                            organisation.id,
-                            figures.specialism,
-                            figures.programme,
-                            figures.intake_year,
-                        )
-                        places.append((line, organisation, figures))
-                    else:
-                        key = (kind, organisation.id, figures.specialism, figures.as_of)
-                        records.append((line, organisation, figures))
+                    key = (kind, *record.key(organisation.id, figures))
+                    (places if record is PLACE else records).append(
+                        (line, organisation, figures)
+                    )
                     if key in seen:
-                        problems.append(
-                            f"the same {'training places' if kind == 'place' else 'workforce record'} "
-                            f"as line {seen[key]}"
-                        )
+                        problems.append(f"the same {record.noun} as line {seen[key]}")
                     seen.setdefault(key, line)
         errors += [LineError(line, message) for message in problems]
     if errors:
@@ -636,50 +660,17 @@ def import_capacity(
 def _upsert(places, records, actor: User | None) -> ImportCounts:
     counts = ImportCounts()
     org_ids = sorted({o.id for _, o, _ in places} | {o.id for _, o, _ in records})
-    existing_places = {
-        p.key: p
-        for p in db.session.scalars(
-            sa.select(TrainingPlace).where(TrainingPlace.organisation_id.in_(org_ids))
-        )
-    }
-    existing_records = {
-        r.key: r
-        for r in db.session.scalars(
-            sa.select(WorkforceRecord).where(
-                WorkforceRecord.organisation_id.in_(org_ids)
-            )
-        )
-    }
     actor_id = getattr(actor, "id", None)
-    for _, organisation, figures in places:
-        key = (
-            organisation.id,
-            figures.specialism,
-            figures.programme,
-            figures.intake_year,
+    for kind, items in ((PLACE, places), (WORKFORCE, records)):
+        model = kind.model
+        rows: sa.ScalarResult[TrainingPlace | WorkforceRecord] = db.session.scalars(
+            sa.select(model).where(model.organisation_id.in_(org_ids))
         )
-        place = existing_places.get(key)
-        if place is None:
-            place = TrainingPlace(organisation_id=organisation.id)
-            db.session.add(place)
-            counts.places_created += 1
-        else:
-            counts.places_updated += 1
-        for field in PLACE_FIELDS:
-            setattr(place, field, getattr(figures, field))
-        place.updated_by_id = actor_id
-    for _, organisation, figures in records:
-        record_key = (organisation.id, figures.specialism, figures.as_of)
-        record = existing_records.get(record_key)
-        if record is None:
-            record = WorkforceRecord(organisation_id=organisation.id)
-            db.session.add(record)
-            counts.workforce_created += 1
-        else:
-            counts.workforce_updated += 1
-        for field in WORKFORCE_FIELDS:
-            setattr(record, field, getattr(figures, field))
-        record.updated_by_id = actor_id
+        existing = {row.key: row for row in rows}
+        for _, organisation, figures in items:
+            row = existing.get(kind.key(organisation.id, figures))
+            counts.count(kind, created=row is None)
+            _fill(kind, organisation, figures, row, actor_id)
     db.session.flush()
     return counts
 

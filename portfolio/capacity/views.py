@@ -1,5 +1,7 @@
 """Capacity pages: totals, an organisation's figures and forms, and scenarios."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -23,7 +25,6 @@ from portfolio.capacity.forms import PlaceForm
 from portfolio.capacity.forms import ScenarioForm
 from portfolio.capacity.forms import WorkforceForm
 from portfolio.capacity.forms import default_scenarios
-from portfolio.capacity.models import PROGRAMMES
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.capacity.projection import ProjectionError
@@ -192,183 +193,151 @@ def organisation(code: str):
     )
 
 
-def _place_raw(form: PlaceForm) -> dict:
-    return {name: form[name].data for name in services.PLACE_FIELDS}
+# ---- an organisation's figures: training places and workforce records --------------
 
 
-def _workforce_raw(form: WorkforceForm) -> dict:
-    return {name: form[name].data for name in services.WORKFORCE_FIELDS}
+@dataclass(frozen=True)
+class FiguresPages:
+    """The add, change and delete pages of one kind of figures record."""
+
+    kind: services.FiguresKind
+    path: str  # below /organisations/<code>/
+    id_name: str  # the address's name for the record's id
+    form: type[PlaceForm] | type[WorkforceForm]
+    template: str
+    adding: str  # the titles
+    changing: str
+    context: str  # the template's name for the record being changed
+    new_data: Callable[[], dict]  # a new form's first values
 
 
-def _save(form, org, parse, save, raw, existing=None):
+PAGES = (
+    FiguresPages(
+        services.PLACE,
+        "places",
+        "place_id",
+        PlaceForm,
+        "capacity/place_form.jinja",
+        "Add training places",
+        "Change training places",
+        "place",
+        lambda: {"intake_year": str(date.today().year)},
+    ),
+    FiguresPages(
+        services.WORKFORCE,
+        "workforce",
+        "record_id",
+        WorkforceForm,
+        "capacity/workforce_form.jinja",
+        "Add workforce figures",
+        "Change workforce figures",
+        "record",
+        dict,
+    ),
+)
+
+
+def _raw(form, kind: services.FiguresKind) -> dict:
+    return {name: form[name].data for name in kind.fields}
+
+
+def _form_data(row, kind: services.FiguresKind) -> dict:
+    """A record's figures as a form shows them: text, dates as dates."""
+    data = {}
+    for name in kind.fields:
+        value = getattr(row, name)
+        data[name] = (
+            value if isinstance(value, date) else "" if value is None else str(value)
+        )
+    return data
+
+
+def _save(form, org, kind: services.FiguresKind, existing=None):
     """Check and save a form; return the saved row, or None with errors on the form."""
     if not form.validate_on_submit():
         # Still run the rules, so every problem shows at once.
         if form.is_submitted():
             try:
-                parse(raw(form))
+                kind.parse(_raw(form, kind))
             except Invalid as error:
                 apply_errors(form, error.errors)
         return None
     try:
-        return save(current_user, org, parse(raw(form)), existing)
+        figures = kind.parse(_raw(form, kind))
+        return services.save_figures(kind, current_user, org, figures, existing)
     except Invalid as error:
         db.session.rollback()
         form.form_errors += [e["message"] for e in apply_errors(form, error.errors)]
         return None
 
 
-def _form_page(template: str, title: str, org, form, **context):
+def _done(org, message: str):
+    flash(message, "success")
+    return redirect(url_for("capacity.organisation", code=org.code))
+
+
+def _form_page(pages: FiguresPages, title: str, org, form, existing):
     status = 422 if error_items(form) else 200
     return render_template(
-        template,
+        pages.template,
         title=title,
         organisation=org,
         form=form,
         back_href=url_for("capacity.organisation", code=org.code),
-        **context,
+        **{pages.context: existing},
     ), status
 
 
-@bp.route("/organisations/<code>/places/new", methods=("GET", "POST"))
-@login_required
-def new_place(code: str):
-    org = services.organisation_for(current_user, code)
-    form = PlaceForm(intake_year=str(date.today().year))
-    place = _save(form, org, services.parse_place, services.save_place, _place_raw)
-    if place is not None:
-        flash(_place_message(place, "Added"), "success")
-        return redirect(url_for("capacity.organisation", code=org.code))
-    return _form_page(
-        "capacity/place_form.jinja", "Add training places", org, form, place=None
+def _add_figures_pages(pages: FiguresPages) -> None:
+    kind = pages.kind
+    base = f"/organisations/<code>/{pages.path}"
+
+    def form(code: str, row_id: str | None):
+        """The add page (``row_id`` None) or the change page of one record."""
+        org = services.organisation_for(current_user, code)
+        if row_id is None:
+            existing = None
+            form = pages.form(**pages.new_data())
+        else:
+            existing = services.figures_of(kind, org, row_id)
+            form = pages.form(
+                data=_form_data(existing, kind) if request.method == "GET" else None
+            )
+        row = _save(form, org, kind, existing)
+        if row is not None:
+            verb = "Added" if existing is None else "Updated"
+            return _done(org, f"{verb} {kind.describe(row)}.")
+        title = pages.adding if existing is None else pages.changing
+        return _form_page(pages, title, org, form, existing)
+
+    @login_required
+    def new(code: str):
+        return form(code, None)
+
+    @login_required
+    def edit(code: str, **ids: str):
+        return form(code, ids[pages.id_name])
+
+    @login_required
+    def delete(code: str, **ids: str):
+        org = services.organisation_for(current_user, code)
+        row = services.figures_of(kind, org, ids[pages.id_name])
+        message = f"Deleted {kind.describe(row)}."
+        services.delete_figures(kind, current_user, org, row)
+        return _done(org, message)
+
+    row_path = f"{base}/<{pages.id_name}>"
+    bp.add_url_rule(f"{base}/new", f"new_{kind.name}", new, methods=("GET", "POST"))
+    bp.add_url_rule(
+        f"{row_path}/edit", f"edit_{kind.name}", edit, methods=("GET", "POST")
+    )
+    bp.add_url_rule(
+        f"{row_path}/delete", f"delete_{kind.name}", delete, methods=("POST",)
     )
 
 
-@bp.route("/organisations/<code>/places/<place_id>/edit", methods=("GET", "POST"))
-@login_required
-def edit_place(code: str, place_id: str):
-    org = services.organisation_for(current_user, code)
-    existing = services.place_of(org, place_id)
-    form = PlaceForm(
-        data={
-            "specialism": existing.specialism,
-            "programme": existing.programme,
-            "intake_year": str(existing.intake_year),
-            "commissioned": str(existing.commissioned),
-            "filled": str(existing.filled),
-            "funding_source": existing.funding_source,
-        }
-        if request.method == "GET"
-        else None
-    )
-    place = _save(
-        form, org, services.parse_place, services.save_place, _place_raw, existing
-    )
-    if place is not None:
-        flash(_place_message(place, "Updated"), "success")
-        return redirect(url_for("capacity.organisation", code=org.code))
-    return _form_page(
-        "capacity/place_form.jinja",
-        "Change training places",
-        org,
-        form,
-        place=existing,
-    )
-
-
-@bp.post("/organisations/<code>/places/<place_id>/delete")
-@login_required
-def delete_place(code: str, place_id: str):
-    org = services.organisation_for(current_user, code)
-    place = services.place_of(org, place_id)
-    message = _place_message(place, "Deleted")
-    services.delete_place(current_user, org, place)
-    flash(message, "success")
-    return redirect(url_for("capacity.organisation", code=org.code))
-
-
-def _place_message(place: TrainingPlace, verb: str) -> str:
-    return (
-        f"{verb} {place.specialism} {PROGRAMMES[place.programme]} places for the "
-        f"{place.intake_year} intake."
-    )
-
-
-@bp.route("/organisations/<code>/workforce/new", methods=("GET", "POST"))
-@login_required
-def new_workforce(code: str):
-    org = services.organisation_for(current_user, code)
-    form = WorkforceForm()
-    record = _save(
-        form, org, services.parse_workforce, services.save_workforce, _workforce_raw
-    )
-    if record is not None:
-        flash(_record_message(record, "Added"), "success")
-        return redirect(url_for("capacity.organisation", code=org.code))
-    return _form_page(
-        "capacity/workforce_form.jinja",
-        "Add workforce figures",
-        org,
-        form,
-        record=None,
-    )
-
-
-@bp.route("/organisations/<code>/workforce/<record_id>/edit", methods=("GET", "POST"))
-@login_required
-def edit_workforce(code: str, record_id: str):
-    org = services.organisation_for(current_user, code)
-    existing = services.record_of(org, record_id)
-
-    def text(value):
-        return "" if value is None else str(value)
-
-    form = WorkforceForm(
-        data={
-            "specialism": existing.specialism,
-            "as_of": existing.as_of,
-            "establishment_wte": text(existing.establishment_wte),
-            "in_post_wte": text(existing.in_post_wte),
-            "vacancies_wte": text(existing.vacancies_wte),
-            "retiring_5y": text(existing.retiring_5y),
-            "retiring_15y": text(existing.retiring_15y),
-        }
-        if request.method == "GET"
-        else None
-    )
-    record = _save(
-        form,
-        org,
-        services.parse_workforce,
-        services.save_workforce,
-        _workforce_raw,
-        existing,
-    )
-    if record is not None:
-        flash(_record_message(record, "Updated"), "success")
-        return redirect(url_for("capacity.organisation", code=org.code))
-    return _form_page(
-        "capacity/workforce_form.jinja",
-        "Change workforce figures",
-        org,
-        form,
-        record=existing,
-    )
-
-
-@bp.post("/organisations/<code>/workforce/<record_id>/delete")
-@login_required
-def delete_workforce(code: str, record_id: str):
-    org = services.organisation_for(current_user, code)
-    record = services.record_of(org, record_id)
-    message = _record_message(record, "Deleted")
-    services.delete_workforce(current_user, org, record)
-    flash(message, "success")
-    return redirect(url_for("capacity.organisation", code=org.code))
-
-
-def _record_message(record: WorkforceRecord, verb: str) -> str:
-    return f"{verb} {record.specialism} workforce figures for {record.as_of:%-d %B %Y}."
+for _pages in PAGES:
+    _add_figures_pages(_pages)
 
 
 # ---- scenarios ----------------------------------------------------------------------
