@@ -8,14 +8,18 @@ from portfolio.capacity.report.figures import Unit
 
 
 def places(value: float) -> str:
-    text = presenters.figure(round(value, 1), 1)
-    return f"{text} place{'' if text == '1' else 's'}"
+    """'3 places', '1 place', '2.5 places'."""
+    return _counted(value, "place")
 
 
 def more(value: float) -> str:
     """'3 more places', '1 more place'."""
+    return _counted(value, "more place")
+
+
+def _counted(value: float, noun: str) -> str:
     text = presenters.figure(round(value, 1), 1)
-    return f"{text} more place{'' if text == '1' else 's'}"
+    return f"{text} {noun}{'' if text == '1' else 's'}"
 
 
 def closes(projection: Projection | None) -> str:
