@@ -462,8 +462,28 @@ def import_capacity(path: Path, dry_run: bool):
     click.echo(f"{path}: {counts.summary()}")
 
 
+progress_cli = AppGroup("progress", help="The maintained progress summaries.")
+
+
+@progress_cli.command("rebuild")
+@click.option("--enrolment", "enrolment_id", help="Only this enrolment.")
+def rebuild_progress(enrolment_id: str | None):
+    """Recompute the progress summaries (all, or one enrolment) from the evidence."""
+    from portfolio.training.models import Enrolment
+    from portfolio.training.tracking import refresh_progress
+
+    if enrolment_id is not None and db.session.get(Enrolment, enrolment_id) is None:
+        raise click.ClickException(f"No enrolment {enrolment_id}")
+    count = refresh_progress(
+        enrolment_ids=[enrolment_id] if enrolment_id is not None else None
+    )
+    db.session.commit()
+    click.echo(f"rebuilt the progress of {count} enrolment(s)")
+
+
 def register(app: Flask) -> None:
     for command in (
+        progress_cli,
         users_cli,
         orgs_cli,
         demo_cli,

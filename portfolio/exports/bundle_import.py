@@ -53,7 +53,7 @@ from portfolio.organisations.models import Organisation
 from portfolio.rules import FieldErrors
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.training.models import Enrolment
-from portfolio.training.tracking import forget_progress
+from portfolio.training.tracking import refresh_progress
 
 
 def import_bundle(
@@ -264,7 +264,7 @@ def _load(
                 hash=event["hash"],
             )
         )
-    forget_progress(trainee.id)
+    refresh_progress(trainee.id)
     events = len(document["audit_events"])
     audit.record(
         None,

@@ -33,7 +33,7 @@ from portfolio.rules import Invalid
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.training.services import find_person
-from portfolio.training.tracking import forget_progress
+from portfolio.training.tracking import refresh_progress
 
 # Text limits: enforced here for the web pages, and read by the API parsers.
 COMMENT_MAX = 5000
@@ -174,7 +174,7 @@ def decide(
     db.session.add(signoff)
     evidence.status = "signed_off" if approved else "returned"
     if approved:
-        forget_progress(evidence.owner_id)
+        refresh_progress(evidence.owner_id)
     if approved and evidence.kind in WBA_KINDS:
         evidence.form = {**evidence.form, "assessor_declaration": DECLARATION}
         signoff.content_hash = content_hash(evidence)
@@ -232,7 +232,7 @@ def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
     old_version = evidence.version
     evidence.version += 1
     evidence.status = "draft"
-    forget_progress(evidence.owner_id)
+    refresh_progress(evidence.owner_id)
     evidence.submitted_to_id = None
     evidence.submitted_at = None
     form = dict(evidence.form)

@@ -155,6 +155,10 @@ def create_enrolment(
         organisation=org.code,
         supervisors=[f"{a.role}:{a.supervisor_id}" for a in assignments],
     )
+    # Evidence recorded before the enrolment may already count towards it.
+    from portfolio.training.tracking import refresh_progress
+
+    refresh_progress(enrolment_ids=[enrolment.id])
     db.session.commit()
     return enrolment
 

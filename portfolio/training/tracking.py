@@ -12,6 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
+from portfolio.db import utcnow
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.training import apprenticeship
@@ -59,44 +60,70 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
 
 
 def percent_many(enrolments: list[Enrolment]) -> dict[str, float]:
-    """Percent complete per enrolment from the cache, computing (and storing) misses."""
+    """Percent complete per enrolment from the maintained summaries.
+
+    Never writes: the rows are kept up to date by the services that change
+    progress (``refresh_progress``, in their own transaction). An enrolment with no
+    row yet (created before summaries existed) is computed here, in memory only;
+    ``flask progress rebuild`` fills such gaps.
+    """
     from portfolio.training.models import ProgressSummary
 
     ids = [e.id for e in enrolments]
-    cached = {
-        row.enrolment_id: row.percent_complete
-        for row in db.session.scalars(
-            sa.select(ProgressSummary).where(ProgressSummary.enrolment_id.in_(ids))
+    rows = db.session.execute(
+        sa.select(ProgressSummary.enrolment_id, ProgressSummary.percent_complete).where(
+            ProgressSummary.enrolment_id.in_(ids)
         )
-    }
+    )
+    cached: dict[str, float] = {row[0]: row[1] for row in rows}
     missing = [e for e in enrolments if e.id not in cached]
     if missing:
         for enrolment_id, progress in progress_many(missing).items():
             cached[enrolment_id] = progress.percent_complete
+    return cached
+
+
+# How many enrolments a refresh computes at a time (bounds memory on a rebuild).
+REFRESH_CHUNK = 500
+
+
+def refresh_progress(
+    trainee_id: str | None = None, enrolment_ids: list[str] | None = None
+) -> int:
+    """Recompute and store the progress summaries of one trainee's enrolments (or the
+    given ones, or all) inside the caller's transaction; returns how many.
+
+    Called by every change that moves progress: a sign-off or its withdrawal, a
+    curriculum load, an import, a new enrolment.
+    """
+    from portfolio.training.models import ProgressSummary
+
+    query = sa.select(Enrolment).order_by(Enrolment.id)
+    if trainee_id is not None:
+        query = query.where(Enrolment.trainee_id == trainee_id)
+    if enrolment_ids is not None:
+        query = query.where(Enrolment.id.in_(enrolment_ids))
+    done = 0
+    last_id = ""
+    while True:
+        chunk = list(
+            db.session.scalars(query.where(Enrolment.id > last_id).limit(REFRESH_CHUNK))
+        )
+        if not chunk:
+            return done
+        for enrolment_id, progress in progress_many(chunk).items():
             db.session.merge(
                 ProgressSummary(
                     enrolment_id=enrolment_id,
                     percent_complete=progress.percent_complete,
                     done_units=progress.done_units,
                     total_units=progress.total_units,
+                    computed_at=utcnow(),
                 )
             )
-        db.session.commit()
-    return cached
-
-
-def forget_progress(trainee_id: str | None = None) -> None:
-    """Drop cached summaries (one trainee's, or all) inside the caller's transaction."""
-    from portfolio.training.models import ProgressSummary
-
-    query = sa.delete(ProgressSummary)
-    if trainee_id is not None:
-        query = query.where(
-            ProgressSummary.enrolment_id.in_(
-                sa.select(Enrolment.id).where(Enrolment.trainee_id == trainee_id)
-            )
-        )
-    db.session.execute(query)
+        db.session.flush()
+        done += len(chunk)
+        last_id = chunk[-1].id
 
 
 def progress_of(enrolment: Enrolment) -> Progress:
