@@ -192,15 +192,6 @@ def _seed_evidence() -> None:
             form={
                 "activity": "Weekly CBCT image-quality QC",
                 "setting": "Linac 2, weekly QA session",
-                "strengths": "Methodical set-up of the phantom; clear records.",
-                "development": "Explain the action levels to the radiographers.",
-                "ratings": {
-                    "preparation": "meets",
-                    "technical_skill": "meets",
-                    "safety": "above",
-                    "communication": "below",
-                    "documentation": "meets",
-                },
             },
             claims=_claims("STP-RP-S2-TA02"),
         ),

@@ -45,9 +45,11 @@ WEB = [
     # The queue is for people who can be asked to sign off (supervisors and
     # leads); the same on the page, in the API and in the navigation.
     ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),
-    ("POST", "/signoff/queue/no-such-id", (302, 403, 404, 404, 403)),
     ("GET", "/notifications/", (302, 200, 200, 200, 200)),
     ("POST", "/notifications/read", (302, 302, 302, 302, 302)),
+    # One's own notification only: another's (or none) is not found.
+    ("GET", "/notifications/no-such-id", (302, 404, 404, 404, 404)),
+    ("POST", "/notifications/no-such-id/read", (302, 404, 404, 404, 404)),
     # Capacity: totals for leads (totals only) and admins; an organisation's
     # figures for its leads and admins; the scenarios for everyone signed in.
     # The admin here is national, so no RBV exists for them: 404 (see

@@ -13,20 +13,22 @@ DOPS = {
     "kind": "dops",
     "occurred_on": "2026-03-20",
     "body": "",
-    "form": {
-        "activity": "Daily output check",
-        "setting": "Linac 3",
-        "ratings": {
-            "preparation": "meets",
-            "technical_skill": "meets",
-            "safety": "above",
-            "communication": "meets",
-            "documentation": "not_observed",
-        },
-        "strengths": "Careful set-up",
-        "development": "Speed",
-    },
+    # The trainee records the context only; the assessor completes the rest.
+    "form": {"activity": "Daily output check", "setting": "Linac 3"},
     "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+}
+ASSESSMENT = {
+    "ratings": {
+        "preparation": "meets",
+        "technical_skill": "meets",
+        "safety": "above",
+        "communication": "meets",
+        "documentation": "not_observed",
+    },
+    "overall": "meets",
+    "strengths": "Careful set-up",
+    "development": "Speed",
+    "declaration": True,
 }
 
 
@@ -149,21 +151,40 @@ def test_create_validation(as_):
 
 
 def test_wba_form_is_checked(as_):
-    bad = {
-        **DOPS,
-        "form": {
-            **DOPS["form"],
-            "ratings": {"technical_skill": "superb", "nonsense": "meets"},
-            "extra": 1,
-        },
-    }
+    bad = {**DOPS, "form": {**DOPS["form"], "activity": 5, "extra": 1}}
     response = as_("trainee").post("/api/v1/evidence", json=bad)
     fields = {e["field"] for e in response.get_json()["errors"]}
-    assert {
-        "form.ratings.technical_skill",
-        "form.ratings.nonsense",
-        "form.extra",
-    } <= fields
+    assert {"form.activity", "form.extra"} <= fields
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ratings", ASSESSMENT["ratings"], "The assessor completes the ratings"),
+        ("overall", "meets", "The assessor completes the overall judgement"),
+        ("strengths", "Careful", "The assessor completes the strengths shown"),
+        ("development", "Speed", "The assessor completes the points for development"),
+        ("declaration", True, "The assessor makes the declaration when signing off"),
+    ],
+)
+def test_a_trainee_cannot_set_the_assessors_fields(as_, field, value, message):
+    payload = {**DOPS, "form": {**DOPS["form"], field: value}}
+    created = as_("trainee").post("/api/v1/evidence", json=payload)
+    assert created.status_code == 422
+    assert {"field": f"form.{field}", "message": message} in created.get_json()[
+        "errors"
+    ]
+    evidence = create(as_, DOPS)
+    patched = as_("trainee").patch(
+        f"/api/v1/evidence/{evidence['id']}",
+        json={"form": {**DOPS["form"], field: value}},
+    )
+    assert patched.status_code == 422
+    assert {"field": f"form.{field}", "message": message} in patched.get_json()[
+        "errors"
+    ]
+    stored = as_("trainee").get(f"/api/v1/evidence/{evidence['id']}").get_json()
+    assert stored["form"] == DOPS["form"] and stored["ratings_by_trainee"] is False
 
 
 def test_only_trainees_record_evidence(as_):
@@ -409,7 +430,9 @@ def test_incomplete_wba_cannot_be_submitted(as_, world):
     )
     assert response.status_code == 422
     fields = {e["field"] for e in response.get_json()["errors"]}
-    assert {"form.setting", "form.ratings.technical_skill"} <= fields
+    assert "form.setting" in fields
+    # The ratings are the assessor's, so a trainee's request never lacks them.
+    assert not any(f.startswith("form.ratings") for f in fields)
 
 
 def test_decision_rules(as_, world):
@@ -449,27 +472,54 @@ def test_decision_rules(as_, world):
         f"{path}/decision", json={"decision": "return", "comment": " "}
     )
     assert no_feedback.status_code == 422
-    no_declaration = as_("assessor").post(
+    # Approving a DOPS needs the assessor's part: each missing field is named.
+    no_assessment = as_("assessor").post(
         f"{path}/decision", json={"decision": "approve"}
     )
-    assert (
-        no_declaration.status_code == 422
-        and no_declaration.get_json()["errors"][0]["field"] == "declaration"
+    assert no_assessment.status_code == 422
+    fields = {e["field"] for e in no_assessment.get_json()["errors"]}
+    assert {
+        *(f"form.ratings.{d}" for d in ASSESSMENT["ratings"]),
+        "form.overall",
+        "form.strengths",
+        "form.development",
+        "form.declaration",
+    } <= fields
+    partly = as_("assessor").post(
+        f"{path}/decision",
+        json={
+            "decision": "approve",
+            "form": {**ASSESSMENT, "overall": "superb", "declaration": False},
+        },
     )
+    assert {e["field"] for e in partly.get_json()["errors"]} == {
+        "form.overall",
+        "form.declaration",
+    }
     assert (
         as_("assessor").post(f"{path}/decision", json={"decision": "maybe"}).status_code
         == 422
     )
+    assert as_("trainee").get(path).get_json()["status"] == "submitted"
     ok = as_("assessor").post(
-        f"{path}/decision", json={"decision": "approve", "declaration": True}
+        f"{path}/decision", json={"decision": "approve", "form": ASSESSMENT}
     )
     assert ok.get_json()["status"] == "signed_off"
+    signed = as_("trainee").get(path).get_json()
+    assessment = signed["signoffs"][-1]["assessment"]
+    assert assessment["ratings"] == ASSESSMENT["ratings"]
+    assert assessment["overall"] == "meets" and assessment["development"] == "Speed"
+    assert assessment["assessor_id"] == signed["signoffs"][-1]["assessor"]["id"]
+    assert assessment["declaration"].startswith("I observed or discussed")
+    assert signed["form"] == DOPS["form"]
     again = as_("assessor").post(
         f"{path}/decision", json={"decision": "return", "comment": "x"}
     )
     assert again.status_code == 409
     body = as_("trainee").get(path).get_json()
-    assert "assessor_declaration" in body["form"]
+    assert (
+        body["signoffs"][-1]["assessment"]["declaration"] == (assessment["declaration"])
+    )
 
 
 def test_ended_supervision_cannot_decide(app, as_, world):

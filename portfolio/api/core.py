@@ -203,7 +203,7 @@ def decision(evidence_id: str):
         evidence,
         data["decision"],
         data.get("comment", ""),
-        data.get("declaration", False),
+        data.get("form"),
     )
     return jsonify(
         {"id": evidence.id, "status": evidence.status, "version": evidence.version}

@@ -115,7 +115,20 @@ EVIDENCE = schema(
         "form": OBJECT,
         "claims": array(schema({"curriculum": S, "version": S, "code": S, "title": S})),
         "attachments": array(ATTACHMENT),
-        "signoffs": array(schema({"id": S, "assessor": nullable(PERSON), **DECISION})),
+        "signoffs": array(
+            schema(
+                {
+                    "id": S,
+                    "assessor": nullable(PERSON),
+                    **DECISION,
+                    # What the assessor completed when approving a DOPS, OCE or CBD.
+                    "assessment": nullable(OBJECT),
+                }
+            )
+        ),
+        # A DOPS, OCE or CBD recorded when trainees rated themselves: its ratings in
+        # ``form`` are the trainee's own.
+        "ratings_by_trainee": {"type": "boolean"},
         # Evidence brought in with a bundle: where from, and that source's decisions
         # (history, never sign-offs here).
         "imported_from": nullable(SOURCE),
@@ -271,7 +284,18 @@ document(
         {
             "decision": choice("approve", "return"),
             "comment": text(COMMENT_MAX),
-            "declaration": {"type": "boolean", "default": False},
+            # A DOPS, OCE or CBD's assessor's part, needed to approve one: checked
+            # by the sign-off service, which names each missing or wrong field.
+            "form": {
+                "type": "object",
+                "properties": {
+                    "ratings": OBJECT,
+                    "overall": S,
+                    "strengths": S,
+                    "development": S,
+                    "declaration": {"type": "boolean"},
+                },
+            },
         },
         ("decision",),
     ),

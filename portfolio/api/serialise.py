@@ -67,6 +67,7 @@ def signoff_json(signoff: SignOff) -> dict:
         "decided_at": iso(signoff.decided_at),
         "superseded_at": iso(signoff.superseded_at),
         "superseded_reason": signoff.superseded_reason,
+        "assessment": signoff.assessment or None,
     }
 
 
@@ -129,6 +130,7 @@ def evidence_json(evidence: Evidence, signoffs=(), history=(), imported=()) -> d
         **evidence_summary(evidence),
         "body": evidence.body,
         "form": evidence.form,
+        "ratings_by_trainee": evidence.ratings_by_trainee,
         "claims": [
             {
                 "curriculum": c.outcome.curriculum.slug,

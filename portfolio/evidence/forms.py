@@ -107,16 +107,6 @@ def _answers_form(kind: str) -> type[Form]:
     for spec in kinds.text_fields(kind):
         field_class = TextAreaField if spec.long else StringField
         attrs[spec.name] = field_class(spec.label, description=spec.hint)
-    if kind in kinds.WBA_KINDS:
-        ratings = {
-            domain: RadioField(
-                label, choices=choices(kinds.RATINGS), validate_choice=False
-            )
-            for domain, label in kinds.WBA_DOMAINS[kind].items()
-        }
-        attrs["ratings"] = FormField(
-            type(f"{kind.title()}Ratings", (Form,), ratings), label="Ratings"
-        )
     if kind == "otj":
         attrs["hours"] = StringField(
             "Hours spent",
@@ -150,7 +140,7 @@ def initial_data(evidence) -> dict:
         "title": evidence.title,
         "occurred_on": evidence.occurred_on,
         "body": evidence.body,
-        "answers": dict(evidence.form or {}),
+        "answers": kinds.context_answers(evidence.form),
         "claims": [
             f"{c.outcome.curriculum.slug}:{c.outcome.code}" for c in evidence.claims
         ],

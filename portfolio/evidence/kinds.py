@@ -91,9 +91,43 @@ WBA_TEXT_FIELDS = (
         long=False,
         max_length=300,
     ),
+)
+# What the assessor completes when signing a DOPS, OCE or CBD off: the trainee
+# records only the context above (what, where, when, the outcomes claimed).
+ASSESSOR_TEXT_FIELDS = (
     TextField("strengths", "Strengths shown"),
     TextField("development", "Points for development"),
 )
+OVERALL = {
+    "below": "Below the level expected at this stage of training",
+    "meets": "At the level expected at this stage of training",
+    "above": "Above the level expected at this stage of training",
+}
+# The assessor's part, each with the words the trainee gets when they try to set it.
+ASSESSOR_FIELDS = {
+    "ratings": "The assessor completes the ratings",
+    "overall": "The assessor completes the overall judgement",
+    "strengths": "The assessor completes the strengths shown",
+    "development": "The assessor completes the points for development",
+    "declaration": "The assessor makes the declaration when signing off",
+    "assessor_declaration": "The assessor makes the declaration when signing off",
+}
+# Answers a trainee gave under the previous flow (when trainees rated themselves):
+# kept as they were on items recorded then, never asked for again.
+PREVIOUS_FLOW_KEYS = ("ratings", "strengths", "development", "assessor_declaration")
+PREVIOUS_FLOW_LABEL = "Recorded under the previous flow (ratings by the trainee)"
+
+
+def previous_flow_answers(form: dict | None) -> dict:
+    """The trainee's own ratings and comments on a WBA recorded under the old flow."""
+    return {k: v for k, v in (form or {}).items() if k in PREVIOUS_FLOW_KEYS}
+
+
+def context_answers(form: dict | None) -> dict:
+    """The trainee's answers without anything recorded under the previous flow."""
+    return {k: v for k, v in (form or {}).items() if k not in PREVIOUS_FLOW_KEYS}
+
+
 OTJ_TEXT_FIELDS = (
     TextField(
         "activity",
@@ -134,15 +168,15 @@ def validate_form(
         errors.add("form", "form must be an object of answers")
         return {}
     allowed = {f.name for f in text_fields(kind)}
-    if kind in WBA_KINDS:
-        allowed.add("ratings")
     if kind == "otj":
         allowed.add("hours")
     if kind == "msf":
         allowed.add("raters")
     clean: dict = {}
     for key in form:
-        if key not in allowed:
+        if kind in WBA_KINDS and key in ASSESSOR_FIELDS:
+            errors.add(f"form.{key}", ASSESSOR_FIELDS[key])
+        elif key not in allowed:
             errors.add(
                 f"form.{key}",
                 f"{key!r} is not a question for {KIND_LABELS[kind].split(':')[0]} evidence",
@@ -162,8 +196,6 @@ def validate_form(
                 f"'{spec.label}' must be {spec.max_length} characters or fewer",
             )
         clean[spec.name] = value.strip()
-    if kind in WBA_KINDS:
-        clean["ratings"] = _ratings(kind, form.get("ratings"), errors, for_submission)
     if kind == "otj":
         hours = form.get("hours")
         if hours in (None, ""):
@@ -195,6 +227,57 @@ def validate_form(
                     "form.raters", "The number of raters must be between 1 and 100"
                 )
             clean["raters"] = raters
+    return clean
+
+
+def validate_assessment(kind: str, data: dict | None, errors) -> dict:
+    """The assessor's part of a DOPS, OCE or CBD, all required to sign it off:
+    a rating per domain, the overall judgement, strengths, points for development
+    and the declaration. Errors name ``form.<field>``; returns the cleaned answers.
+    """
+    data = data if data is not None else {}
+    if not isinstance(data, dict):
+        errors.add("form", "form must be an object of the assessor's answers")
+        return {}
+    allowed = {"ratings", "overall", "declaration"} | {
+        f.name for f in ASSESSOR_TEXT_FIELDS
+    }
+    for key in data:
+        if key not in allowed:
+            errors.add(
+                f"form.{key}",
+                f"{key!r} is not part of the assessor's form: use {', '.join(sorted(allowed))}",
+            )
+    clean: dict = {"ratings": _ratings(kind, data.get("ratings"), errors, True)}
+    overall = data.get("overall")
+    if overall in (None, ""):
+        errors.add("form.overall", "Choose the overall judgement")
+    elif not isinstance(overall, str) or overall not in OVERALL:
+        errors.add("form.overall", f"Overall must be one of {', '.join(OVERALL)}")
+    else:
+        clean["overall"] = overall
+    for spec in ASSESSOR_TEXT_FIELDS:
+        value = data.get(spec.name)
+        if not isinstance(value, str) or not value.strip():
+            errors.add(
+                f"form.{spec.name}",
+                f"Write the '{spec.label.lower()}'"
+                if value in (None, "") or isinstance(value, str)
+                else f"'{spec.label}' must be text",
+            )
+        elif len(value) > spec.max_length:
+            errors.add(
+                f"form.{spec.name}",
+                f"'{spec.label}' must be {spec.max_length} characters or fewer",
+            )
+        else:
+            clean[spec.name] = value.strip()
+    declaration = data.get("declaration")
+    if declaration not in (True, "y", "true", "on"):
+        errors.add(
+            "form.declaration",
+            "Confirm the assessor declaration to sign off a work-based assessment",
+        )
     return clean
 
 

@@ -59,6 +59,11 @@ class Evidence(Model):
     # Structured answers: reflection prompts, DOPS/OCE/CBD forms, OTJ hours.
     form: Mapped[dict] = mapped_column(JSONDocument(), default=dict)
     status: Mapped[str] = mapped_column(sa.String(20), default="draft")
+    # A DOPS, OCE or CBD recorded before assessors completed the ratings: its
+    # ratings, strengths and development points in ``form`` are the trainee's own.
+    ratings_by_trainee: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     # Content version: goes up when signed evidence is unlocked for changes.
     version: Mapped[int] = mapped_column(default=1)
     # Optimistic lock: every UPDATE checks and bumps it, so of two concurrent

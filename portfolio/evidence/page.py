@@ -17,10 +17,10 @@ from portfolio.evidence.forms import UploadForm
 from portfolio.evidence.models import Evidence
 from portfolio.forms import error_items
 from portfolio.signoff import services as signoff
-from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
 from portfolio.signoff.forms import assessor_choices
+from portfolio.signoff.forms import decision_form as new_decision_form
 
 
 def load(evidence_id: str) -> Evidence:
@@ -51,7 +51,9 @@ def render_evidence(
             f"{current_app.config['MAX_UPLOAD_MB']} MB"
         )
     if can_decide:
-        decision_form = forms.get("decision_form") or DecisionForm(formdata=None)
+        decision_form = forms.get("decision_form") or new_decision_form(
+            evidence.kind, formdata=None
+        )
     if can_unlock:
         unlock_form = forms.get("unlock_form") or UnlockForm(formdata=None)
     error_list = error_items(
@@ -66,6 +68,14 @@ def render_evidence(
         domains=kinds.WBA_DOMAINS.get(evidence.kind, {}),
         ratings=kinds.RATINGS,
         is_wba=evidence.kind in kinds.WBA_KINDS,
+        overall_labels=kinds.OVERALL,
+        assessor_text_fields=kinds.ASSESSOR_TEXT_FIELDS,
+        previous_flow=kinds.previous_flow_answers(evidence.form)
+        if evidence.ratings_by_trainee
+        else {},
+        previous_flow_label=kinds.PREVIOUS_FLOW_LABEL,
+        assessed=signoff.current_assessment(evidence),
+        returned=signoff.latest_return(evidence) if evidence.editable else None,
         claims=sorted(
             evidence.claims,
             key=lambda c: (c.outcome.curriculum.title, c.outcome.position),

@@ -247,7 +247,8 @@ def update_evidence(actor: User, evidence: Evidence, data: EvidenceInput) -> Evi
     if data.body is not None:
         evidence.body = data.body
     if form is not None:
-        evidence.form = form
+        # What a trainee rated under the previous flow stays as it was recorded.
+        evidence.form = {**kinds.previous_flow_answers(evidence.form), **form}
     if outcomes is not None:
         keep = {c.outcome_id: c for c in evidence.claims}
         evidence.claims = [keep.get(o.id) or OutcomeClaim(outcome=o) for o in outcomes]
@@ -282,8 +283,9 @@ def snapshot(evidence: Evidence) -> dict:
     }
 
 
-def content_hash(evidence: Evidence) -> str:
-    """SHA-256 of exactly what an assessor signs: text, answers, claims, file hashes."""
+def content_hash(evidence: Evidence, assessment: dict | None = None) -> str:
+    """SHA-256 of exactly what an assessor signs: text, answers, claims, file hashes,
+    and for a DOPS, OCE or CBD the assessor's own part (``assessment``)."""
     document = {
         "id": evidence.id,
         "version": evidence.version,
@@ -291,6 +293,8 @@ def content_hash(evidence: Evidence) -> str:
         **snapshot(evidence),
         "attachments": sorted(a.sha256 for a in evidence.attachments),
     }
+    if assessment is not None:
+        document["assessment"] = assessment
     canonical = json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )

@@ -38,6 +38,7 @@ from portfolio.forms import choices
 from portfolio.forms import error_items
 from portfolio.forms import submit
 from portfolio.rules import Conflict
+from portfolio.signoff import services as signoff
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 PER_PAGE = 50
@@ -160,6 +161,10 @@ def _render_form(form, kind: str, evidence: Evidence | None, status: int = 200):
         found=found,
         searched=request.form.get("action") == "find" and bool(form.q.data),
         enrolled=enrolled,
+        is_wba=kind in kinds.WBA_KINDS,
+        returned=signoff.latest_return(evidence)
+        if evidence is not None and evidence.editable
+        else None,
         back_href=url_for("evidence.show", evidence_id=evidence.id)
         if evidence
         else url_for("evidence.create"),

@@ -38,6 +38,9 @@ from portfolio.curriculum.files import CurriculumFileError
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
 from portfolio.evidence import attachments as files
+from portfolio.evidence.kinds import WBA_KINDS
+from portfolio.evidence.kinds import context_answers
+from portfolio.evidence.kinds import previous_flow_answers
 from portfolio.evidence.kinds import validate_form
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
@@ -118,9 +121,8 @@ def document_problems(bundle: OpenedBundle) -> list[str]:
     limit = files.max_bytes()
     for index, item in enumerate(document["evidence"]):
         where = f"{PORTFOLIO}: $.evidence[{index}]"
-        form = {k: v for k, v in item["form"].items() if k != "assessor_declaration"}
         errors = FieldErrors()
-        validate_form(item["kind"], form, errors)
+        validate_form(item["kind"], context_answers(item["form"]), errors)
         problems += [f"{where}.{e['field']}: {e['message']}" for e in errors.errors]
         for number, a in enumerate(item["attachments"]):
             at = f"{where}.attachments[{number}]"
@@ -233,7 +235,10 @@ def _load(
             title=item["title"],
             occurred_on=date.fromisoformat(item["occurred_on"]),
             body=item["body"],
-            form=validate_form(item["kind"], _answers(item), FieldErrors()),
+            form=_answers(item),
+            # A WBA rated by its trainee there (the previous flow) keeps those
+            # ratings, marked as the trainee's own.
+            ratings_by_trainee=bool(_previous_flow(item)),
             # A draft here, whatever it was there: only a sign-off in this
             # installation makes it count.
             status="draft",
@@ -415,9 +420,21 @@ def _outcomes(document: dict, installed: dict) -> dict[tuple[str, str, str], Out
     return found
 
 
+def _previous_flow(item: dict) -> dict:
+    """A WBA's ratings and comments entered by its trainee (the previous flow); the
+    assessor's declaration belongs to a sign-off here, theirs is in the history."""
+    if item["kind"] not in WBA_KINDS:
+        return {}
+    answers = previous_flow_answers(item["form"])
+    answers.pop("assessor_declaration", None)
+    return answers
+
+
 def _answers(item: dict) -> dict:
-    # The assessor's declaration belongs to a sign-off here; theirs is in the history.
-    return {k: v for k, v in item["form"].items() if k != "assessor_declaration"}
+    return {
+        **validate_form(item["kind"], context_answers(item["form"]), FieldErrors()),
+        **_previous_flow(item),
+    }
 
 
 def _attach(

@@ -16,9 +16,13 @@ from portfolio.audit.models import AuditEvent
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.evidence.kinds import ASSESSOR_TEXT_FIELDS
 from portfolio.evidence.kinds import KIND_LABELS
+from portfolio.evidence.kinds import OVERALL
+from portfolio.evidence.kinds import PREVIOUS_FLOW_LABEL
 from portfolio.evidence.kinds import RATINGS
 from portfolio.evidence.kinds import WBA_DOMAINS
+from portfolio.evidence.kinds import WBA_KINDS
 from portfolio.evidence.kinds import text_fields
 from portfolio.evidence.markdown import render
 from portfolio.evidence.models import Evidence
@@ -47,6 +51,8 @@ class EvidenceEntry:
     signoff: SignOff | None
     content_hash: str
     hash_matches: bool
+    # For a DOPS, OCE or CBD: who completed the ratings and comments, in words.
+    rated_by: str = ""
     # Decisions another installation made, imported with the evidence (labelled,
     # never counted as sign-offs here).
     imported_signoffs: list[ImportedSignOff] = field(default_factory=list)
@@ -85,7 +91,13 @@ class PortfolioContent:
         }
 
 
-def _answers(evidence: Evidence) -> tuple[list, list]:
+def _answers(evidence: Evidence, signoff: SignOff | None) -> tuple[list, list, str]:
+    """The answers, the ratings and, for a WBA, who completed the ratings.
+
+    A DOPS, OCE or CBD's assessor completes its ratings and comments when signing
+    it off (kept on the sign-off); one recorded under the previous flow carries
+    the trainee's own, and says so.
+    """
     form = evidence.form or {}
     answers = [
         (spec.label, form[spec.name])
@@ -96,14 +108,46 @@ def _answers(evidence: Evidence) -> tuple[list, list]:
         answers.insert(0, ("Hours", f"{form['hours']:g}"))
     if evidence.kind == "msf" and form.get("raters"):
         answers.insert(0, ("Number of raters", str(form["raters"])))
-    if form.get("assessor_declaration"):
-        answers.append(("Assessor declaration", form["assessor_declaration"]))
     domains = WBA_DOMAINS.get(evidence.kind, {})
+    if evidence.kind not in WBA_KINDS:
+        return answers, [], ""
+    assessment = signoff.assessment if signoff is not None else None
+    if signoff is not None and assessment:
+        given = assessment.get("ratings", {})
+        rated_by = (
+            f"Context recorded by the trainee, {evidence.owner.name}. Ratings, "
+            f"overall judgement and comments completed by the assessor, "
+            f"{signoff.assessor.name}, on {signoff.decided_at:%d %B %Y}."
+        )
+        answers.append(
+            (
+                "Overall judgement (assessor)",
+                OVERALL.get(str(assessment.get("overall")), ""),
+            )
+        )
+        for spec in ASSESSOR_TEXT_FIELDS:
+            if assessment.get(spec.name):
+                answers.append((f"{spec.label} (assessor)", assessment[spec.name]))
+        answers.append(("Assessor declaration", assessment.get("declaration", "")))
+    else:
+        given = form.get("ratings", {})
+        rated_by = (
+            f"{PREVIOUS_FLOW_LABEL}: ratings and comments entered by the trainee, "
+            f"{evidence.owner.name}."
+        )
+        for name, label in (
+            ("strengths", "Strengths shown (trainee)"),
+            ("development", "Points for development (trainee)"),
+        ):
+            if form.get(name):
+                answers.append((label, form[name]))
+        if form.get("assessor_declaration"):
+            answers.append(("Assessor declaration", form["assessor_declaration"]))
     ratings = [
-        (label, RATINGS.get(form.get("ratings", {}).get(key), "Not rated"))
+        (label, RATINGS.get(given.get(key), "Not rated"))
         for key, label in domains.items()
     ]
-    return answers, ratings
+    return answers, ratings, rated_by
 
 
 def signed_evidence(enrolment: Enrolment) -> list[Evidence]:
@@ -155,9 +199,9 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
     entries = []
     assessor_counts: dict[str, int] = defaultdict(int)
     for evidence in items:
-        answers, ratings = _answers(evidence)
         signoff = signoffs.get(evidence.id)
-        current = content_hash(evidence)
+        answers, ratings, rated_by = _answers(evidence, signoff)
+        current = content_hash(evidence, signoff.assessment if signoff else None)
         if signoff:
             assessor_counts[signoff.assessor.name] += 1
         entries.append(
@@ -169,6 +213,7 @@ def build_portfolio(enrolment: Enrolment, route: str | None = None) -> Portfolio
                 ),
                 answers=answers,
                 ratings=ratings,
+                rated_by=rated_by,
                 body_html=render(evidence.body),
                 signoff=signoff,
                 content_hash=current,

@@ -70,19 +70,37 @@ def _send(email: OutboxEmail) -> None:
         smtp.send_message(message)
 
 
-def notify(user, message: str, link: str = "", email: bool = True) -> None:
-    """Tell ``user`` something in the app and, by default, by email (caller commits)."""
+def notify(
+    user, message: str, link: str = "", email: bool = True, comment: str = ""
+) -> None:
+    """Tell ``user`` something in the app and, by default, by email (caller commits).
+
+    ``comment`` (for example an assessor's feedback on returned evidence) goes into
+    the email in full, so the trainee can act on it before opening the item. The
+    email links through the notification (``/notifications/<id>``), so opening it
+    from the email marks it read too.
+    """
     from portfolio.notifications.models import Notification
 
-    db.session.add(Notification(user_id=user.id, message=message[:300], link=link))
+    notification = Notification(user_id=user.id, message=message[:300], link=link)
+    db.session.add(notification)
     if email:
         from portfolio.urls import absolute
 
-        url = absolute(link) if link else ""
+        url = ""
+        if link:
+            db.session.flush()
+            url = absolute(f"/notifications/{notification.id}")
+        quoted = (
+            "\n\nTheir comment:\n\n"
+            + "\n".join(f"  {line}" for line in comment.strip().splitlines())
+            if comment.strip()
+            else ""
+        )
         queue_email(
             user.email,
             f"MPCE Portfolio: {message[:150]}",
-            f"Hello {user.name},\n\n{message}\n\n{url}\n",
+            f"Hello {user.name},\n\n{message}{quoted}\n\n{url}\n",
         )
 
 

@@ -1,7 +1,9 @@
-"""In-app notifications: the list, mark all read, and the count in the header."""
+"""In-app notifications: the list, opening one (marks it read), marking one or all
+read, and the count in the header."""
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -62,4 +64,36 @@ def mark_all_read():
     )
     db.session.commit()
     flash("All notifications are marked as read.", "success")
+    return redirect(url_for("notifications.index"))
+
+
+def _own(notification_id: str) -> Notification:
+    """The current user's notification, or 404 (another's is never revealed)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    return notification
+
+
+@bp.get("/<notification_id>")
+@login_required
+def open_one(notification_id: str):
+    """Open a notification: mark it read and go to its item."""
+    notification = _own(notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+    if notification.link and is_local_link(notification.link):
+        return redirect(notification.link)
+    return redirect(url_for("notifications.index"))
+
+
+@bp.post("/<notification_id>/read")
+@login_required
+def mark_read(notification_id: str):
+    """Mark one notification as read without opening it."""
+    notification = _own(notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
     return redirect(url_for("notifications.index"))

@@ -1,11 +1,17 @@
-"""Sign-off forms: ask for sign-off, decide, unlock."""
+"""Sign-off forms: ask for sign-off, decide (with a WBA's assessor's form), unlock."""
+
+from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import Form
+from wtforms import FormField
 from wtforms import RadioField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from portfolio.evidence import kinds
+from portfolio.forms import choices
 from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
 from portfolio.training.services import current_supervisors
 
@@ -41,7 +47,61 @@ class DecisionForm(FlaskForm):
         "Comment for the trainee",
         description="Needed if you return it: say what should change.",
     )
-    declaration = BooleanField("Assessor declaration")
+
+    def assessment_data(self) -> dict | None:
+        """The assessor's part as typed, for ``signoff.services.decide``."""
+        return None
+
+
+# Service error names (``form.ratings.safety``) onto the decision form's subform.
+DECISION_ALIASES = {"form": "assessment"}
+
+
+@cache
+def _assessment_form(kind: str) -> type[Form]:
+    """A DOPS, OCE or CBD's assessor's part: a rating per domain, the overall
+    judgement, strengths, development points and the declaration."""
+    ratings = {
+        domain: RadioField(label, choices=choices(kinds.RATINGS), validate_choice=False)
+        for domain, label in kinds.WBA_DOMAINS[kind].items()
+    }
+    attrs: dict = {
+        "ratings": FormField(
+            type(f"{kind.title()}Ratings", (Form,), ratings), label="Ratings"
+        ),
+        "overall": RadioField(
+            "Overall judgement",
+            choices=choices(kinds.OVERALL),
+            validate_choice=False,
+        ),
+    }
+    for spec in kinds.ASSESSOR_TEXT_FIELDS:
+        attrs[spec.name] = TextAreaField(spec.label, description=spec.hint)
+    attrs["declaration"] = BooleanField("Assessor declaration")
+    return type(f"{kind.title()}Assessment", (Form,), attrs)
+
+
+class _WbaDecision(DecisionForm):
+    def assessment_data(self) -> dict | None:
+        data = dict(self.assessment.data)
+        data["declaration"] = bool(data.get("declaration"))
+        return data
+
+
+@cache
+def _decision_form_class(kind: str) -> type[DecisionForm]:
+    if kind not in kinds.WBA_KINDS:
+        return DecisionForm
+    return type(
+        f"{kind.title()}DecisionForm",
+        (_WbaDecision,),
+        {"assessment": FormField(_assessment_form(kind), label="Assessment")},
+    )
+
+
+def decision_form(kind: str, **kwargs) -> DecisionForm:
+    """The decision form for evidence of ``kind``: for a WBA, with its assessor's part."""
+    return _decision_form_class(kind)(**kwargs)
 
 
 class UnlockForm(FlaskForm):

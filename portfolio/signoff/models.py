@@ -49,6 +49,9 @@ class SignOff(Model):
     # The outcomes signed off, as "curriculum-slug:version:code" strings.
     claims: Mapped[list] = mapped_column(JSONDocument(), default=list)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A DOPS, OCE or CBD's assessor's part, completed when approving: ratings per
+    # domain, overall, strengths, development, the declaration, who and when.
+    assessment: Mapped[dict | None] = mapped_column(JSONDocument())
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     superseded_reason: Mapped[str | None] = mapped_column(sa.Text)
     superseded_by_id: Mapped[str | None] = mapped_column(

@@ -20,6 +20,8 @@ from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
 from portfolio.evidence.kinds import WBA_KINDS
+from portfolio.evidence.kinds import context_answers
+from portfolio.evidence.kinds import validate_assessment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.services import claim_keys
 from portfolio.evidence.services import content_hash
@@ -82,7 +84,10 @@ def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
         )
     from portfolio.evidence.kinds import validate_form
 
-    validate_form(evidence.kind, evidence.form, errors, for_submission=True)
+    # Ratings a trainee gave under the previous flow are kept, not asked for again.
+    validate_form(
+        evidence.kind, context_answers(evidence.form), errors, for_submission=True
+    )
     errors.raise_if_any("The evidence is not ready for sign-off yet.")
     assert assessor is not None  # a missing assessor added a field error above
     evidence.status = "submitted"
@@ -134,9 +139,16 @@ def decide(
     evidence: Evidence,
     decision: str,
     comment: str = "",
-    declaration: bool = False,
+    assessment: dict | None = None,
 ) -> SignOff:
-    """Approve (sign off) or return with feedback; only the assessor asked may."""
+    """Approve (sign off) or return with feedback; only the assessor asked may.
+
+    For a DOPS, OCE or CBD the assessor completes the form when approving:
+    ``assessment`` holds the ratings per domain, the overall judgement, strengths,
+    development points and the declaration (see ``kinds.validate_assessment``).
+    It is kept on the sign-off with who completed it and when, and signed with the
+    evidence (its content hash covers both). A return needs only the comment.
+    """
     if evidence.submitted_to_id != actor.id:
         raise Forbidden(
             "Only the supervisor this evidence was submitted to can decide on it."
@@ -151,33 +163,43 @@ def decide(
         errors.add("comment", "Say what needs to change, so the trainee can act on it")
     if len(comment) > COMMENT_MAX:
         errors.add("comment", f"The comment must be {COMMENT_MAX} characters or fewer")
-    if decision == "approve" and evidence.kind in WBA_KINDS and not declaration:
-        errors.add(
-            "declaration",
-            "Confirm the assessor declaration to sign off a work-based assessment",
-        )
+    is_wba = evidence.kind in WBA_KINDS
+    completed: dict | None = None
+    if decision == "approve" and is_wba:
+        completed = validate_assessment(evidence.kind, assessment, errors)
+    elif assessment and not is_wba:
+        errors.add("form", "Only a DOPS, OCE or CBD has an assessor's form")
     errors.raise_if_any()
     if not policy.supervises(actor.id, evidence.owner_id):
         raise Forbidden(
             "You no longer supervise this trainee, so you cannot decide on this evidence."
         )
     approved = decision == "approve"
+    now = utcnow()
+    if completed is not None:
+        completed = {
+            **completed,
+            "declaration": DECLARATION,
+            "assessor_id": actor.id,
+            "assessor_name": actor.name,
+            "completed_at": now.isoformat(),
+        }
     signoff = SignOff(
         evidence_id=evidence.id,
         evidence_version=evidence.version,
         assessor_id=actor.id,
         decision="approved" if approved else "returned",
         comment=comment,
-        content_hash=content_hash(evidence),
+        content_hash=content_hash(evidence, completed),
         claims=claim_keys(evidence),
+        decided_at=now,
     )
+    if completed is not None:  # left unset otherwise: SQL NULL, not JSON null
+        signoff.assessment = completed
     db.session.add(signoff)
     evidence.status = "signed_off" if approved else "returned"
     if approved:
         refresh_progress(evidence.owner_id)
-    if approved and evidence.kind in WBA_KINDS:
-        evidence.form = {**evidence.form, "assessor_declaration": DECLARATION}
-        signoff.content_hash = content_hash(evidence)
     audit.record(
         actor,
         "evidence.signed_off" if approved else "evidence.returned",
@@ -186,6 +208,7 @@ def decide(
         version=evidence.version,
         content_hash=signoff.content_hash,
         comment=comment,
+        **({"assessed": sorted(completed["ratings"])} if completed else {}),
     )
     owner = evidence.owner
     message = (
@@ -193,9 +216,38 @@ def decide(
         if approved
         else f"{actor.name} returned “{evidence.title}” with feedback."
     )
-    notify(owner, message, _link(evidence))
+    notify(owner, message, _link(evidence), comment=comment)
     _commit()
     return signoff
+
+
+def latest_return(evidence: Evidence) -> SignOff | None:
+    """The feedback the trainee is acting on: the last decision, if it was a return
+    made on the current version (None once the item was approved since)."""
+    last = db.session.scalar(
+        sa.select(SignOff)
+        .where(
+            SignOff.evidence_id == evidence.id,
+            SignOff.evidence_version == evidence.version,
+        )
+        .order_by(SignOff.decided_at.desc(), SignOff.id.desc())
+        .limit(1)
+    )
+    return last if last is not None and last.decision == "returned" else None
+
+
+def current_assessment(evidence: Evidence) -> SignOff | None:
+    """The approval in force that carries the assessor's completed form, if any."""
+    approvals = db.session.scalars(
+        sa.select(SignOff)
+        .where(
+            SignOff.evidence_id == evidence.id,
+            SignOff.decision == "approved",
+            SignOff.superseded_at.is_(None),
+        )
+        .order_by(SignOff.decided_at.desc())
+    )
+    return next((s for s in approvals if s.assessment), None)
 
 
 @one_decision_wins

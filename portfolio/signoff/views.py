@@ -10,16 +10,16 @@ from flask_login import current_user
 from flask_login import login_required
 
 from portfolio import policy
-from portfolio.evidence.kinds import WBA_KINDS
 from portfolio.evidence.page import load
 from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
 from portfolio.forms import attempt
-from portfolio.forms import error_items
 from portfolio.signoff import services
+from portfolio.signoff.forms import DECISION_ALIASES
 from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
+from portfolio.signoff.forms import decision_form
 
 bp = Blueprint("signoff", __name__, url_prefix="/signoff")
 
@@ -72,7 +72,7 @@ def _decide(evidence, form: DecisionForm) -> None:
         evidence,
         form.decision.data or "",
         form.comment.data or "",
-        bool(form.declaration.data),
+        form.assessment_data(),
     )
     verb = "signed off" if evidence.status == "signed_off" else "returned"
     flash(f"You {verb} “{evidence.title}” ({evidence.owner.name}).", "success")
@@ -81,10 +81,11 @@ def _decide(evidence, form: DecisionForm) -> None:
 @bp.post("/<evidence_id>/decide")
 @login_required
 def decide(evidence_id: str):
-    """Sign off or return evidence from its page."""
+    """Sign off or return evidence from its page (where the whole item is shown),
+    completing a DOPS, OCE or CBD's assessor's form when signing it off."""
     evidence = load(evidence_id)
-    form = DecisionForm()
-    unplaced = attempt(form, lambda: _decide(evidence, form))
+    form = decision_form(evidence.kind)
+    unplaced = attempt(form, lambda: _decide(evidence, form), DECISION_ALIASES)
     if unplaced is not None:
         form.form_errors += [e["message"] for e in unplaced]
         return render_evidence(evidence, 422, decision_form=form)
@@ -110,24 +111,10 @@ def unlock(evidence_id: str):
 # ---- the queue -----------------------------------------------------------------------
 
 
-def _row_prefix(evidence_id: str) -> str:
-    """Field names for one request's form: ``e<id>-decision`` (ids may end in -)."""
-    return f"e{evidence_id}-"
-
-
-def _render_queue(status: int = 200, failed: dict | None = None):
+def _render_queue():
     trainee_id = request.args.get("trainee") or None
     items = db.session.scalars(services.queue(current_user, trainee_id)).all()
-    failed = failed or {}
-    rows = [
-        {
-            "evidence": item,
-            "age": services.age_in_days(item),
-            "form": failed.get(item.id)
-            or DecisionForm(formdata=None, prefix=_row_prefix(item.id)),
-        }
-        for item in items
-    ]
+    rows = [{"evidence": item, "age": services.age_in_days(item)} for item in items]
     trainees: dict[str, dict] = {}
     for item in items:
         entry = trainees.setdefault(item.owner_id, {"owner": item.owner, "count": 0})
@@ -139,29 +126,12 @@ def _render_queue(status: int = 200, failed: dict | None = None):
         trainee=items[0].owner if trainee_id and items else None,
         trainee_id=trainee_id,
         trainees=list(trainees.values()),
-        declaration=services.DECLARATION,
-        wba_kinds=WBA_KINDS,
-        error_list=error_items(*failed.values()),
-        # The layout prefixes the page title with "Error:" when form.errors is set.
-        form=next(iter(failed.values()), None),
-    ), status
+    )
 
 
 @bp.get("/queue")
 @policy.requires(policy.can_sign_off)
 def queue():
-    """Everything waiting for the current supervisor, oldest first."""
+    """Everything waiting for the current supervisor, oldest first. Each request
+    opens on its own page, which shows the whole item with the decision form."""
     return _render_queue()
-
-
-@bp.post("/queue/<evidence_id>")
-@policy.requires(policy.can_sign_off)
-def decide_in_queue(evidence_id: str):
-    """Sign off or return one request straight from the queue."""
-    evidence = load(evidence_id)
-    form = DecisionForm(prefix=_row_prefix(evidence.id))
-    unplaced = attempt(form, lambda: _decide(evidence, form))
-    if unplaced is not None:
-        form.form_errors += [e["message"] for e in unplaced]
-        return _render_queue(422, {evidence.id: form})
-    return redirect(url_for("signoff.queue", trainee=request.args.get("trainee")))
