@@ -257,6 +257,7 @@ def check_names_and_ids(page) -> None:
     )
     assert duplicates == [], f"{page.url}: duplicate ids {duplicates}"
 
+
 def sign_in(page, email, password="demo-password-1"):
     page.goto(page.base + "/auth/login")
     check_axe(page)
