@@ -1,0 +1,61 @@
+"""At 320 CSS pixels wide (WCAG 2.2 reflow, 1.4.10) no main page scrolls sideways:
+tables stack their cells under their headings (the NHS.UK responsive table)."""
+
+import pytest
+
+from tests.browser.conftest import check_axe
+from tests.browser.conftest import sign_in
+
+EVERYONE = [
+    "/",
+    "/evidence/",
+    "/progress/",
+    "/curricula/",
+    "/enrolments/",
+    "/notifications/",
+    "/auth/account",
+    "/about",
+    "/capacity/scenarios",
+]
+# Pages whose tables stack (or, for figures, scroll in a region of their own).
+TABLES = {
+    "/evidence/",
+    "/enrolments/",
+    "/curricula/",
+    "/cohort/",
+    "/signoff/queue",
+    "/admin/users",
+    "/organisations/",
+    "/capacity/",
+}
+PAGES = {
+    "trainee@example.org": [*EVERYONE, "/evidence/new", "/exports/"],
+    "supervisor@example.org": [*EVERYONE, "/signoff/queue"],
+    "lead@example.org": [
+        *EVERYONE,
+        "/signoff/queue",
+        "/cohort/",
+        "/enrolments/new",
+        "/exports/",
+        "/organisations/",
+        "/capacity/",
+    ],
+    "admin@example.org": [*EVERYONE, "/admin/users", "/organisations/", "/capacity/"],
+}
+
+
+@pytest.mark.parametrize("email", list(PAGES))
+def test_no_page_scrolls_sideways_at_320_px(page, email):
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, email)
+    wide = {}
+    for path in PAGES[email]:
+        response = page.goto(page.base + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            wide[path] = width
+        if path in TABLES:
+            check_axe(page)  # the stacked tables and scrolling regions
+    assert wide == {}, wide
