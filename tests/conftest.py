@@ -12,6 +12,7 @@ import pytest
 
 from portfolio import create_app
 from portfolio.extensions import db
+from tests.helpers import reuse
 from tests.helpers import snapshots
 from tests.helpers.factory import PASSWORD
 from tests.helpers.factory import Factory
@@ -20,6 +21,8 @@ BACKEND = os.environ.get("PORTFOLIO_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgres"
 # Every absolute URL comes from BASE_URL; apps and workers the tests start get it too.
 os.environ.setdefault("PORTFOLIO_BASE_URL", "http://localhost")
+# Each test's app reuses the URL builders and compiled templates of the apps before it.
+reuse.share_url_builders()
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +65,7 @@ def app(tmp_path, monkeypatch):
     global _schema_ready
     monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(base_config(tmp_path))
+    reuse.share_compiled_templates(app)
     with app.app_context():
         if not ON_POSTGRES:
             snapshots.create_schema(app)  # a copy of the schema made once
