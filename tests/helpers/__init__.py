@@ -1,6 +1,7 @@
 """Helpers shared by the test modules: import them from here, never from a test file.
 
 - ``snapshots``: build a test's starting data once per session, restore it per test.
+- ``reuse``: compiled templates and URL builders shared by every test's app.
 - ``factory``: ``Factory`` (rows made the way the services make them), ``PASSWORD``.
 - ``curricula``: load the curriculum subset, or every shipped curriculum.
 - ``world``: the API tests' world (``World``, ``build_world``) and ``REFLECTION``.
