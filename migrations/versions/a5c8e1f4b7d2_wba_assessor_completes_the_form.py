@@ -2,7 +2,7 @@
 existing DOPS, OCE and CBD marked as rated by the trainee (the previous flow)
 
 Revision ID: a5c8e1f4b7d2
-Revises: 7c1e5b2d9a40
+Revises: d4a7c2e9f1b3
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import portfolio.db
 
 # revision identifiers, used by Alembic.
 revision = 'a5c8e1f4b7d2'
-down_revision = '7c1e5b2d9a40'
+down_revision = 'd4a7c2e9f1b3'
 branch_labels = None
 depends_on = None
 
