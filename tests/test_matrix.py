@@ -35,6 +35,7 @@ WEB = [
     ("POST", "/evidence/new?kind=reflection", (302, 200, 403, 403, 403)),
     ("GET", "/evidence/no-such-id", (302, 404, 404, 404, 404)),
     ("GET", "/evidence/no-such-id/edit", (302, 404, 404, 404, 404)),
+    ("GET", "/evidence/no-such-id/delete", (302, 404, 404, 404, 404)),
     ("POST", "/evidence/no-such-id/delete", (302, 404, 404, 404, 404)),
     ("POST", "/evidence/no-such-id/files", (302, 404, 404, 404, 404)),
     ("GET", "/evidence/no-such-id/files/no-such-file", (302, 404, 404, 404, 404)),
@@ -99,6 +100,11 @@ WEB = [
     ("GET", "/curricula/no-such-slug/no-such-code", (302, 404, 404, 404, 404)),
     ("POST", "/evidence/no-such-id/edit", (302, 404, 404, 404, 404)),
     (
+        "GET",
+        "/evidence/no-such-id/files/no-such-file/remove",
+        (302, 404, 404, 404, 404),
+    ),
+    (
         "POST",
         "/evidence/no-such-id/files/no-such-file/remove",
         (302, 404, 404, 404, 404),
@@ -119,6 +125,7 @@ WEB = [
     ("GET", "/exports/no-such-id/file", (302, 404, 404, 404, 404)),
     ("POST", "/exports/no-such-id/retry", (302, 404, 404, 404, 404)),
     ("POST", "/exports/share", (302, 422, 403, 422, 422)),
+    ("GET", "/exports/share/no-such-id/revoke", (302, 404, 404, 404, 404)),
     ("POST", "/exports/share/no-such-id/revoke", (302, 404, 404, 404, 404)),
     # Public: share links and verification answer everyone alike.
     ("GET", "/share/no-such-token", (404, 404, 404, 404, 404)),

@@ -193,7 +193,9 @@ def add_attachment(
         raise
 
 
-def remove_attachment(actor: User, evidence: Evidence, attachment_id: str) -> None:
+def removable(actor: User, evidence: Evidence, attachment_id: str) -> Attachment:
+    """The file ``actor`` may remove now, or the refusal :func:`remove_attachment`
+    would give."""
     if evidence.owner_id != actor.id:
         raise Forbidden(
             "Only the person who recorded this evidence can remove its files."
@@ -207,6 +209,11 @@ def remove_attachment(actor: User, evidence: Evidence, attachment_id: str) -> No
         from portfolio.rules import NotFound
 
         raise NotFound("No such file on this evidence.")
+    return attachment
+
+
+def remove_attachment(actor: User, evidence: Evidence, attachment_id: str) -> None:
+    attachment = removable(actor, evidence, attachment_id)
     stored = attachment.stored_name
     audit.record(
         actor,

@@ -301,14 +301,19 @@ def content_hash(evidence: Evidence, assessment: dict | None = None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def delete_draft(actor: User, evidence: Evidence) -> None:
-    """Delete a draft that was never signed off (its files go with it)."""
-    from portfolio.evidence.attachments import delete_files
-
+def check_deletable(actor: User, evidence: Evidence) -> None:
+    """Refuse, as :func:`delete_draft` would, unless ``actor`` may delete it now."""
     if evidence.owner_id != actor.id:
         raise Forbidden("Only the person who recorded this evidence can delete it.")
     if not policy.can_delete_draft(actor, evidence):
         raise Conflict("Only drafts that were never signed off can be deleted.")
+
+
+def delete_draft(actor: User, evidence: Evidence) -> None:
+    """Delete a draft that was never signed off (its files go with it)."""
+    from portfolio.evidence.attachments import delete_files
+
+    check_deletable(actor, evidence)
     stored = [a.stored_name for a in evidence.attachments]
     audit.record(
         actor, "evidence.deleted", "evidence", evidence.id, title=evidence.title

@@ -256,6 +256,24 @@ def edit(evidence_id: str):
     return _render_form(form, evidence.kind, evidence, status)
 
 
+@bp.get("/<evidence_id>/delete")
+@login_required
+def confirm_delete(evidence_id: str):
+    """Ask before deleting a draft: deleting cannot be undone."""
+    evidence = load(evidence_id)
+    services.check_deletable(current_user, evidence)
+    return render_template(
+        "confirm.jinja",
+        title="Delete draft",
+        question=f"Are you sure you want to delete “{evidence.title}”?",
+        consequence="The draft and its files are deleted. This cannot be undone.",
+        action=url_for("evidence.delete", evidence_id=evidence.id),
+        confirm_text="Yes, delete it",
+        cancel_href=url_for("evidence.show", evidence_id=evidence.id),
+        back_href=url_for("evidence.show", evidence_id=evidence.id),
+    )
+
+
 @bp.post("/<evidence_id>/delete")
 @login_required
 def delete(evidence_id: str):
@@ -310,6 +328,28 @@ def upload_too_large(message: str, evidence_id: str):
     form = UploadForm(formdata=None)
     form.file.errors = [message]
     return render_evidence(evidence, 413, upload_form=form)[0]
+
+
+@bp.get("/<evidence_id>/files/<attachment_id>/remove")
+@login_required
+def confirm_remove_file(evidence_id: str, attachment_id: str):
+    """Ask before removing a file from the evidence."""
+    evidence = load(evidence_id)
+    attachment = attachments.removable(current_user, evidence, attachment_id)
+    back = url_for("evidence.show", evidence_id=evidence.id, _anchor="files")
+    return render_template(
+        "confirm.jinja",
+        title="Remove file",
+        question=f"Are you sure you want to remove “{attachment.filename}”?",
+        consequence=f"It is removed from “{evidence.title}”. The history keeps a "
+        "note that it was removed.",
+        action=url_for(
+            "evidence.remove_file", evidence_id=evidence.id, attachment_id=attachment.id
+        ),
+        confirm_text="Yes, remove it",
+        cancel_href=back,
+        back_href=back,
+    )
 
 
 @bp.post("/<evidence_id>/files/<attachment_id>/remove")

@@ -462,10 +462,16 @@ def create_share_link(
     return link, token
 
 
-def revoke_share_link(user: User, link_id: str) -> None:
+def manageable_share_link(user: User, link_id: str) -> ShareLink:
+    """A share link ``user`` may withdraw, or NotFound."""
     link = db.session.get(ShareLink, link_id)
     if link is None or not policy.can_export(user, link.enrolment):
         raise NotFound("No such link.")
+    return link
+
+
+def revoke_share_link(user: User, link_id: str) -> None:
+    link = manageable_share_link(user, link_id)
     if link.revoked_at is None:
         link.revoked_at = utcnow()
         audit.record(

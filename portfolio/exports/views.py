@@ -201,6 +201,28 @@ def share():
     ), 422
 
 
+@bp.get("/exports/share/<link_id>/revoke")
+@login_required
+def confirm_revoke(link_id: str):
+    """Ask before withdrawing a share link: whoever has it loses access."""
+    link = services.manageable_share_link(current_user, link_id)
+    if link.revoked_at is not None:
+        flash("That link was already withdrawn.", "success")
+        return redirect(url_for("exports.index"))
+    name = f"“{link.label}”" if link.label else "this link"
+    return render_template(
+        "confirm.jinja",
+        title="Withdraw share link",
+        question=f"Are you sure you want to withdraw {name}?",
+        consequence="Anyone you gave it to can no longer open "
+        f"{link.enrolment.trainee.name}’s portfolio with it. This cannot be undone.",
+        action=url_for("exports.revoke", link_id=link.id),
+        confirm_text="Yes, withdraw it",
+        cancel_href=url_for("exports.index"),
+        back_href=url_for("exports.index"),
+    )
+
+
 @bp.post("/exports/share/<link_id>/revoke")
 @login_required
 def revoke(link_id: str):
