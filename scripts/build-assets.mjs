@@ -18,4 +18,8 @@ const result = sass.compile(join(root, "assets", "scss", "portfolio.scss"), {
 writeFileSync(join(out, "portfolio.min.css"), result.css);
 cpSync(join(dist, "nhsuk-frontend.min.js"), join(out, "nhsuk-frontend.min.js"));
 cpSync(join(dist, "assets"), join(out, "assets"), { recursive: true });
+// The app's own scripts, loaded by the pages that use them.
+cpSync(join(root, "assets", "js"), join(root, "portfolio", "static", "app"), {
+  recursive: true,
+});
 console.log(`built ${join("portfolio", "static", "nhsuk")}`);
