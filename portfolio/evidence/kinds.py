@@ -6,18 +6,10 @@ once; the web form, the API validation and the PDF all read this.
 
 from dataclasses import dataclass
 
-KIND_LABELS = {
-    "reflection": "Reflection",
-    "dops": "DOPS: direct observation of practical skills",
-    "oce": "OCE: observed clinical event",
-    "cbd": "CBD: case-based discussion",
-    "msf": "Multi-source feedback",
-    "training_activity": "Training activity record",
-    "document": "Document",
-    "certificate": "Certificate",
-    "otj": "Off-the-job training hours",
-}
-WBA_KINDS = ("dops", "oce", "cbd")
+from portfolio.evidence import types as evidence_types
+
+KIND_LABELS = evidence_types.LABELS
+WBA_KINDS = evidence_types.WBA_KINDS
 RATINGS = {
     "below": "Below the expected level",
     "meets": "At the expected level",

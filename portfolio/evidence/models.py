@@ -16,22 +16,13 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
+from portfolio.evidence import types as evidence_types
 from portfolio.extensions import Model
 
 if TYPE_CHECKING:  # exports.models imports these models: only the checker needs it
     from portfolio.exports.models import BundleImport
 
-KINDS = (
-    "reflection",
-    "dops",
-    "oce",
-    "cbd",
-    "msf",
-    "training_activity",
-    "document",
-    "certificate",
-    "otj",
-)
+KINDS = evidence_types.NAMES
 STATUSES = ("draft", "submitted", "returned", "signed_off")
 TITLE_MAX = 200
 BODY_MAX = 50_000

@@ -55,8 +55,10 @@ from datetime import date
 from typing import Any
 
 from portfolio.curriculum.types import COUNTABLE_TYPES
+from portfolio.evidence import types as evidence_types
 
-WBA_KINDS = ("dops", "oce", "cbd", "msf")
+# The kinds that count as assessments (the WBAs and MSF).
+ASSESSMENT_KINDS = evidence_types.ASSESSMENT_KINDS
 SIGNED_OFF = "signed_off"
 SUBMITTED = "submitted"
 RETURNED = "returned"
@@ -66,17 +68,7 @@ MAX_CLOSEST_OUTCOMES = 3
 MAX_MODULE_ACTIONS = 2
 
 # (singular, plural) as shown to trainees
-KIND_LABELS = {
-    "reflection": ("reflection", "reflections"),
-    "dops": ("DOPS", "DOPS"),
-    "oce": ("OCE", "OCEs"),
-    "cbd": ("CBD", "CBDs"),
-    "msf": ("MSF", "MSFs"),
-    "training_activity": ("training activity record", "training activity records"),
-    "document": ("document", "documents"),
-    "certificate": ("certificate", "certificates"),
-    "otj": ("off-the-job log", "off-the-job logs"),
-}
+KIND_LABELS = evidence_types.WORDS
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
@@ -303,7 +295,7 @@ def _assess_assessments(
     drafts: dict[str, int] = defaultdict(int)
     returned: dict[str, int] = defaultdict(int)
     for f in facts:
-        if f.kind not in WBA_KINDS:
+        if f.kind not in ASSESSMENT_KINDS:
             continue
         if f.status == SIGNED_OFF:
             signed[f.kind] += 1
