@@ -190,11 +190,25 @@ def test_wba_ratings_sent_as_a_list_are_a_field_error(client, world):
     )
     assert as_list.status_code == 422
     assert as_list.get_json()["errors"][0]["field"] == "form.ratings"
-    listed_rating = trainee.post(
-        "/api/v1/evidence", json={**dops, "form": {"ratings": {"safety": ["meets"]}}}
+    # The assessor completes the ratings: a list where a rating goes is a field
+    # error on the decision too, never a 500.
+    dops = {
+        **dops,
+        "form": {"activity": "Daily output check", "setting": "Linac 3"},
+        "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+    }
+    created = trainee.post("/api/v1/evidence", json=dops)
+    assert created.status_code == 201, created.get_json()
+    path = f"/api/v1/evidence/{created.get_json()['id']}"
+    submitted = trainee.post(f"{path}/submit", json={"assessor": world.supervisor})
+    assert submitted.status_code == 200, submitted.get_json()
+    listed_rating = As(client, world, "supervisor").post(
+        f"{path}/decision",
+        json={"decision": "approve", "form": {"ratings": {"safety": ["meets"]}}},
     )
     assert listed_rating.status_code == 422
-    assert listed_rating.get_json()["errors"][0]["field"] == "form.ratings.safety"
+    fields = [e["field"] for e in listed_rating.get_json()["errors"]]
+    assert "form.ratings.safety" in fields
 
 
 def test_attachment_missing_on_disk_is_a_logged_404(app, client, world, login, caplog):

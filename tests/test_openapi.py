@@ -171,11 +171,11 @@ def test_one_problem_is_the_detail_and_limits_are_the_pages(client, world):
     assert made.status_code == 201
     decision = As(client, world, "supervisor").post(
         f"/api/v1/evidence/{made.get_json()['id']}/decision",
-        json={"decision": "maybe", "declaration": "yes"},
+        json={"decision": "maybe", "form": {"declaration": "yes"}},
     )
     assert problems(decision) == {
         "decision": "decision must be approve or return",
-        "declaration": "declaration must be true or false",
+        "form.declaration": "form.declaration must be true or false",
     }
     gateway = As(client, world, "lead").post(
         f"/api/v1/enrolments/{world.enrolment_id}/gateway",

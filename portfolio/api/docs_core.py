@@ -295,6 +295,8 @@ document(
                     "development": S,
                     "declaration": {"type": "boolean"},
                 },
+                # Each part is required only to approve, which the service checks.
+                "required": [],
             },
         },
         ("decision",),
