@@ -42,3 +42,26 @@ def test_a_refused_action_on_a_page_shows_the_rules_words(client, world, login):
     assert "Only evidence waiting for sign-off can be withdrawn." in (
         response.get_data(as_text=True)
     )
+
+
+def test_the_input_error_families_are_rule_errors():
+    """So the one handler answers each with its status and words, never a 500."""
+    from portfolio.accounts.services import AccountError
+    from portfolio.capacity.projection import ProjectionError
+    from portfolio.capacity.queries import UnknownDimension
+    from portfolio.exports.badges import BadgeError
+    from portfolio.exports.bundle import BundleError
+    from portfolio.rules import Invalid
+
+    samples = [
+        AccountError("That email is taken", "email"),
+        ProjectionError([{"field": "years", "message": "too many"}]),
+        UnknownDimension("cannot group by 'x'"),
+        BadgeError("signature does not verify"),
+        BundleError("not a bundle", ["manifest.json: missing"]),
+    ]
+    for error in samples:
+        assert isinstance(error, Invalid) and isinstance(error, ValueError)
+        assert error.status == 422 and error.message == str(error)
+    assert samples[0].errors == [{"field": "email", "message": "That email is taken"}]
+    assert samples[1].errors == [{"field": "years", "message": "too many"}]

@@ -25,18 +25,21 @@ from portfolio.extensions import db
 from portfolio.notifications.services import queue_email
 from portfolio.organisations import services as organisations
 from portfolio.organisations.models import Organisation
+from portfolio.rules import Invalid
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # Verified against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class AccountError(ValueError):
+class AccountError(Invalid, ValueError):
     """A rule was broken; the message is safe to show to the user."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+        super().__init__(
+            message, [{"field": field, "message": message}] if field else []
+        )
+        self.field_name = field
 
 
 def normalise_email(email: str) -> str:

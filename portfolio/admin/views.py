@@ -46,7 +46,7 @@ def users():
             )
         except accounts.AccountError as error:
             db.session.rollback()
-            target = getattr(form, error.field or "email", form.email)
+            target = getattr(form, error.field_name or "email", form.email)
             target.errors = [*target.errors, str(error)]
         else:
             if created and not user.password_hash:

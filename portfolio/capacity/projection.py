@@ -52,6 +52,8 @@ accumulation: cumulative extra staff is the running sum of the extra places.
 import math
 from dataclasses import dataclass
 
+from portfolio.rules import Invalid
+
 DEFAULTS = {
     "baseline_places_per_year": 0.0,
     "training_years": 0,
@@ -120,12 +122,13 @@ class Projection:
         }
 
 
-class ProjectionError(ValueError):
+class ProjectionError(Invalid, ValueError):
     """The scenario was rejected; ``errors`` lists every problem found."""
 
     def __init__(self, errors: list[dict]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        super().__init__(
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors
+        )
 
 
 def _display(value: float) -> float:

@@ -33,6 +33,7 @@ from portfolio.curriculum import kinds as curriculum_kinds
 from portfolio.curriculum.models import Curriculum
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from portfolio.rules import Invalid
 from portfolio.training.models import Enrolment
 from portfolio.training.models import SupervisionAssignment
 
@@ -49,7 +50,7 @@ _ORGANISATION_DIMENSIONS = {
 }
 
 
-class UnknownDimension(ValueError):
+class UnknownDimension(Invalid, ValueError):
     """A caller asked to group by a column the capacity queries do not offer."""
 
 

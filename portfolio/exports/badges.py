@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from portfolio import urls
 from portfolio.exports import signing
+from portfolio.rules import Invalid
 
 OB_CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
@@ -34,7 +35,7 @@ KEY_FRAGMENT = "key-1"
 SCHEMA_FILE = "ob3-credential.schema.json"
 
 
-class BadgeError(ValueError):
+class BadgeError(Invalid, ValueError):
     """A credential does not verify; the message says why."""
 
 

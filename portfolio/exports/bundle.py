@@ -35,6 +35,7 @@ from portfolio.exports import signing
 from portfolio.exports.documents import build_portfolio
 from portfolio.exports.models import Export
 from portfolio.extensions import db
+from portfolio.rules import Invalid
 from portfolio.rules import NotFound
 from portfolio.signoff.models import SignOff
 from portfolio.training.models import Enrolment
@@ -42,7 +43,7 @@ from portfolio.training.models import Enrolment
 FORMAT = "mpce-portfolio-bundle/2"
 
 
-class BundleError(ValueError):
+class BundleError(Invalid, ValueError):
     """The bundle cannot be loaded; nothing was imported.
 
     ``problems`` lists each problem found (file, JSON path, reason) when there are
