@@ -81,6 +81,7 @@ NAVIGATION = (
     ("main.home", "Home", _signed_in),
     ("progress.dashboard", "Progress", policy.can_record_evidence),
     ("evidence.index", "Evidence", policy.can_record_evidence),
+    ("progress.trainees", "My trainees", policy.can_sign_off),
     ("signoff.queue", "Sign-off queue", policy.can_sign_off),
     ("progress.cohort", "Cohort", policy.can_manage_enrolments),
     ("training.index", "Enrolments", policy.can_manage_enrolments),

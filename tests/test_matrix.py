@@ -46,6 +46,7 @@ WEB = [
     # The queue is for people who can be asked to sign off (supervisors and
     # leads); the same on the page, in the API and in the navigation.
     ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),
+    ("GET", "/trainees/", (302, 403, 200, 200, 403)),
     ("GET", "/notifications/", (302, 200, 200, 200, 200)),
     ("POST", "/notifications/read", (302, 302, 302, 302, 302)),
     # One's own notification only: another's (or none) is not found.

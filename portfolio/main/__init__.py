@@ -80,6 +80,12 @@ HOME_CARDS = (
     ),
     (
         policy.can_sign_off,
+        "progress.trainees",
+        "My trainees",
+        "The trainees you supervise: progress, what waits for you, last activity.",
+    ),
+    (
+        policy.can_sign_off,
         "signoff.queue",
         "Sign-off queue",
         "Evidence your trainees have asked you to sign off.",

@@ -23,6 +23,7 @@ from portfolio import policy
 from portfolio.rules import RuleError
 from portfolio.training import cohort as cohorts
 from portfolio.training import services
+from portfolio.training import supervision
 from portfolio.training import tracking
 
 bp = Blueprint("progress", __name__)
@@ -181,6 +182,21 @@ def _cohort_rows():
         status=request.args.get("status") or None,
         flagged_only=cohorts.flag_filter(request.args.get("flagged")),
         sort=sort if sort in cohorts.SORTS else "name",
+    )
+
+
+@bp.get("/trainees/")
+@policy.requires(policy.can_sign_off)
+def trainees():
+    """A supervisor's trainees: programmes and progress, what waits for them, and
+    each trainee's last activity, with links into their progress and evidence."""
+    from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
+
+    return render_template(
+        "progress/trainees.jinja",
+        title="My trainees",
+        trainees=supervision.my_trainees(current_user),
+        role_labels=SUPERVISOR_ROLE_LABELS,
     )
 
 

@@ -24,16 +24,18 @@ TABLES = {
     "/curricula/",
     "/cohort/",
     "/signoff/queue",
+    "/trainees/",
     "/admin/users",
     "/organisations/",
     "/capacity/",
 }
 PAGES = {
     "trainee@example.org": [*EVERYONE, "/evidence/new", "/exports/"],
-    "supervisor@example.org": [*EVERYONE, "/signoff/queue"],
+    "supervisor@example.org": [*EVERYONE, "/signoff/queue", "/trainees/"],
     "lead@example.org": [
         *EVERYONE,
         "/signoff/queue",
+        "/trainees/",
         "/cohort/",
         "/enrolments/new",
         "/exports/",
