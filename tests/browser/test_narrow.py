@@ -11,6 +11,8 @@ EVERYONE = [
     "/evidence/",
     "/progress/",
     "/curricula/",
+    "/curricula/stp-rp/",
+    "/curricula/rct-scopes/",
     "/enrolments/",
     "/notifications/",
     "/auth/account",
@@ -60,4 +62,11 @@ def test_no_page_scrolls_sideways_at_320_px(page, email):
             wide[path] = width
         if path in TABLES:
             check_axe(page)  # the stacked tables and scrolling regions
+    # And an enrolment's own page (its supervisors table).
+    page.goto(page.base + "/enrolments/")
+    page.locator("main table a").first.click()
+    page.wait_for_load_state("load")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 320:
+        wide[page.url] = width
     assert wide == {}, wide
