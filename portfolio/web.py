@@ -36,7 +36,12 @@ def field_params(field, params: dict | None = None) -> dict:
         base["hint"] = {"text": field.description}
     if field.errors:
         base["errorMessage"] = {"text": _first_error(field.errors)}
-    return deep_merge(base, params or {})
+    merged = deep_merge(base, params or {})
+    if "idPrefix" in merged:
+        # Radios and checkboxes: each input takes an id from idPrefix, so the group
+        # must not also carry the field's id (its labels would point at the group).
+        merged.pop("id", None)
+    return merged
 
 
 def _first_error(errors) -> str:

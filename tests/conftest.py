@@ -20,7 +20,9 @@ from tests.helpers.factory import Factory
 BACKEND = os.environ.get("PORTFOLIO_TEST_BACKEND", "sqlite")
 ON_POSTGRES = BACKEND == "postgres"
 # Every absolute URL comes from BASE_URL; apps and workers the tests start get it too.
-os.environ.setdefault("PORTFOLIO_BASE_URL", "http://localhost")
+# Set, not defaulted: `make` exports the laptop's address (http://localhost:5000),
+# and the tests' links and trusted host are http://localhost whatever ran them.
+os.environ["PORTFOLIO_BASE_URL"] = "http://localhost"
 # Each test's app reuses the URL builders and compiled templates of the apps before it.
 reuse.share_url_builders()
 
