@@ -4,7 +4,9 @@ rule's ``[{field, message}]`` errors back onto the fields.
 Forms only parse what people type; the rules live in the services. A view runs a
 service with :func:`attempt`, which on :class:`~portfolio.rules.Invalid` rolls the
 transaction back and puts each error on its field; anything else a rule raises
-goes to the app's one error handler (``portfolio.errors``).
+goes to the app's one error handler (``portfolio.errors``). :func:`submit` validates
+the form first and, when the form itself refuses a field, still runs the service
+check-only, so every error is shown on the first submit.
 """
 
 import re
