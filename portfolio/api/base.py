@@ -115,3 +115,14 @@ def paginate(query: sa.Select, serialise) -> dict:
 
 
 limiter.limit("600 per minute")(bp)
+
+
+def located(body: dict, status: int, endpoint: str, **values):
+    """A JSON response that names where the new or queued thing lives (201/202)."""
+    from flask import jsonify
+    from flask import url_for
+
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = url_for(endpoint, **values)
+    return response

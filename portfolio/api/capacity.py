@@ -7,6 +7,7 @@ from portfolio import policy
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
 from portfolio.api.base import json_body
+from portfolio.api.base import located
 from portfolio.api.exports import EXPORT
 from portfolio.api.exports import export_json
 from portfolio.api.openapi import document
@@ -133,10 +134,7 @@ def capacity_report():
             403, "Only training leads and admins can run capacity reports."
         )
     export = report.request_report(g.user, json_body())
-    response = jsonify(export_json(export))
-    response.status_code = 202
-    response.headers["Location"] = f"/api/v1/exports/{export.id}"
-    return response
+    return located(export_json(export), 202, "api.get_export", export_id=export.id)
 
 
 document(

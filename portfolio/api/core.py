@@ -9,6 +9,7 @@ from flask import request
 from portfolio import policy
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
+from portfolio.api.base import located
 from portfolio.api.base import paginate
 from portfolio.api.bodies import as_date
 from portfolio.api.bodies import valid_body
@@ -63,10 +64,9 @@ def create_enrolment():
         supervisors=supervisors,
         contracted_hours_per_week=data.get("contracted_hours_per_week"),
     )
-    response = jsonify(enrolment_json(enrolment))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/enrolments/{enrolment.id}"
-    return response
+    return located(
+        enrolment_json(enrolment), 201, "api.get_enrolment", enrolment_id=enrolment.id
+    )
 
 
 @bp.get("/enrolments/<enrolment_id>")
@@ -118,10 +118,7 @@ def create_evidence():
     evidence = evidence_services.create_evidence(
         g.user, _evidence_input(valid_body(), True)
     )
-    response = jsonify(_full(evidence))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/evidence/{evidence.id}"
-    return response
+    return located(_full(evidence), 201, "api.get_evidence", evidence_id=evidence.id)
 
 
 @bp.get("/evidence/<evidence_id>")

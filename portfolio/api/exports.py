@@ -6,6 +6,7 @@ from flask import jsonify
 from portfolio.api.base import PUBLIC_ENDPOINTS
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
+from portfolio.api.base import located
 from portfolio.api.bodies import valid_body
 from portfolio.api.openapi import CHOICE_MAX
 from portfolio.api.openapi import body_object
@@ -43,10 +44,7 @@ def export_json(export) -> dict:
 def create_export():
     data = valid_body()
     export = exports.request_export(g.user, data["kind"], data["enrolment"])
-    response = jsonify(export_json(export))
-    response.status_code = 202
-    response.headers["Location"] = f"/api/v1/exports/{export.id}"
-    return response
+    return located(export_json(export), 202, "api.get_export", export_id=export.id)
 
 
 @bp.get("/exports/<export_id>")
@@ -57,10 +55,7 @@ def get_export(export_id: str):
 @bp.post("/exports/<export_id>/retry")
 def retry_export(export_id: str):
     export = exports.retry_export(g.user, exports.load_export(g.user, export_id))
-    response = jsonify(export_json(export))
-    response.status_code = 202
-    response.headers["Location"] = f"/api/v1/exports/{export.id}"
-    return response
+    return located(export_json(export), 202, "api.get_export", export_id=export.id)
 
 
 @bp.get("/exports/<export_id>/file")
