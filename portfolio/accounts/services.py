@@ -384,3 +384,26 @@ def load_user(session_token: str) -> User | None:
             User.session_token == session_token, User.active.is_(True)
         )
     )
+
+
+def add_person(
+    email: str,
+    name: str,
+    password: str | None,
+    role: str,
+    organisation_code: str | None,
+) -> tuple[User, bool]:
+    """Create a user (or add a role to one) for an admin, in one transaction.
+
+    A new account without a password is sent a link to choose one. Commits; on a
+    refused input nothing is written and the AccountError goes to the caller.
+    """
+    try:
+        user, created = create_user(email, name, password, role, organisation_code)
+        if created and not user.password_hash:
+            request_password_reset(user.email)
+        db.session.commit()
+    except AccountError:
+        db.session.rollback()
+        raise
+    return user, created

@@ -37,7 +37,7 @@ def users():
     status = 200
     if form.validate_on_submit():
         try:
-            user, created = accounts.create_user(
+            user, created = accounts.add_person(
                 form.email.data,
                 form.name.data,
                 form.password.data or None,
@@ -45,13 +45,9 @@ def users():
                 form.org.data or None,
             )
         except accounts.AccountError as error:
-            db.session.rollback()
             target = getattr(form, error.field_name or "email", form.email)
             target.errors = [*target.errors, str(error)]
         else:
-            if created and not user.password_hash:
-                accounts.request_password_reset(user.email)
-            db.session.commit()
             verb = "Created" if created else "Updated"
             flash(f"{verb} {user.name} ({user.email}).", "success")
             return redirect(url_for("admin.users"))

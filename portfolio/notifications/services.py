@@ -117,3 +117,40 @@ def unread_count(user) -> int:
         )
         or 0
     )
+
+
+def mark_all_read(user) -> None:
+    """Mark every unread notification of ``user`` as read (commits)."""
+    import sqlalchemy as sa
+
+    from portfolio.db import utcnow
+    from portfolio.notifications.models import Notification
+
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+
+
+def own_notification(user, notification_id: str):
+    """``user``'s notification, or NotFound (another's is never revealed)."""
+    from portfolio.notifications.models import Notification
+    from portfolio.rules import NotFound
+
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound("No such notification.")
+    return notification
+
+
+def mark_read(user, notification_id: str):
+    """Mark one of ``user``'s notifications read (commits); returns it."""
+    from portfolio.db import utcnow
+
+    notification = own_notification(user, notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+    return notification

@@ -3,7 +3,6 @@ read, and the count in the header."""
 
 import sqlalchemy as sa
 from flask import Blueprint
-from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -11,8 +10,8 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from portfolio.db import utcnow
 from portfolio.extensions import db
+from portfolio.notifications import services
 from portfolio.notifications.models import Notification
 from portfolio.notifications.services import unread_count
 
@@ -57,32 +56,16 @@ def index():
 @login_required
 def mark_all_read():
     """Mark every unread notification of the user as read."""
-    db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+    services.mark_all_read(current_user)
     flash("All notifications are marked as read.", "success")
     return redirect(url_for("notifications.index"))
-
-
-def _own(notification_id: str) -> Notification:
-    """The current user's notification, or 404 (another's is never revealed)."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404)
-    return notification
 
 
 @bp.get("/<notification_id>")
 @login_required
 def open_one(notification_id: str):
     """Open a notification: mark it read and go to its item."""
-    notification = _own(notification_id)
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.session.commit()
+    notification = services.mark_read(current_user, notification_id)
     if notification.link and is_local_link(notification.link):
         return redirect(notification.link)
     return redirect(url_for("notifications.index"))
@@ -92,8 +75,5 @@ def open_one(notification_id: str):
 @login_required
 def mark_read(notification_id: str):
     """Mark one notification as read without opening it."""
-    notification = _own(notification_id)
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.session.commit()
+    services.mark_read(current_user, notification_id)
     return redirect(url_for("notifications.index"))
