@@ -42,12 +42,12 @@ def build_database(path: Path, items: int) -> str:
     from portfolio import create_app
     from portfolio.accounts import services as accounts
     from portfolio.curriculum import services as curricula
+    from portfolio.enrolments import services as training
+    from portfolio.enrolments.services import SupervisorInput
     from portfolio.evidence import services as evidence
     from portfolio.extensions import db
     from portfolio.organisations.services import import_organisations
     from portfolio.signoff import services as signoff
-    from portfolio.training import services as training
-    from portfolio.training.services import SupervisorInput
 
     app = create_app(_config(path))
     with app.app_context():
@@ -117,11 +117,11 @@ def _config(path: Path) -> dict:
 
 def _html(path: Path, enrolment_id: str) -> str:
     from portfolio import create_app
+    from portfolio.enrolments.models import Enrolment
     from portfolio.exports.documents import build_portfolio
     from portfolio.exports.models import Export
     from portfolio.exports.services import portfolio_html
     from portfolio.extensions import db
-    from portfolio.training.models import Enrolment
 
     app = create_app(_config(path))
     with app.app_context():

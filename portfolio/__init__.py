@@ -116,14 +116,14 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.api.case import bp as case_bp
     from portfolio.capacity.views import bp as capacity_bp
     from portfolio.curriculum.views import bp as curriculum_bp
+    from portfolio.enrolments.views import bp as training_bp
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.views import bp as exports_bp
     from portfolio.main import bp as main_bp
     from portfolio.notifications.views import bp as notifications_bp
     from portfolio.organisations.views import bp as organisations_bp
+    from portfolio.progress.views import bp as progress_bp
     from portfolio.signoff.views import bp as signoff_bp
-    from portfolio.training.progress_views import bp as progress_bp
-    from portfolio.training.views import bp as training_bp
 
     for blueprint in (
         main_bp,

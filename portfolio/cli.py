@@ -129,9 +129,9 @@ export_cli = AppGroup("export", help="Portfolio exports and bundles.")
 @click.option("--registration", is_flag=True, help="Arrange by registration standards.")
 def export_portfolio(enrolment_id, out, registration):
     """Render a portfolio PDF synchronously to --out (as the enrolment's trainee)."""
+    from portfolio.enrolments.models import Enrolment
     from portfolio.exports.services import export_path
     from portfolio.exports.services import request_export
-    from portfolio.training.models import Enrolment
 
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:
@@ -469,8 +469,8 @@ progress_cli = AppGroup("progress", help="The maintained progress summaries.")
 @click.option("--enrolment", "enrolment_id", help="Only this enrolment.")
 def rebuild_progress(enrolment_id: str | None):
     """Recompute the progress summaries (all, or one enrolment) from the evidence."""
-    from portfolio.training.models import Enrolment
-    from portfolio.training.tracking import refresh_progress
+    from portfolio.enrolments.models import Enrolment
+    from portfolio.progress.tracking import refresh_progress
 
     if enrolment_id is not None and db.session.get(Enrolment, enrolment_id) is None:
         raise click.ClickException(f"No enrolment {enrolment_id}")

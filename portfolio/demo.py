@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from portfolio.accounts import services as accounts
 from portfolio.accounts.models import User
 from portfolio.curriculum import services as curricula
+from portfolio.enrolments import services as training
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.services import SupervisorInput
 from portfolio.evidence import services as evidence
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
@@ -17,9 +20,6 @@ from portfolio.organisations.services import import_organisations
 from portfolio.paths import PROJECT_ROOT
 from portfolio.rules import NotFound
 from portfolio.signoff import services as signoff
-from portfolio.training import services as training
-from portfolio.training.models import Enrolment
-from portfolio.training.services import SupervisorInput
 
 DEMO_PASSWORD = "demo-password-1"
 ORGANISATIONS_CSV = PROJECT_ROOT / "data" / "organisations.csv"

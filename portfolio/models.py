@@ -11,6 +11,11 @@ from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import LearningBreak
+from portfolio.enrolments.models import ProgressReview
+from portfolio.enrolments.models import ProgressSummary
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
@@ -23,11 +28,6 @@ from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
-from portfolio.training.models import Enrolment
-from portfolio.training.models import LearningBreak
-from portfolio.training.models import ProgressReview
-from portfolio.training.models import ProgressSummary
-from portfolio.training.models import SupervisionAssignment
 
 __all__ = [
     "ApiToken",

@@ -73,8 +73,8 @@ def _supervision_in_force() -> sa.Select:
 
     Supervision ends with the enrolment: completed or withdrawn trainees drop out.
     """
-    from portfolio.training.models import Enrolment
-    from portfolio.training.models import SupervisionAssignment
+    from portfolio.enrolments.models import Enrolment
+    from portfolio.enrolments.models import SupervisionAssignment
 
     return (
         sa.select(SupervisionAssignment.trainee_id)
@@ -85,14 +85,14 @@ def _supervision_in_force() -> sa.Select:
 
 def supervised_trainee_ids(user: User) -> sa.Select:
     """Trainees with an assignment to ``user`` that is in force today."""
-    from portfolio.training.models import SupervisionAssignment
+    from portfolio.enrolments.models import SupervisionAssignment
 
     return _supervision_in_force().where(SupervisionAssignment.supervisor_id == user.id)
 
 
 def _led(user: User, statuses=LEAD_READABLE_STATUSES):
     """SQL: the enrolment is at one of ``user``'s lead organisations, in ``statuses``."""
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     return sa.and_(
         Enrolment.organisation_id.in_(lead_organisation_ids(user) or {""}),
@@ -102,13 +102,13 @@ def _led(user: User, statuses=LEAD_READABLE_STATUSES):
 
 def led_trainee_ids(user: User) -> sa.Select:
     """Trainees with a live or completed enrolment where ``user`` is a training lead."""
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     return sa.select(Enrolment.trainee_id).where(_led(user))
 
 
 def visible_enrolments(user: User) -> sa.Select:
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     query = sa.select(Enrolment)
     if is_admin(user):
@@ -128,9 +128,9 @@ def _belongs_to_led_enrolment(user: User, statuses=LEAD_READABLE_STATUSES):
     of that enrolment's curriculum; nothing can be submitted without one), so a
     lead never reads what a trainee did at another trust."""
     from portfolio.curriculum.models import Outcome
+    from portfolio.enrolments.models import Enrolment
     from portfolio.evidence.models import Evidence
     from portfolio.evidence.models import OutcomeClaim
-    from portfolio.training.models import Enrolment
 
     return (
         sa.select(OutcomeClaim.id)
@@ -193,11 +193,11 @@ def can_unlock(user: User, evidence) -> bool:
     if not lead_organisation_ids(user):
         return False
     from portfolio.curriculum.models import Outcome
+    from portfolio.enrolments.models import IN_TRAINING
+    from portfolio.enrolments.models import Enrolment
     from portfolio.evidence.models import OutcomeClaim
     from portfolio.extensions import db
     from portfolio.signoff.models import SignOff
-    from portfolio.training.models import IN_TRAINING
-    from portfolio.training.models import Enrolment
 
     query = (
         sa.select(sa.func.count())
@@ -224,8 +224,8 @@ def can_unlock(user: User, evidence) -> bool:
 
 def supervises(supervisor_id: str, trainee_id: str) -> bool:
     """Whether an assignment in force today links the two."""
+    from portfolio.enrolments.models import SupervisionAssignment
     from portfolio.extensions import db
-    from portfolio.training.models import SupervisionAssignment
 
     query = _supervision_in_force().where(
         SupervisionAssignment.supervisor_id == supervisor_id,
@@ -284,8 +284,8 @@ def can_export(user: User, enrolment) -> bool:
 
 def visible_exports(user: User) -> sa.Select:
     """Exports ``user`` may see: their own requests, and portfolios they may export."""
+    from portfolio.enrolments.models import Enrolment
     from portfolio.exports.models import Export
-    from portfolio.training.models import Enrolment
 
     query = sa.select(Export)
     if is_admin(user):

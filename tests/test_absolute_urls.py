@@ -147,7 +147,7 @@ def test_case_uris_use_base_url(public_app, world, api):
 
 
 def test_share_link_uses_base_url(public_app, world, client, login):
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     with public_app.app_context():
         enrolment = db.session.get(Enrolment, world.enrolment_id)

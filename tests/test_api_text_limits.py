@@ -10,14 +10,14 @@ from portfolio.accounts.models import EMAIL_MAX
 from portfolio.api.openapi import CHOICE_MAX
 from portfolio.curriculum.models import CODE_MAX
 from portfolio.curriculum.models import SLUG_MAX
+from portfolio.enrolments.services import BREAK_REASON_MAX
+from portfolio.enrolments.services import REVIEW_ACTIONS_MAX
+from portfolio.enrolments.services import REVIEW_SUMMARY_MAX
 from portfolio.evidence.kinds import REFLECTION_FIELDS
 from portfolio.evidence.models import BODY_MAX
 from portfolio.evidence.models import TITLE_MAX
 from portfolio.signoff.services import COMMENT_MAX
 from portfolio.signoff.services import UNLOCK_REASON_MAX
-from portfolio.training.services import BREAK_REASON_MAX
-from portfolio.training.services import REVIEW_ACTIONS_MAX
-from portfolio.training.services import REVIEW_SUMMARY_MAX
 from tests.helpers.api import As
 from tests.helpers.world import REFLECTION
 

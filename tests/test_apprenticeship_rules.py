@@ -1,4 +1,4 @@
-"""Worked examples for the apprenticeship rules (portfolio/training/apprenticeship.py).
+"""Worked examples for the apprenticeship rules (portfolio/progress/apprenticeship.py).
 
 Weeks for OTJ over a 365-day practical period with statutory leave taken out:
 365 / 7 - 5.6 x 365 / 365 = 52.142857 - 5.6 = 46.542857 weeks (called W below).
@@ -8,21 +8,21 @@ from datetime import date
 
 import pytest
 
-from portfolio.training.apprenticeship import Break
-from portfolio.training.apprenticeship import add_months
-from portfolio.training.apprenticeship import adjusted_end_date
-from portfolio.training.apprenticeship import expected_otj_to_date
-from portfolio.training.apprenticeship import learning_days
-from portfolio.training.apprenticeship import load_rulesets
-from portfolio.training.apprenticeship import minimum_duration_ok
-from portfolio.training.apprenticeship import minimum_end_date
-from portfolio.training.apprenticeship import next_review_due
-from portfolio.training.apprenticeship import otj_status
-from portfolio.training.apprenticeship import otj_target_hours
-from portfolio.training.apprenticeship import otj_weeks
-from portfolio.training.apprenticeship import review_due_dates
-from portfolio.training.apprenticeship import review_overdue
-from portfolio.training.apprenticeship import rules_for
+from portfolio.progress.apprenticeship import Break
+from portfolio.progress.apprenticeship import add_months
+from portfolio.progress.apprenticeship import adjusted_end_date
+from portfolio.progress.apprenticeship import expected_otj_to_date
+from portfolio.progress.apprenticeship import learning_days
+from portfolio.progress.apprenticeship import load_rulesets
+from portfolio.progress.apprenticeship import minimum_duration_ok
+from portfolio.progress.apprenticeship import minimum_end_date
+from portfolio.progress.apprenticeship import next_review_due
+from portfolio.progress.apprenticeship import otj_status
+from portfolio.progress.apprenticeship import otj_target_hours
+from portfolio.progress.apprenticeship import otj_weeks
+from portfolio.progress.apprenticeship import review_due_dates
+from portfolio.progress.apprenticeship import review_overdue
+from portfolio.progress.apprenticeship import rules_for
 
 # A 2022-rules apprentice: 2 Jan 2023 to 2 Jan 2024 is 365 days.
 START = date(2023, 1, 2)

@@ -213,12 +213,12 @@ def imported_evidence(app, title="Imported linac QA reflection"):
 
 def test_imported_signoffs_are_history_never_local_approvals(app, runner, maker):
     from portfolio.accounts.services import find_user
+    from portfolio.enrolments.models import Enrolment
     from portfolio.exports.documents import build_portfolio
+    from portfolio.progress import tracking
     from portfolio.signoff import services as signoff
     from portfolio.signoff.models import ImportedSignOff
     from portfolio.signoff.models import SignOff
-    from portfolio.training import tracking
-    from portfolio.training.models import Enrolment
 
     result = run_import(runner, maker.write())
     assert result.exit_code == 0, result.output
@@ -252,10 +252,10 @@ def test_imported_history_is_labelled_where_signoffs_are_shown(
     app, client, runner, maker, login, as_, world
 ):
     """Linked to a local trainee, signed off here: pages and PDF say what was imported."""
+    from portfolio.enrolments.models import Enrolment
     from portfolio.exports.documents import build_portfolio
     from portfolio.exports.models import Export
     from portfolio.exports.services import portfolio_html
-    from portfolio.training.models import Enrolment
 
     document = maker.document(email="aisha@example.org", name="Aisha Rahman")
     result = run_import(runner, maker.write(document), "--link-existing", world.trainee)
@@ -638,6 +638,7 @@ def test_the_bundle_schemas_follow_the_models():
     """Enums and limits in the shipped schemas are the models' own."""
     from portfolio.accounts.models import EMAIL_MAX
     from portfolio.accounts.models import NAME_MAX
+    from portfolio.enrolments.models import ENROLMENT_STATUSES
     from portfolio.evidence.models import BODY_MAX
     from portfolio.evidence.models import KINDS
     from portfolio.evidence.models import STATUSES
@@ -647,7 +648,6 @@ def test_the_bundle_schemas_follow_the_models():
     from portfolio.organisations.models import CODE_MAX
     from portfolio.signoff.models import DECISIONS
     from portfolio.signoff.services import COMMENT_MAX
-    from portfolio.training.models import ENROLMENT_STATUSES
 
     schema = validator("portfolio").schema
     defs = schema["$defs"]

@@ -10,10 +10,10 @@ from portfolio.capacity import queries
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.curriculum.models import Curriculum
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
-from portfolio.training.models import Enrolment
-from portfolio.training.models import SupervisionAssignment
 
 TODAY = date(2026, 6, 1)
 NW, NEY, LONDON = "North West", "North East and Yorkshire", "London"

@@ -280,8 +280,8 @@ def two_trusts(app, factory):
     factory.user("trainee", "RR8", "olly@example.org", "Oliver Secretname")
     factory.user("supervisor", "RR8", "sarah@example.org", "Sarah Hiddenname")
     from portfolio.accounts.services import find_user
-    from portfolio.training import services as training
-    from portfolio.training.services import SupervisorInput
+    from portfolio.enrolments import services as training
+    from portfolio.enrolments.services import SupervisorInput
 
     with app.app_context():
         for who, trainee, org, supervisors in (

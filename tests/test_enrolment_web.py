@@ -2,12 +2,12 @@
 
 import sqlalchemy as sa
 
+from portfolio.enrolments.forms import STATUS_LABELS
+from portfolio.enrolments.forms import SUPERVISOR_ROLE_LABELS
+from portfolio.enrolments.models import ENROLMENT_STATUSES
+from portfolio.enrolments.models import SUPERVISOR_ROLES
+from portfolio.enrolments.models import Enrolment
 from portfolio.extensions import db
-from portfolio.training.forms import STATUS_LABELS
-from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
-from portfolio.training.models import ENROLMENT_STATUSES
-from portfolio.training.models import SUPERVISOR_ROLES
-from portfolio.training.models import Enrolment
 from tests.helpers.html import input_value
 
 

@@ -4,7 +4,7 @@ questions, the pages and the progress engine all read."""
 from portfolio.evidence import kinds
 from portfolio.evidence import types
 from portfolio.evidence.models import KINDS as COLUMN_KINDS
-from portfolio.training import progress
+from portfolio.progress import engine as progress
 
 
 def test_every_reader_takes_its_kinds_from_the_one_table():

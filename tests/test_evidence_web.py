@@ -600,7 +600,7 @@ def test_every_post_form_carries_a_csrf_token(app, client, people, as_user):
         people.priya: ["/enrolments/", "/enrolments/new"],
     }
     with app.app_context():
-        from portfolio.training.models import Enrolment
+        from portfolio.enrolments.models import Enrolment
 
         enrolment_id = db.session.scalars(sa.select(Enrolment.id)).first()
     pages[people.priya].append(f"/enrolments/{enrolment_id}")

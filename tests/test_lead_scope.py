@@ -10,10 +10,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from portfolio.accounts.services import find_user
+from portfolio.enrolments import services as training
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.services import SupervisorInput
 from portfolio.extensions import db
-from portfolio.training import services as training
-from portfolio.training.models import Enrolment
-from portfolio.training.services import SupervisorInput
 from tests.world import REFLECTION
 from tests.world import As
 

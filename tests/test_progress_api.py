@@ -184,7 +184,7 @@ def test_otj_ledger_and_gateway(app, as_, world, apprentice):
 
 
 def test_otj_after_gateway_is_not_counted(app, as_, world, apprentice):
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     log_otj(as_, world, "2025-10-01", 6)
     log_otj(as_, world, "2026-01-10", 5)
@@ -285,8 +285,8 @@ def test_review_validation(as_, world, apprentice):
 
 def test_flags_for_a_stalled_trainee(app, as_, world):
     from portfolio.db import utcnow
+    from portfolio.enrolments.models import Enrolment
     from portfolio.evidence.models import Evidence
-    from portfolio.training.models import Enrolment
 
     evidence = (
         as_("trainee")

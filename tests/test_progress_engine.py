@@ -1,12 +1,12 @@
-"""Worked examples for the progress engine (portfolio/training/progress.py)."""
+"""Worked examples for the progress engine (portfolio/progress/engine.py)."""
 
 import itertools
 from datetime import date
 
-from portfolio.training.progress import EvidenceFact
-from portfolio.training.progress import OutcomeSpec
-from portfolio.training.progress import compute_progress
-from portfolio.training.progress import percent
+from portfolio.progress.engine import EvidenceFact
+from portfolio.progress.engine import OutcomeSpec
+from portfolio.progress.engine import compute_progress
+from portfolio.progress.engine import percent
 
 ETA_RULES = {"min_items": 2, "distinct_dates": 2, "reflections": 2}
 DTA_RULES = {"min_items": 1, "reflections": 1}

@@ -1,7 +1,7 @@
 """Progress summaries are a maintained read model: kept up to date by every change
 that moves progress, in that change's transaction, and never written by a read.
 
-The pure engine (portfolio/training/progress.py) stays the one definition of the
+The pure engine (portfolio/progress/engine.py) stays the one definition of the
 rules: the maintained rows must always equal a full recomputation by it.
 """
 
@@ -9,10 +9,10 @@ import random
 
 import sqlalchemy as sa
 
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import ProgressSummary
 from portfolio.extensions import db
-from portfolio.training import tracking
-from portfolio.training.models import Enrolment
-from portfolio.training.models import ProgressSummary
+from portfolio.progress import tracking
 from tests.world import REFLECTION
 
 COUNTABLE = ("ETA", "DTA", "OTA", "assessment", "statement", "competency")

@@ -135,7 +135,7 @@ def cut_redis(app) -> None:
 
 def share_token(app, world) -> str:
     from portfolio.accounts.services import find_user
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     with app.app_context():
         enrolment = db.session.get(Enrolment, world.enrolment_id)

@@ -10,10 +10,10 @@ import secrets
 
 from portfolio.accounts.services import find_user
 from portfolio.db import utcnow
+from portfolio.enrolments.models import Enrolment
 from portfolio.exports import services as exports
 from portfolio.exports.models import Export
 from portfolio.extensions import db
-from portfolio.training.models import Enrolment
 
 
 def share_with_pdf(app, world) -> tuple[str, str]:

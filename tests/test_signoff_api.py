@@ -526,7 +526,7 @@ def test_ended_supervision_cannot_decide(app, as_, world):
     from datetime import date
     from datetime import timedelta
 
-    from portfolio.training.models import SupervisionAssignment
+    from portfolio.enrolments.models import SupervisionAssignment
 
     evidence = create(as_)
     path = f"/api/v1/evidence/{evidence['id']}"
@@ -611,7 +611,7 @@ def test_remind_command_sends_one_digest_per_supervisor(app, as_, world, runner)
 
 
 def test_withdrawn_enrolment_ends_supervision(app, as_, world):
-    from portfolio.training.models import Enrolment
+    from portfolio.enrolments.models import Enrolment
 
     evidence = create(
         as_,

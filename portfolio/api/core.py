@@ -17,14 +17,14 @@ from portfolio.api.serialise import enrolment_json
 from portfolio.api.serialise import evidence_json
 from portfolio.api.serialise import evidence_summary
 from portfolio.audit import services as audit
+from portfolio.enrolments import services as training
+from portfolio.enrolments.services import SupervisorInput
 from portfolio.evidence import attachments
 from portfolio.evidence import services as evidence_services
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
 from portfolio.rules import RuleError
 from portfolio.signoff import services as signoff
-from portfolio.training import services as training
-from portfolio.training.services import SupervisorInput
 
 
 @bp.errorhandler(RuleError)

@@ -1,10 +1,10 @@
 """JSON shapes of the API's objects (one place, so every endpoint agrees)."""
 
 from portfolio.audit.models import AuditEvent
+from portfolio.enrolments.models import Enrolment
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.signoff.models import SignOff
-from portfolio.training.models import Enrolment
 
 
 def iso(value):

@@ -17,10 +17,10 @@ from portfolio.api.openapi import choice
 from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
 from portfolio.api.openapi import text
+from portfolio.enrolments import services as training
+from portfolio.progress import cohort as cohorts
+from portfolio.progress import tracking
 from portfolio.rules import FieldErrors
-from portfolio.training import cohort as cohorts
-from portfolio.training import services as training
-from portfolio.training import tracking
 
 
 def review_json(review) -> dict:

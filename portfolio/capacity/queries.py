@@ -31,11 +31,11 @@ from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.curriculum import kinds as curriculum_kinds
 from portfolio.curriculum.models import Curriculum
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
 from portfolio.rules import Invalid
-from portfolio.training.models import Enrolment
-from portfolio.training.models import SupervisionAssignment
 
 EXTENSION_KINDS = curriculum_kinds.EXTENSIONS
 DEFAULT_SOFT_CAP = 3

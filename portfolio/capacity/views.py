@@ -31,8 +31,8 @@ from portfolio.capacity.projection import ProjectionError
 from portfolio.extensions import db
 from portfolio.forms import apply_errors
 from portfolio.forms import error_items
+from portfolio.progress import tracking
 from portfolio.rules import Invalid
-from portfolio.training import tracking
 
 bp = Blueprint("capacity", __name__, url_prefix="/capacity")
 YEARS_SHOWN = 5

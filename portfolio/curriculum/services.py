@@ -100,7 +100,7 @@ def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
             if p.case and p.case.get("links"):
                 _load_case_links(p.case["links"])
         if report.created or report.updated:
-            from portfolio.training.tracking import refresh_progress
+            from portfolio.progress.tracking import refresh_progress
 
             refresh_progress()  # outcomes changed: recount every enrolment
         db.session.commit()

@@ -15,6 +15,7 @@ from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.enrolments.models import Enrolment
 from portfolio.evidence import kinds
 from portfolio.evidence.models import BODY_MAX
 from portfolio.evidence.models import KINDS
@@ -26,7 +27,6 @@ from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import NotFound
-from portfolio.training.models import Enrolment
 
 
 def one_decision_wins(func):

@@ -2,8 +2,8 @@
 
 A plain module (no database, no Flask), shared by the models (the column's check),
 the forms and pages (labels), the evidence rules (``portfolio/evidence/kinds.py``:
-each kind's questions) and the pure progress engine (``portfolio/training/
-progress.py``: which kinds count as assessments). Adding a kind starts here.
+each kind's questions) and the pure progress engine (``portfolio/progress/
+engine.py``: which kinds count as assessments). Adding a kind starts here.
 """
 
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ from portfolio.audit.models import AuditEvent
 from portfolio.curriculum import services as curricula
 from portfolio.curriculum.models import Outcome
 from portfolio.curriculum.models import case_uuid
+from portfolio.enrolments.models import Enrolment
 from portfolio.evidence.attachments import file_path
 from portfolio.evidence.models import Evidence
 from portfolio.exports import badges
@@ -38,7 +39,6 @@ from portfolio.extensions import db
 from portfolio.rules import Invalid
 from portfolio.rules import NotFound
 from portfolio.signoff.models import SignOff
-from portfolio.training.models import Enrolment
 
 FORMAT = "mpce-portfolio-bundle/2"
 

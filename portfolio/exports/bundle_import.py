@@ -37,6 +37,7 @@ from portfolio.curriculum.case import CaseImportError
 from portfolio.curriculum.files import CurriculumFileError
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.enrolments.models import Enrolment
 from portfolio.evidence import attachments as files
 from portfolio.evidence.kinds import WBA_KINDS
 from portfolio.evidence.kinds import context_answers
@@ -53,10 +54,9 @@ from portfolio.exports.models import BundleImport
 from portfolio.exports.models import ImportedHistory
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from portfolio.progress.tracking import refresh_progress
 from portfolio.rules import FieldErrors
 from portfolio.signoff.models import ImportedSignOff
-from portfolio.training.models import Enrolment
-from portfolio.training.tracking import refresh_progress
 
 
 def import_bundle(

@@ -16,6 +16,7 @@ from portfolio.audit.models import AuditEvent
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.enrolments.models import Enrolment
 from portfolio.evidence.kinds import ASSESSOR_TEXT_FIELDS
 from portfolio.evidence.kinds import KIND_LABELS
 from portfolio.evidence.kinds import OVERALL
@@ -29,10 +30,9 @@ from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
 from portfolio.evidence.services import content_hash
 from portfolio.extensions import db
+from portfolio.progress import tracking
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
-from portfolio.training import tracking
-from portfolio.training.models import Enrolment
 
 # Which standards a registration pack is arranged by, per route.
 REGISTRATION_STANDARDS = {

@@ -13,8 +13,8 @@ from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
 from portfolio.db import utcnow
+from portfolio.enrolments.models import Enrolment
 from portfolio.extensions import Model
-from portfolio.training.models import Enrolment
 
 EXPORT_KINDS = ("portfolio", "registration", "bundle", "capacity")
 EXPORT_STATUSES = ("queued", "running", "done", "failed")

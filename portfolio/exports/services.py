@@ -25,6 +25,7 @@ from portfolio import urls
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
+from portfolio.enrolments.models import Enrolment
 from portfolio.exports import kinds as export_kinds
 from portfolio.exports.models import Export
 from portfolio.exports.models import ShareLink
@@ -35,7 +36,6 @@ from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
 from portfolio.rules import NotFound
-from portfolio.training.models import Enrolment
 
 MAX_SHARE_DAYS = 90
 NOT_QUEUED = (

@@ -22,12 +22,12 @@ from wtforms.validators import NumberRange
 
 from portfolio import policy
 from portfolio.downloads import send_stored
+from portfolio.enrolments.models import Enrolment
 from portfolio.exports import services
 from portfolio.exports.documents import build_portfolio
 from portfolio.extensions import db
 from portfolio.extensions import limiter
 from portfolio.rules import RuleError
-from portfolio.training.models import Enrolment
 from portfolio.web import no_store
 
 bp = Blueprint("exports", __name__)

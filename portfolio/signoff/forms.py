@@ -10,10 +10,10 @@ from wtforms import RadioField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from portfolio.enrolments.forms import SUPERVISOR_ROLE_LABELS
+from portfolio.enrolments.services import current_supervisors
 from portfolio.evidence import kinds
 from portfolio.forms import choices
-from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
-from portfolio.training.services import current_supervisors
 
 DECISIONS = {"approve": "Sign it off", "return": "Return it with feedback"}
 

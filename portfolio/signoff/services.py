@@ -19,6 +19,7 @@ from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
+from portfolio.enrolments.services import find_person
 from portfolio.evidence.kinds import WBA_KINDS
 from portfolio.evidence.kinds import context_answers
 from portfolio.evidence.kinds import validate_assessment
@@ -28,14 +29,13 @@ from portfolio.evidence.services import content_hash
 from portfolio.evidence.services import one_decision_wins
 from portfolio.extensions import db
 from portfolio.notifications.services import notify
+from portfolio.progress.tracking import refresh_progress
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
-from portfolio.training.services import find_person
-from portfolio.training.tracking import refresh_progress
 
 # Text limits: enforced here for the web pages, and read by the API parsers.
 COMMENT_MAX = 5000

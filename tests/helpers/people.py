@@ -5,14 +5,14 @@ from datetime import date
 from datetime import timedelta
 
 from portfolio.accounts.services import find_user
+from portfolio.enrolments import services as training
+from portfolio.enrolments.services import SupervisorInput
 from portfolio.evidence import services as evidence_services
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
 from portfolio.extensions import db
 from portfolio.signoff import services as signoff
-from portfolio.training import services as training
-from portfolio.training.services import SupervisorInput
 from tests.helpers.curricula import load_subset
 from tests.helpers.factory import PASSWORD
 from tests.helpers.snapshots import restore_or_build

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from portfolio.accounts.services import find_user
+from portfolio.enrolments import services as training
+from portfolio.enrolments.services import SupervisorInput
 from portfolio.extensions import db
-from portfolio.training import services as training
-from portfolio.training.services import SupervisorInput
 from tests.helpers.curricula import load_subset
 from tests.helpers.snapshots import restore_or_build
 

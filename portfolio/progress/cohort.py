@@ -16,14 +16,14 @@ from sqlalchemy.orm import subqueryload
 from portfolio.accounts.models import User
 from portfolio.csvsafe import safe_text
 from portfolio.curriculum.models import Curriculum
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import ProgressReview
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
-from portfolio.training import apprenticeship
-from portfolio.training import tracking
-from portfolio.training.models import Enrolment
-from portfolio.training.models import ProgressReview
-from portfolio.training.models import SupervisionAssignment
-from portfolio.training.queries import last_activity
+from portfolio.progress import apprenticeship
+from portfolio.progress import tracking
+from portfolio.progress.queries import last_activity
 
 SORTS = ("name", "percent", "flags", "last_activity", "programme")
 

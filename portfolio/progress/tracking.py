@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portfolio.db import utcnow
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import ProgressReview
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
-from portfolio.training import apprenticeship
-from portfolio.training.models import Enrolment
-from portfolio.training.models import ProgressReview
-from portfolio.training.progress import Progress
-from portfolio.training.progress import compute_progress
-from portfolio.training.queries import evidence_facts
-from portfolio.training.queries import outcome_specs
+from portfolio.progress import apprenticeship
+from portfolio.progress.engine import Progress
+from portfolio.progress.engine import compute_progress
+from portfolio.progress.queries import evidence_facts
+from portfolio.progress.queries import outcome_specs
 
 
 def setting(name: str):
@@ -67,7 +67,7 @@ def percent_many(enrolments: list[Enrolment]) -> dict[str, float]:
     row yet (created before summaries existed) is computed here, in memory only;
     ``flask progress rebuild`` fills such gaps.
     """
-    from portfolio.training.models import ProgressSummary
+    from portfolio.enrolments.models import ProgressSummary
 
     ids = [e.id for e in enrolments]
     rows = db.session.execute(
@@ -96,7 +96,7 @@ def refresh_progress(
     Called by every change that moves progress: a sign-off or its withdrawal, a
     curriculum load, an import, a new enrolment.
     """
-    from portfolio.training.models import ProgressSummary
+    from portfolio.enrolments.models import ProgressSummary
 
     query = sa.select(Enrolment).order_by(Enrolment.id)
     if trainee_id is not None:

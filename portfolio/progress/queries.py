@@ -9,8 +9,8 @@ from portfolio.curriculum.models import Outcome
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
 from portfolio.extensions import db
-from portfolio.training.progress import EvidenceFact
-from portfolio.training.progress import OutcomeSpec
+from portfolio.progress.engine import EvidenceFact
+from portfolio.progress.engine import OutcomeSpec
 
 
 def outcome_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:

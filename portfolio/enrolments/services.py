@@ -11,18 +11,18 @@ from portfolio.accounts.models import User
 from portfolio.accounts.services import find_organisation
 from portfolio.audit import services as audit
 from portfolio.curriculum import services as curricula
+from portfolio.enrolments.models import ENROLMENT_STATUSES
+from portfolio.enrolments.models import SUPERVISOR_ROLES
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import LearningBreak
+from portfolio.enrolments.models import ProgressReview
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
 from portfolio.rules import NotFound
-from portfolio.training.models import ENROLMENT_STATUSES
-from portfolio.training.models import SUPERVISOR_ROLES
-from portfolio.training.models import Enrolment
-from portfolio.training.models import LearningBreak
-from portfolio.training.models import ProgressReview
-from portfolio.training.models import SupervisionAssignment
 
 # Text limits, read by the web forms (progress_views) and the API parsers.
 BREAK_REASON_MAX = 300  # LearningBreak.reason is a String(300)
@@ -156,7 +156,7 @@ def create_enrolment(
         supervisors=[f"{a.role}:{a.supervisor_id}" for a in assignments],
     )
     # Evidence recorded before the enrolment may already count towards it.
-    from portfolio.training.tracking import refresh_progress
+    from portfolio.progress.tracking import refresh_progress
 
     refresh_progress(enrolment_ids=[enrolment.id])
     db.session.commit()
@@ -165,7 +165,7 @@ def create_enrolment(
 
 def _check_minimum_duration(start, end, hours, errors: FieldErrors) -> None:
     """Apprenticeships must last at least the funding rules' minimum (by start date)."""
-    from portfolio.training import apprenticeship
+    from portfolio.progress import apprenticeship
 
     ruleset = apprenticeship.rules_for(start)
     if not apprenticeship.minimum_duration_ok(
@@ -381,7 +381,7 @@ def record_review(
     done_carried: Sequence[int] = (),
 ) -> ProgressReview:
     """Record a review; actions still open from the last review are carried into it."""
-    from portfolio.training import tracking
+    from portfolio.progress import tracking
 
     today = date.today()
     parties = party_for(actor, enrolment, today)

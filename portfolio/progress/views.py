@@ -20,11 +20,11 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from portfolio import policy
+from portfolio.enrolments import services
+from portfolio.progress import cohort as cohorts
+from portfolio.progress import supervision
+from portfolio.progress import tracking
 from portfolio.rules import RuleError
-from portfolio.training import cohort as cohorts
-from portfolio.training import services
-from portfolio.training import supervision
-from portfolio.training import tracking
 
 bp = Blueprint("progress", __name__)
 
@@ -190,7 +190,7 @@ def _cohort_rows():
 def trainees():
     """A supervisor's trainees: programmes and progress, what waits for them, and
     each trainee's last activity, with links into their progress and evidence."""
-    from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
+    from portfolio.enrolments.forms import SUPERVISOR_ROLE_LABELS
 
     return render_template(
         "progress/trainees.jinja",

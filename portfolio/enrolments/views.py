@@ -17,21 +17,21 @@ from wtforms.fields.choices import SelectChoice
 from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.curriculum import services as curricula
+from portfolio.enrolments import services
+from portfolio.enrolments.forms import ENROLMENT_ALIASES
+from portfolio.enrolments.forms import STATUS_LABELS
+from portfolio.enrolments.forms import SUPERVISOR_ALIASES
+from portfolio.enrolments.forms import SUPERVISOR_ROLE_LABELS
+from portfolio.enrolments.forms import EnrolmentForm
+from portfolio.enrolments.forms import StatusForm
+from portfolio.enrolments.forms import SupervisorForm
+from portfolio.enrolments.models import Enrolment
 from portfolio.extensions import db
 from portfolio.forms import attempt
 from portfolio.forms import error_items
 from portfolio.forms import submit
 from portfolio.organisations.models import Organisation
 from portfolio.rules import RuleError
-from portfolio.training import services
-from portfolio.training.forms import ENROLMENT_ALIASES
-from portfolio.training.forms import STATUS_LABELS
-from portfolio.training.forms import SUPERVISOR_ALIASES
-from portfolio.training.forms import SUPERVISOR_ROLE_LABELS
-from portfolio.training.forms import EnrolmentForm
-from portfolio.training.forms import StatusForm
-from portfolio.training.forms import SupervisorForm
-from portfolio.training.models import Enrolment
 
 bp = Blueprint("training", __name__, url_prefix="/enrolments")
 PER_PAGE = 50

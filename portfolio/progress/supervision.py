@@ -16,13 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from portfolio import policy
 from portfolio.accounts.models import User
+from portfolio.enrolments.models import Enrolment
+from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
+from portfolio.progress import tracking
+from portfolio.progress.queries import last_activity
 from portfolio.signoff import services as signoff
-from portfolio.training import tracking
-from portfolio.training.models import Enrolment
-from portfolio.training.models import SupervisionAssignment
-from portfolio.training.queries import last_activity
 
 
 @dataclass

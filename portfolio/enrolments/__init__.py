@@ -1,0 +1,1 @@
+"""Enrolments: a trainee on a programme at an organisation, with supervisors."""

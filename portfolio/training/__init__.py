@@ -1,1 +1,0 @@
-"""Enrolments, supervision, progress, apprenticeship rules and reviews."""
