@@ -111,8 +111,7 @@ def checkpoint_audit():
     from portfolio.audit.services import write_checkpoint
 
     _verified_chain("; no checkpoint written")
-    checkpoint = write_checkpoint("flask audit checkpoint")
-    db.session.commit()
+    checkpoint = write_checkpoint("flask audit checkpoint", commit=True)
     click.echo(
         f"{describe(checkpoint)}: {checkpoint.events} events; keep this line, and "
         "check the chain still holds it with: flask audit verify --expect "
@@ -339,11 +338,9 @@ def create_user(email, name, role, org_code, password):
     if existing is None and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user, created = accounts.create_user(email, name, password, role, org_code)
+        user, created = accounts.add_person(email, name, password, role, org_code)
     except accounts.AccountError as error:
-        db.session.rollback()
         raise click.ClickException(str(error)) from error
-    db.session.commit()
     roles = ", ".join(
         f"{r.role}@{r.organisation.code}" if r.organisation else r.role
         for r in user.roles
@@ -475,9 +472,9 @@ def rebuild_progress(enrolment_id: str | None):
     if enrolment_id is not None and db.session.get(Enrolment, enrolment_id) is None:
         raise click.ClickException(f"No enrolment {enrolment_id}")
     count = refresh_progress(
-        enrolment_ids=[enrolment_id] if enrolment_id is not None else None
+        enrolment_ids=[enrolment_id] if enrolment_id is not None else None,
+        commit=True,
     )
-    db.session.commit()
     click.echo(f"rebuilt the progress of {count} enrolment(s)")
 
 

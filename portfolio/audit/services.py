@@ -141,10 +141,10 @@ def _authentic(checkpoint: AuditCheckpoint) -> bool:
     return hmac.compare_digest(checkpoint.signature or "", _signature(checkpoint))
 
 
-def write_checkpoint(note: str = "") -> AuditCheckpoint:
+def write_checkpoint(note: str = "", commit: bool = False) -> AuditCheckpoint:
     """Sign the chain's head, as this transaction sees it, into audit_checkpoint.
 
-    The caller commits. Checkpoints go in the same database as the chain: a copy kept
+    The caller commits, unless ``commit``. Checkpoints go in the same database as the chain: a copy kept
     elsewhere (see ``kept_copy_problem``) is what survives their deletion.
     """
     # One statement, so the count and the head come from the same snapshot.
@@ -169,6 +169,8 @@ def write_checkpoint(note: str = "") -> AuditCheckpoint:
     checkpoint.signature = _signature(checkpoint)
     db.session.add(checkpoint)
     db.session.flush()
+    if commit:  # on its own (the CLI); an export job commits with its work
+        db.session.commit()
     return checkpoint
 
 

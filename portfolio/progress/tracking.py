@@ -88,7 +88,9 @@ REFRESH_CHUNK = 500
 
 
 def refresh_progress(
-    trainee_id: str | None = None, enrolment_ids: list[str] | None = None
+    trainee_id: str | None = None,
+    enrolment_ids: list[str] | None = None,
+    commit: bool = False,
 ) -> int:
     """Recompute and store the progress summaries of one trainee's enrolments (or the
     given ones, or all) inside the caller's transaction; returns how many.
@@ -110,6 +112,8 @@ def refresh_progress(
             db.session.scalars(query.where(Enrolment.id > last_id).limit(REFRESH_CHUNK))
         )
         if not chunk:
+            if commit:  # a rebuild on its own (the CLI)
+                db.session.commit()
             return done
         for enrolment_id, progress in progress_many(chunk).items():
             db.session.merge(
