@@ -77,9 +77,15 @@ def export_file(export_id: str):
 def verify():
     data = valid_body()
     export = exports.find_by_code(data["code"])
+    since = exports.supersession(export)
     return jsonify(
         {
             "valid": exports.verify_digest(export, data["sha256"]),
+            # Genuine when issued; then sign-offs inside may have been withdrawn.
+            "superseded": since.superseded,
+            "superseded_signoffs": since.count,
+            "superseded_on": since.last_on.isoformat() if since.last_on else None,
+            "superseded_reasons": since.reasons,
             "export": exports.verification_json(export),
         }
     )
@@ -161,6 +167,10 @@ document(
     response=schema(
         {
             "valid": {"type": "boolean"},
+            "superseded": {"type": "boolean"},
+            "superseded_signoffs": {"type": "integer"},
+            "superseded_on": {"type": ["string", "null"], "format": "date"},
+            "superseded_reasons": {"type": "array", "items": S},
             "export": {
                 "oneOf": [
                     schema(

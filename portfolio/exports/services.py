@@ -11,6 +11,9 @@ import hashlib
 import os
 import secrets
 import time
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
@@ -206,6 +209,8 @@ def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     summary = {
         **content.summary(),
         "kind": "Registration pack" if route else "Training portfolio",
+        # The sign-offs inside, so verification can tell when one is withdrawn.
+        SIGNOFF_IDS: [e.signoff.id for e in content.entries if e.signoff is not None],
     }
     return pdf, filename, "application/pdf", summary
 
@@ -412,12 +417,66 @@ def sha256_of_stream(stream, limit: int) -> str:
     return digest.hexdigest()
 
 
+# The summary key listing the sign-offs an export contains (never shown as such).
+SIGNOFF_IDS = "signoff_ids"
+
+
+@dataclass
+class Supersession:
+    """What has changed since an export was issued: sign-offs in it withdrawn."""
+
+    count: int = 0
+    last_on: date | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def superseded(self) -> bool:
+        return self.count > 0
+
+
+def supersession(export: Export | None) -> Supersession:
+    """The sign-offs inside ``export`` that were withdrawn (unlocked) since."""
+    from portfolio.signoff.models import SignOff
+
+    ids = list((export.summary or {}).get(SIGNOFF_IDS) or []) if export else []
+    if not ids:
+        return Supersession()
+    rows: list[tuple[datetime, str | None]] = [
+        (row[0], row[1])
+        for row in db.session.execute(
+            sa.select(SignOff.superseded_at, SignOff.superseded_reason)
+            .where(SignOff.id.in_(ids), SignOff.superseded_at.is_not(None))
+            .order_by(SignOff.superseded_at)
+        )
+        if row[0] is not None
+    ]
+    if not rows:
+        return Supersession()
+    return Supersession(
+        count=len(rows),
+        last_on=rows[-1][0].date(),
+        reasons=list(dict.fromkeys(reason for _, reason in rows if reason)),
+    )
+
+
+def stale_exports_with(signoff_id: str, enrolment_ids: list[str]) -> list[Export]:
+    """Done exports of these enrolments whose file contains the sign-off."""
+    exports = db.session.scalars(
+        sa.select(Export).where(
+            Export.enrolment_id.in_(enrolment_ids or [""]), Export.status == "done"
+        )
+    )
+    return [
+        e for e in exports if signoff_id in ((e.summary or {}).get(SIGNOFF_IDS) or [])
+    ]
+
+
 def verification_json(export: Export | None) -> dict | None:
     if export is None:
         return None
     return {
         "kind": export.kind,
-        "summary": export.summary,
+        "summary": {k: v for k, v in export.summary.items() if k != SIGNOFF_IDS},
         "created_at": export.finished_at.isoformat() if export.finished_at else None,
         "sha256": export.sha256,
         "verification_code": export.verification_code,

@@ -137,6 +137,7 @@ def show(export_id: str):
         "exports/show.jinja",
         title="Export",
         export=export,
+        since=services.supersession(export),
         back_href=url_for("exports.index"),
     )
 
@@ -240,6 +241,7 @@ def revoke(link_id: str):
 def shared(token: str):
     link = services.open_share_link(token, request.remote_addr)
     content = build_portfolio(link.enrolment)
+    pdf = services.latest_done(link.enrolment)
     from portfolio.evidence.kinds import KIND_LABELS
 
     return render_template(
@@ -248,7 +250,7 @@ def shared(token: str):
         link=link,
         content=content,
         token=token,
-        pdf=services.latest_done(link.enrolment),
+        pdf=pdf if pdf and not services.supersession(pdf).superseded else None,
         kind_labels=KIND_LABELS,
     )
 
@@ -261,6 +263,13 @@ def shared_pdf(token: str):
     export = services.latest_done(link.enrolment)
     if export is None:
         flash("No PDF has been made for this portfolio yet.")
+        return redirect(url_for("exports.shared", token=token))
+    if services.supersession(export).superseded:
+        # Never the stale file: the page shows the portfolio as it is now.
+        flash(
+            "The PDF made earlier is out of date (a sign-off in it was withdrawn). "
+            "This page shows the portfolio as it is now."
+        )
         return redirect(url_for("exports.shared", token=token))
     return send_stored(
         services.export_path(export),
@@ -313,4 +322,5 @@ def verify(code: str):
         code=code,
         form=form,
         result=result,
+        since=services.supersession(export),
     ), status

@@ -11,6 +11,7 @@ optimistic lock, so of two concurrent decisions only the first commits; the othe
 gets Conflict (409).
 """
 
+from collections.abc import Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -311,8 +312,34 @@ def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
             _link(evidence),
             email=False,
         )
+    _tell_of_stale_exports(evidence, active)
     _commit()
     return evidence
+
+
+def _tell_of_stale_exports(evidence: Evidence, withdrawn: Sequence[SignOff]) -> None:
+    """Tell the trainee which of their exported files now hold a withdrawn sign-off."""
+    from portfolio.enrolments.models import Enrolment
+    from portfolio.exports.services import stale_exports_with
+
+    enrolment_ids = list(
+        db.session.scalars(
+            sa.select(Enrolment.id).where(Enrolment.trainee_id == evidence.owner_id)
+        )
+    )
+    stale = {
+        export.id: export
+        for signoff in withdrawn
+        for export in stale_exports_with(signoff.id, enrolment_ids)
+    }
+    for export in stale.values():
+        made = f" made on {export.finished_at:%d %B %Y}" if export.finished_at else ""
+        notify(
+            evidence.owner,
+            f"Your {export.summary.get('kind', export.kind).lower()}{made} holds a "
+            "sign-off that was withdrawn. Issue a fresh copy before you share it.",
+            f"/exports/{export.id}",
+        )
 
 
 def signoffs_of(evidence: Evidence) -> list[SignOff]:
