@@ -359,3 +359,16 @@ def test_curriculum_kinds_match_the_schema_enum():
     )
     assert sorted(schema["properties"]["kind"]["enum"]) == sorted(kinds.KINDS)
     assert not kinds.is_enrollable("stp-component") and kinds.is_enrollable("stp")
+
+
+def test_validate_works_before_the_database_is_set_up(tmp_path, monkeypatch):
+    """`flask curricula validate` on a fresh checkout: no tables yet, no traceback."""
+    from portfolio import create_app
+
+    monkeypatch.setenv("PORTFOLIO_INSTANCE_PATH", str(tmp_path))
+    fresh = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/empty.db"}
+    )
+    result = fresh.test_cli_runner().invoke(args=["curricula", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "file(s) valid" in result.output

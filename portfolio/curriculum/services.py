@@ -52,6 +52,13 @@ def current_curricula() -> dict[str, Curriculum]:
 
 
 def _known_codes() -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Codes of the installed curricula, which crosswalks in the files may name.
+
+    Before the database is set up (``flask curricula validate`` on a fresh
+    checkout), nothing is installed: the files are checked against each other.
+    """
+    if not sa.inspect(db.engine).has_table(Curriculum.__tablename__):
+        return {}, {}
     rows = db.session.execute(
         sa.select(Curriculum.slug, Curriculum.kind, Outcome.code)
         .join(Outcome, Outcome.curriculum_id == Curriculum.id)
