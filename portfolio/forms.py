@@ -212,7 +212,10 @@ def submit(form, action: Callable[[], object], aliases: dict | None = None):
     try:
         action()
     except _CheckOnly:
-        pass
+        # Every rule passed and the service tried to commit: nothing is kept (the
+        # form itself refused a field), so fall through to the rollback below.
+        db.session.rollback()
+        return []
     except Invalid as error:
         db.session.rollback()
         return apply_errors(form, error.errors, aliases, keep=True)

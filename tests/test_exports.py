@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from portfolio.extensions import db
 from tests.helpers.api import sign_off as signed
+from tests.helpers.capacity import pdf_text
 from tests.world import REFLECTION
 
 EVIL = '<script>alert("x")</script><img src="file:///etc/passwd"><link rel="attachment" href="file:///etc/hostname">'
@@ -49,17 +50,6 @@ def request_export(as_, world, kind="portfolio", who="trainee", work=None):
     if work:
         work()
     return as_(who).get(f"/api/v1/exports/{body['id']}").get_json()
-
-
-def pdf_text(data: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "out.pdf"
-    path.write_bytes(data)
-    return subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 def test_portfolio_pdf_round_trip(app, as_, portfolio_ready, work_jobs, tmp_path):

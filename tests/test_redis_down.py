@@ -8,6 +8,7 @@ Rate limits fall back to each process's memory (and still limit), /healthz says
 can be retried from the exports page and the API.
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -67,21 +68,18 @@ class RedisGate:
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
+        # A socket closed by the other side (or by stop()) ends the pipe.
+        with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
-        except OSError:
-            pass
 
     def shut(self) -> None:
         self.open = False
         self.threads[0].join()
         self.listener.close()
         for sock in self.sockets:
-            try:
+            with contextlib.suppress(OSError):  # already closed by its peer
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         for thread in self.threads[1:]:
             thread.join(timeout=5)

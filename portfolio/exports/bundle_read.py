@@ -42,6 +42,8 @@ RATIO_FLOOR = MB
 MANIFEST = "manifest.json"
 PORTFOLIO = "portfolio.json"
 SCHEMA_DIR = Path(__file__).parent
+# What reading a hostile zip can raise (zipfile raises NotImplementedError for a
+# compression method it does not support, RuntimeError for an encrypted member).
 READ_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,

@@ -11,6 +11,7 @@ trusts the keys listed in ``BUNDLE_TRUSTED_KEYS`` and the ``*.pub`` files in
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import secrets
@@ -50,9 +51,9 @@ def instance_signing_key(instance: Path) -> Ed25519PrivateKey:
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
         try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
+            # Another process linked its key first: use that one.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
         finally:
             temporary.unlink()
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
