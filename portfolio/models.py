@@ -1,6 +1,8 @@
 """Import every model so that one metadata holds the whole schema (for Alembic)."""
 
 from portfolio.accounts.models import ApiToken
+from portfolio.accounts.models import Invitation
+from portfolio.accounts.models import RecoveryCode
 from portfolio.accounts.models import RoleAssignment
 from portfolio.accounts.models import User
 from portfolio.audit.models import AuditCheckpoint
@@ -41,6 +43,7 @@ __all__ = [
     "ImportedHistory",
     "ImportedSignOff",
     "LearningBreak",
+    "Invitation",
     "Notification",
     "OutcomeClaim",
     "ProgressReview",
@@ -58,4 +61,5 @@ __all__ = [
     "OutboxEmail",
     "RoleAssignment",
     "User",
+    "RecoveryCode",
 ]

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import date
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,6 +20,12 @@ ROLES = ("trainee", "supervisor", "training_lead", "admin")
 EMAIL_MAX = 254
 NAME_MAX = 120
 TOKEN_PREFIX = "mpce_"
+REASON_MAX = 500
+REGISTRATION_MAX = 20
+# Professional registers whose numbers are shown on sign-offs: the HCPC, the
+# Register of Clinical Technologists, the GMC and the NMC.
+REGISTERS = ("hcpc", "rct", "gmc", "nmc")
+REGISTER_LABELS = {"hcpc": "HCPC", "rct": "RCT", "gmc": "GMC", "nmc": "NMC"}
 
 
 def new_session_token() -> str:
@@ -42,6 +49,19 @@ class User(Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A leaver: set with ``active`` false; their sign-offs stay valid.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
+    # Professional registration numbers, shown on the person's sign-offs.
+    hcpc_number: Mapped[str | None] = mapped_column(sa.String(REGISTRATION_MAX))
+    rct_number: Mapped[str | None] = mapped_column(sa.String(REGISTRATION_MAX))
+    gmc_number: Mapped[str | None] = mapped_column(sa.String(REGISTRATION_MAX))
+    nmc_number: Mapped[str | None] = mapped_column(sa.String(REGISTRATION_MAX))
+    # A second factor (TOTP, RFC 6238) for password sign-in; see accounts/totp.py.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time step accepted, so a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     roles: Mapped[list["RoleAssignment"]] = relationship(
         back_populates="user", lazy="selectin", cascade="all, delete-orphan"
@@ -63,25 +83,42 @@ class User(Model):
     def get_id(self) -> str:
         return self.session_token
 
+    @property
+    def current_roles(self) -> list["RoleAssignment"]:
+        """The roles in force today (``roles`` also holds those ended or to come)."""
+        today = date.today()
+        return [r for r in self.roles if r.in_force_on(today)]
+
     def has_role(self, role: str, organisation_id: str | None = None) -> bool:
-        """Tell whether the user holds ``role`` (at ``organisation_id`` if given)."""
+        """Tell whether the user holds ``role`` today (at ``organisation_id`` if given)."""
         return any(
             r.role == role
             and (organisation_id is None or r.organisation_id == organisation_id)
-            for r in self.roles
+            for r in self.current_roles
         )
 
     def organisation_ids(self, role: str) -> set[str]:
-        """Return the organisations where the user holds ``role``."""
+        """Return the organisations where the user holds ``role`` today."""
         return {
             r.organisation_id
-            for r in self.roles
+            for r in self.current_roles
             if r.role == role and r.organisation_id is not None
         }
 
     @property
     def role_names(self) -> list[str]:
-        return sorted({r.role for r in self.roles}, key=ROLES.index)
+        return sorted({r.role for r in self.current_roles}, key=ROLES.index)
+
+    def registrations(self) -> dict[str, str | None]:
+        return {name: getattr(self, f"{name}_number") for name in REGISTERS}
+
+    def registration_text(self) -> str:
+        """'HCPC CS12345, RCT 123' for the numbers held; '' when none."""
+        return ", ".join(
+            f"{REGISTER_LABELS[name]} {number}"
+            for name, number in self.registrations().items()
+            if number
+        )
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -106,9 +143,18 @@ class RoleAssignment(Model):
     organisation_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("organisation.id"), index=True
     )
+    # Held from start_date to end_date, both inclusive; None: open-ended. A person
+    # moving trust keeps their account: the old role ends, the new one starts.
+    start_date: Mapped[date | None] = mapped_column(sa.Date)
+    end_date: Mapped[date | None] = mapped_column(sa.Date)
 
     user: Mapped[User] = relationship(back_populates="roles")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    def in_force_on(self, day: date) -> bool:
+        return (self.start_date is None or self.start_date <= day) and (
+            self.end_date is None or self.end_date >= day
+        )
 
 
 class ApiToken(Model):
@@ -138,3 +184,60 @@ class ApiToken(Model):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(Model):
+    """An invitation to sign up: a link (only its SHA-256 kept) that sets a password.
+
+    The role is given when the person is invited (so a lead can enrol them at once);
+    the link lets a new account choose its password, and lasts INVITATION_DAYS.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    organisation_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("organisation.id")
+    )
+    invited_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    def status(self, now: datetime) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "pending"
+
+
+class RecoveryCode(Model):
+    """A one-use recovery code for the second factor; only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
