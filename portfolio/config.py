@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).
     "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
+    # Without REDIS_URL: "thread" runs jobs in a background thread of the app (a
+    # request returns at once; in-memory SQLite always runs them inline), "inline"
+    # in the request that queued them.
+    "JOBS_IN_PROCESS": "thread",
     # At-risk flags and the cohort's supervisor load (docs/progress.md).
     "RISK_NO_EVIDENCE_WEEKS": 6,
     "RISK_SIGNOFF_WAIT_DAYS": 14,

@@ -1,5 +1,15 @@
 """Background jobs: RQ with Redis when ``REDIS_URL`` is set, in-process otherwise.
 
+In-process (no Redis: ``make run``), jobs go to the app's embedded worker, a
+background thread started with the first job, so a request only enqueues and
+returns at once, as with RQ; the pages poll the job's row for its progress. The
+same job functions run either way. ``JOBS_IN_PROCESS`` = ``"inline"`` runs them
+in the committing thread instead, and so does an in-memory SQLite database (one
+connection that a second thread cannot share safely; the test suite's default).
+``drain`` waits for the embedded queue to empty (the tests' ``work_jobs``);
+``stop_embedded_worker`` ends the thread, and a process that exits first finishes
+the queued jobs (an ``atexit`` hook), so a CLI command's jobs are not lost.
+
 Jobs take ids only and re-read their rows, so the database stays the source of
 truth. ``enqueue`` never sends a job before the transaction that created its row
 has committed: the job is held on the session and released by ``after_commit``
@@ -10,9 +20,14 @@ function (a dotted path, given the job's args) records that on its row, so the
 person who asked sees it and can try again instead of waiting for ever.
 """
 
+import atexit
 import importlib
 import logging
 import os
+import queue as queue_module
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from dataclasses import field
 from functools import update_wrapper
@@ -92,6 +107,8 @@ def _release(session) -> None:
     for job in pending:
         if app.config.get("REDIS_URL"):
             _send_to_redis(app, job)
+        elif runs_in_thread(app):
+            embedded_worker(app).submit(job)
         else:
             run_inline(app, job)
 
@@ -121,6 +138,98 @@ def run_inline(app: Flask, job: PendingJob) -> None:
         except Exception:
             log.exception("inline job %s%r failed", job.func, job.args)
             db.session.rollback()
+
+
+# ---- the embedded worker (no Redis) ------------------------------------------------
+
+_STOP = object()
+_EMBEDDED = "portfolio_embedded_worker"
+_WORKERS: "weakref.WeakSet[EmbeddedWorker]" = weakref.WeakSet()
+
+
+def runs_in_thread(app: Flask) -> bool:
+    """Whether jobs without Redis go to the embedded worker thread."""
+    if app.config.get("JOBS_IN_PROCESS", "thread") != "thread":
+        return False
+    url = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+    return not in_memory
+
+
+class EmbeddedWorker:
+    """One background thread running an app's jobs in order, as an RQ worker would."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.jobs: queue_module.Queue = queue_module.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        _WORKERS.add(self)
+
+    def submit(self, job: PendingJob) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._work, name="portfolio-jobs", daemon=True
+                )
+                self.thread.start()
+            self.jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is _STOP:
+                    return
+                run_inline(self.app, job)
+            finally:
+                self.jobs.task_done()
+
+    def drain(self, timeout: float = 60) -> bool:
+        """Wait until every job submitted so far has run; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.jobs.all_tasks_done:
+            while self.jobs.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.jobs.all_tasks_done.wait(left)
+        return True
+
+    def stop(self, timeout: float = 60) -> None:
+        """Run what is queued, then end the thread."""
+        with self.lock:
+            thread, self.thread = self.thread, None
+            if thread is None:
+                return
+            self.jobs.put(_STOP)
+        thread.join(timeout)
+
+
+def embedded_worker(app: Flask) -> EmbeddedWorker:
+    worker = app.extensions.get(_EMBEDDED)
+    if worker is None:
+        worker = app.extensions[_EMBEDDED] = EmbeddedWorker(app)
+    return worker
+
+
+def drain(app: Flask | None = None, timeout: float = 60) -> bool:
+    """Wait for the app's embedded jobs to finish (True at once if there are none)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug LocalProxy
+    worker = app.extensions.get(_EMBEDDED)
+    return True if worker is None else worker.drain(timeout)
+
+
+def stop_embedded_worker(app: Flask, timeout: float = 60) -> None:
+    worker = app.extensions.get(_EMBEDDED)
+    if worker is not None:
+        worker.stop(timeout)
+
+
+@atexit.register
+def _finish_embedded_jobs() -> None:
+    for worker in list(_WORKERS):
+        worker.stop()
 
 
 def init_app(app: Flask) -> None:

@@ -39,6 +39,19 @@ def _backend_guard(request):
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_job_threads(request):
+    """No test leaves an embedded job worker running (the browser tests' live app
+    keeps its one for the session and stops it at the end)."""
+    yield
+    if request.node.get_closest_marker("browser"):
+        return
+    import threading
+
+    left = [t.name for t in threading.enumerate() if t.name == "portfolio-jobs"]
+    assert not left, f"embedded job worker threads left running: {left}"
+
+
 def base_config(tmp_path) -> dict:
     config = {
         "TESTING": True,
@@ -52,6 +65,9 @@ def base_config(tmp_path) -> dict:
         "MAIL_SUPPRESS": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "REDIS_URL": None,
+        # Without Redis the suite's jobs run when the commit returns; the embedded
+        # worker thread of `make run` is tested where a test sets "thread".
+        "JOBS_IN_PROCESS": "inline",
     }
     if ON_POSTGRES:
         config["SQLALCHEMY_DATABASE_URI"] = os.environ["TEST_DATABASE_URL"]
@@ -81,6 +97,9 @@ def app(tmp_path, monkeypatch):
         with Redis.from_url(os.environ["TEST_REDIS_URL"]) as redis:
             redis.flushdb()
     yield app
+    from portfolio import jobs
+
+    jobs.stop_embedded_worker(app)  # a test that made one leaves no thread behind
     with app.app_context():
         db.session.remove()
         if ON_POSTGRES:
@@ -118,6 +137,7 @@ def work_jobs(app):
         from portfolio import jobs
 
         if not app.config.get("REDIS_URL"):
+            assert jobs.drain(app), "the embedded jobs did not finish in time"
             return
         jobs.set_worker_app(app)
         queues = [jobs.get_queue(name, app) for name in jobs.QUEUES]

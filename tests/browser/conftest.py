@@ -67,7 +67,8 @@ def browser_type_launch_args(browser_type_launch_args):
 def live_app(tmp_path_factory):
     """The app the browser talks to, with the demo data.
 
-    SQLite pass: a SQLite file, jobs run in-process. PostgreSQL pass: a database of
+    SQLite pass: a SQLite file, jobs run by the app's embedded worker thread
+    (as under ``make run``). PostgreSQL pass: a database of
     its own next to TEST_DATABASE_URL's (``<name>_browser``, made afresh), jobs
     through the Redis at TEST_REDIS_URL and a real ``flask worker`` (``live_jobs``).
     """
@@ -103,6 +104,9 @@ def live_app(tmp_path_factory):
         load_paths(None)
         seed_demo()
     yield app
+    from portfolio import jobs
+
+    jobs.stop_embedded_worker(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -125,10 +129,14 @@ def fresh_database(suffix: str) -> str:
 @pytest.fixture(scope="session")
 def live_jobs(live_app, live_server):
     """Run the jobs queued so far: a real ``flask worker --burst`` on the PostgreSQL
-    pass (failing the test if a job failed); in-process jobs have run already."""
+    pass (failing the test if a job failed); on SQLite, waits for the app's
+    embedded worker thread to finish them."""
 
     def run():
         if not live_app.config["REDIS_URL"]:
+            from portfolio import jobs
+
+            assert jobs.drain(live_app), "the embedded jobs did not finish in time"
             return
         from rq.registry import FailedJobRegistry
 
