@@ -225,9 +225,11 @@ def verify_badge(path):
     """Check a VC-JWT credential (a bundle's badges/*.jwt) as a verifier does.
 
     The signature against this installation's issuer key (as served at /issuer), the
-    issuer id, the validity dates and the fields Open Badges 3.0 requires.
+    issuer id, the validity dates, the fields Open Badges 3.0 requires, and its
+    revocation bit in the status list it names (this installation's own lists).
     """
     from portfolio.exports import badges
+    from portfolio.exports import status_list
 
     try:
         token = path.read_text(encoding="utf-8")
@@ -236,13 +238,16 @@ def verify_badge(path):
             f"{path}: cannot be read as text ({error})"
         ) from error
     try:
-        credential = badges.verify_credential(token, badges.issuer_profile())
+        credential = badges.verify_credential(
+            token, badges.issuer_profile(), status_list=status_list.local_status_list
+        )
     except badges.BadgeError as error:
         raise click.ClickException(f"{path}: not valid: {error}") from error
     click.echo(
         f"{path}: valid OpenBadgeCredential {credential['id']} "
         f"'{credential['name']}', issued by {credential['issuer']['id']} "
-        f"from {credential['validFrom']}"
+        f"from {credential['validFrom']}; "
+        + ("not revoked (status list checked)" if checked else "no status list")
     )
 
 

@@ -198,3 +198,144 @@ def test_verify_checks_issuer_dates_required_fields_and_key(app):
         forged = f"{head}.{body}.{_b64url(other.sign(f'{head}.{body}'.encode()))}"
         with pytest.raises(badges.BadgeError, match="signature does not verify"):
             badges.verify_credential(forged, profile)
+
+
+def _status_list_token(app, url: str) -> str:
+    """The status list credential as any verifier fetches it: over HTTP."""
+    response = app.test_client().get(url.removeprefix(BASE))
+    assert response.status_code == 200, response.data[:200]
+    assert response.mimetype == "application/jwt"
+    return response.get_data(as_text=True)
+
+
+def test_badges_carry_a_revocation_status_that_an_unlock_sets(
+    app, as_, world, runner, tmp_path, work_jobs
+):
+    """Bitstring Status List v1.0: issue, verify ok; unlock; verify says revoked."""
+    import gzip
+
+    from portfolio.exports import badges
+
+    evidence_id = signed(as_, world, {**REFLECTION, "title": "Linac QA reflection"})
+    made = as_("trainee").post(
+        "/api/v1/exports", json={"kind": "bundle", "enrolment": world.enrolment_id}
+    )
+    work_jobs()
+    export = as_("trainee").get(f"/api/v1/exports/{made.get_json()['id']}").get_json()
+    with as_("trainee").get(export["download_url"]) as download:
+        with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+            tokens = [
+                archive.read(n).decode()
+                for n in archive.namelist()
+                if n.startswith("badges/")
+            ]
+    assert tokens
+    profile = app.test_client().get("/issuer").get_json()
+    entries = [_part(t, 1)["credentialStatus"] for t in tokens]
+    for entry in entries:
+        assert entry["type"] == "BitstringStatusListEntry"
+        assert entry["statusPurpose"] == "revocation"
+        assert entry["statusListCredential"] == f"{BASE}/badges/status/1"
+        assert (
+            entry["id"] == f"{entry['statusListCredential']}#{entry['statusListIndex']}"
+        )
+        assert 0 <= int(entry["statusListIndex"]) < 131072
+    assert len({e["statusListIndex"] for e in entries}) == len(entries)
+
+    # The status list credential: signed by the issuer, every bit clear so far.
+    listed = _status_list_token(app, entries[0]["statusListCredential"])
+    header, status = _part(listed, 0), _part(listed, 1)
+    assert (
+        header["alg"] == "EdDSA"
+        and header["kid"] == profile["verificationMethod"][0]["id"]
+    )
+    assert status["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert status["issuer"]["id"] == profile["id"] == status["iss"]
+    subject = status["credentialSubject"]
+    assert subject["type"] == "BitstringStatusList"
+    assert subject["statusPurpose"] == "revocation"
+    encoded = subject["encodedList"]
+    assert encoded.startswith("u")
+    bits = gzip.decompress(
+        base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+    )
+    assert len(bits) == 16 * 1024 and not any(bits)
+
+    def fetch(url):
+        return _status_list_token(app, url)
+
+    with app.app_context():
+        for token in tokens:
+            badges.verify_credential(token, profile, status_list=fetch)
+    path = tmp_path / "badge.jwt"
+    path.write_text(tokens[0])
+    result = runner.invoke(args=["badges", "verify", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "not revoked (status list checked)" in result.output
+
+    unlocked = as_("lead").post(
+        f"/api/v1/evidence/{evidence_id}/unlock", json={"reason": "Wrong linac"}
+    )
+    assert unlocked.status_code == 200, unlocked.get_json()
+
+    listed = _status_list_token(app, entries[0]["statusListCredential"])
+    encoded = _part(listed, 1)["credentialSubject"]["encodedList"]
+    bits = gzip.decompress(
+        base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4))
+    )
+    for entry in entries:  # index 0 is the most significant bit of the first byte
+        index = int(entry["statusListIndex"])
+        assert bits[index // 8] & (0x80 >> (index % 8))
+    assert sum(bin(b).count("1") for b in bits) == len(entries)
+    with app.app_context():
+        for token in tokens:
+            with pytest.raises(badges.BadgeError, match="^revoked: "):
+                badges.verify_credential(token, profile, status_list=fetch)
+    result = runner.invoke(args=["badges", "verify", str(path)])
+    assert result.exit_code == 1
+    assert "not valid: revoked: the sign-off this badge rests on was withdrawn" in (
+        result.output
+    )
+
+
+def test_a_status_list_that_is_not_ours_or_is_tampered_is_refused(app):
+    from portfolio.exports import badges
+    from portfolio.exports import status_list
+
+    with app.test_request_context():
+        profile = badges.issuer_profile()
+        elsewhere = {
+            "id": "https://elsewhere.example/status/1#5",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "5",
+            "statusListCredential": "https://elsewhere.example/status/1",
+        }
+        token = badges.sign_credential(_credential(credentialStatus=elsewhere))
+        with pytest.raises(badges.BadgeError, match="not one this installation"):
+            badges.verify_credential(
+                token, profile, status_list=status_list.local_status_list
+            )
+        # A status list signed by another key is refused like a forged badge.
+        other = Ed25519PrivateKey.generate()
+        listed = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": elsewhere["statusListCredential"],
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": profile["id"],
+            "credentialSubject": {
+                "type": "BitstringStatusList",
+                "statusPurpose": "revocation",
+                "encodedList": status_list.encode(bytes(16 * 1024)),
+            },
+        }
+        head = _b64url(json.dumps({"alg": "EdDSA", "kid": badges.key_id()}).encode())
+        body = _b64url(json.dumps(listed).encode())
+        forged = f"{head}.{body}.{_b64url(other.sign(f'{head}.{body}'.encode()))}"
+        with pytest.raises(badges.BadgeError, match="signature does not verify"):
+            badges.verify_credential(token, profile, status_list=lambda _url: forged)
+        # A list shorter than 16 KB is refused (STATUS_LIST_LENGTH_ERROR).
+        listed["credentialSubject"]["encodedList"] = status_list.encode(bytes(8))
+        short = badges.sign_jwt(listed)
+        with pytest.raises(badges.BadgeError, match="STATUS_LIST_LENGTH_ERROR"):
+            badges.verify_credential(token, profile, status_list=lambda _url: short)

@@ -133,6 +133,7 @@ WEB = [
     ("GET", "/share/no-such-token/pdf", (404, 404, 404, 404, 404)),
     ("GET", "/verify", (200, 200, 200, 200, 200)),
     ("GET", "/issuer", (200, 200, 200, 200, 200)),
+    ("GET", "/badges/status/999", (404, 404, 404, 404, 404)),
     ("GET", "/verify/no-such-code", (404, 404, 404, 404, 404)),
     ("POST", "/verify/no-such-code", (404, 404, 404, 404, 404)),
     (

@@ -14,6 +14,7 @@ as a JWK in ``verificationMethod``; ``kid`` is that key's id (``…/issuer#key-1
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from importlib import resources
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from portfolio import urls
 from portfolio.exports import signing
+from portfolio.exports.models import STATUS_LIST_BITS
 from portfolio.rules import Invalid
 
 OB_CONTEXT = [
@@ -94,16 +96,12 @@ def _numeric_date(value: str) -> int:
     return int(datetime.fromisoformat(value).timestamp())
 
 
-def sign_credential(credential: dict) -> str:
-    """The credential as a Compact JWS (OB 3.0 section 8.2)."""
+def sign_jwt(credential: dict, **claims) -> str:
+    """``credential`` plus the registered ``claims`` as an EdDSA Compact JWS."""
     header = {"alg": "EdDSA", "kid": key_id(), "typ": "JWT"}
-    payload = {
-        **credential,
-        "iss": credential["issuer"]["id"],
-        "jti": credential["id"],
-        "nbf": _numeric_date(credential["validFrom"]),
-        "sub": credential["credentialSubject"]["id"],
-    }
+    payload = {**credential, **claims}
+    if credential.get("validFrom"):
+        payload["nbf"] = _numeric_date(credential["validFrom"])
     if credential.get("validUntil"):
         payload["exp"] = _numeric_date(credential["validUntil"])
     signing_input = ".".join(
@@ -112,6 +110,16 @@ def sign_credential(credential: dict) -> str:
     )
     signature = signing.signing_key().sign(signing_input.encode("ascii"))
     return f"{signing_input}.{_b64url(signature)}"
+
+
+def sign_credential(credential: dict) -> str:
+    """The credential as a Compact JWS (OB 3.0 section 8.2)."""
+    return sign_jwt(
+        credential,
+        iss=credential["issuer"]["id"],
+        jti=credential["id"],
+        sub=credential["credentialSubject"]["id"],
+    )
 
 
 def _schema() -> dict:
@@ -128,12 +136,8 @@ def _jwk_key(jwk: dict) -> Ed25519PublicKey:
         raise BadgeError("the issuer's key is not a public Ed25519 JWK") from error
 
 
-def verify_credential(token: str, profile: dict, now: datetime | None = None) -> dict:
-    """Check a VC-JWT as OB 3.0 section 8.2 "Verify a Credential" says; the credential.
-
-    ``profile`` is the issuer profile (as served at ``issuer.id``) whose
-    ``verificationMethod`` holds the key ``kid`` names. Raises BadgeError.
-    """
+def verify_jws(token: str, profile: dict) -> dict:
+    """The payload of a Compact JWS signed (EdDSA) by a key of ``profile``."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise BadgeError("not a Compact JWS (three base64url parts separated by '.')")
@@ -167,6 +171,24 @@ def verify_credential(token: str, profile: dict, now: datetime | None = None) ->
         raise BadgeError(
             "the signature does not verify with the issuer's key"
         ) from error
+    return payload
+
+
+def verify_credential(
+    token: str,
+    profile: dict,
+    now: datetime | None = None,
+    status_list: Callable[[str], str] | None = None,
+) -> dict:
+    """Check a VC-JWT as OB 3.0 section 8.2 "Verify a Credential" says; the credential.
+
+    ``profile`` is the issuer profile (as served at ``issuer.id``) whose
+    ``verificationMethod`` holds the key ``kid`` names. With ``status_list`` (a
+    function from a status list URL to the VC-JWT served there) the credential's
+    ``credentialStatus`` is checked too, and a revoked credential raises. Raises
+    BadgeError.
+    """
+    payload = verify_jws(token, profile)
     credential = {
         k: v for k, v in payload.items() if k not in ("iss", "jti", "nbf", "sub", "exp")
     }
@@ -202,4 +224,81 @@ def verify_credential(token: str, profile: dict, now: datetime | None = None) ->
             raise BadgeError("exp does not match validUntil")
         if valid_until <= now:
             raise BadgeError(f"expired on {credential['validUntil']}")
+    if status_list is not None:
+        check_status(credential, profile, status_list, now)
     return credential
+
+
+def status_entries(credential: dict) -> list[dict]:
+    """The credential's Bitstring Status List entries (``credentialStatus``)."""
+    found = credential.get("credentialStatus") or []
+    found = found if isinstance(found, list) else [found]
+    return [
+        e
+        for e in found
+        if isinstance(e, dict) and e.get("type") == "BitstringStatusListEntry"
+    ]
+
+
+def check_status(
+    credential: dict,
+    profile: dict,
+    status_list: Callable[[str], str],
+    now: datetime | None = None,
+) -> None:
+    """Bitstring Status List v1.0 section 3.2 validation for each entry.
+
+    The status list credential must verify with the same issuer's key, be current,
+    carry the entry's ``statusPurpose`` and at least 131,072 bits; a set bit for a
+    revocation entry raises BadgeError saying the credential is revoked.
+    """
+    from portfolio.exports import status_list as lists
+
+    now = now or datetime.now(UTC)
+    for entry in status_entries(credential):
+        url = str(entry.get("statusListCredential") or "")
+        purpose = entry.get("statusPurpose")
+        try:
+            index = int(str(entry.get("statusListIndex")))
+        except ValueError as error:
+            raise BadgeError("statusListIndex is not a decimal integer") from error
+        listed = verify_jws(status_list(url), profile)
+        subject = listed.get("credentialSubject") or {}
+        if (
+            "BitstringStatusListCredential" not in (listed.get("type") or [])
+            or listed.get("id") != url
+            or not isinstance(subject, dict)
+        ):
+            raise BadgeError(f"{url[:200]} is not a BitstringStatusListCredential")
+        issuer = listed.get("issuer")
+        issuer_ref = issuer.get("id") if isinstance(issuer, dict) else issuer
+        if issuer_ref != profile.get("id"):
+            raise BadgeError("the status list is not issued by the badge's issuer")
+        if (
+            listed.get("validFrom")
+            and datetime.fromisoformat(listed["validFrom"]) > now
+        ):
+            raise BadgeError("the status list is not valid yet")
+        if (
+            listed.get("validUntil")
+            and datetime.fromisoformat(listed["validUntil"]) <= now
+        ):
+            raise BadgeError("the status list has expired")
+        if subject.get("statusPurpose") != purpose:
+            raise BadgeError(
+                f"the status list's purpose is {subject.get('statusPurpose')!r}, "
+                f"not {purpose!r} (STATUS_VERIFICATION_ERROR)"
+            )
+        try:
+            bits = lists.decode(str(subject.get("encodedList") or ""))
+        except ValueError as error:
+            raise BadgeError(f"the status list is malformed: {error}") from error
+        if len(bits) * 8 < STATUS_LIST_BITS:
+            raise BadgeError("the status list is too short (STATUS_LIST_LENGTH_ERROR)")
+        if not 0 <= index < len(bits) * 8:
+            raise BadgeError("statusListIndex is outside the list (RANGE_ERROR)")
+        if lists.bit(bits, index) and purpose == "revocation":
+            raise BadgeError(
+                "revoked: the sign-off this badge rests on was withdrawn "
+                f"(status list {url}, index {index})"
+            )

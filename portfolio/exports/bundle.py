@@ -33,6 +33,7 @@ from portfolio.evidence.attachments import file_path
 from portfolio.evidence.models import Evidence
 from portfolio.exports import badges
 from portfolio.exports import signing
+from portfolio.exports import status_list
 from portfolio.exports.documents import build_portfolio
 from portfolio.exports.models import Export
 from portfolio.extensions import db
@@ -259,6 +260,10 @@ def build_bundle(export: Export) -> tuple[bytes, str, str, dict]:
             continue
         for outcome in entry.claims:
             credential = badge(enrolment, outcome, entry.signoff, entry.evidence)
+            # Its revocation bit, set when the sign-off is superseded.
+            credential["credentialStatus"] = status_list.entry(
+                credential["id"], entry.signoff.id
+            )
             name = f"badges/{outcome.curriculum.slug}/{outcome.code}-{entry.evidence.id}.jwt"
             # OB 3.0 "File Format": a VC-JWT file holds the Compact JWS string.
             members[name] = badges.sign_credential(credential).encode()

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Session
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -140,3 +141,69 @@ class BundleImport(Model):
         """How imported history is labelled wherever it is shown."""
         text = f"imported from {self.installation}"
         return text if self.trusted else f"{text} (unverified source)"
+
+
+# One bit per credential in a list of at least 16 KB (131,072 bits), the minimum the
+# W3C Bitstring Status List v1.0 sets so one credential hides among many
+# (https://www.w3.org/TR/vc-bitstring-status-list/#bitstring-encoding).
+STATUS_LIST_BITS = 131_072
+
+
+class BadgeStatus(Model):
+    """A badge's place in a revocation status list, and whether its bit is set.
+
+    One row per issued Open Badges credential (its id is stable: re-exporting the
+    same sign-off's badge reuses the row). ``revoked_at`` is the bit: it is set, in
+    the same transaction, when the sign-off the badge rests on is superseded (see
+    the flush listener below).
+    """
+
+    __tablename__ = "badge_status"
+    __table_args__ = (
+        sa.UniqueConstraint("list_number", "list_index", name="uq_badge_status_slot"),
+        sa.CheckConstraint(
+            f"list_index >= 0 AND list_index < {STATUS_LIST_BITS}", name="list_index"
+        ),
+    )
+
+    id: Mapped[str] = id_column()
+    credential_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    signoff_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("signoff.id", ondelete="CASCADE"), index=True
+    )
+    list_number: Mapped[int] = mapped_column(default=1)
+    list_index: Mapped[int]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _revoke_badges_of_superseded_signoffs(session, _flush_context, _instances):
+    """A sign-off superseded (evidence unlocked) revokes the badges resting on it.
+
+    Runs inside the flush of whatever transaction supersedes the sign-off, so the
+    status bit and the supersession commit (or roll back) together, whichever
+    service made the change.
+    """
+    from portfolio.signoff.models import SignOff
+
+    superseded = {
+        obj.id: obj
+        for obj in session.dirty
+        if isinstance(obj, SignOff)
+        and obj.superseded_at is not None
+        and sa.inspect(obj).attrs.superseded_at.history.added
+    }
+    if not superseded:
+        return
+    # No autoflush here: the session is flushing, so this reads committed and
+    # already-flushed rows, which is where issued badges are.
+    for status in session.scalars(
+        sa.select(BadgeStatus).where(
+            BadgeStatus.signoff_id.in_(superseded), BadgeStatus.revoked_at.is_(None)
+        )
+    ):
+        signoff = superseded[status.signoff_id]
+        status.revoked_at = signoff.superseded_at
+        status.revoked_reason = signoff.superseded_reason

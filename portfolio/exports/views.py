@@ -1,8 +1,10 @@
 """Export pages, the public verification page and share links."""
 
 from flask import Blueprint
+from flask import abort
 from flask import flash
 from flask import jsonify
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -287,6 +289,20 @@ def issuer():
 
     response = jsonify(badges.issuer_profile())
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/badges/status/<int:number>")
+def badge_status_list(number: int):
+    """A signed Bitstring Status List credential: which badges are revoked."""
+    from portfolio.exports import status_list
+
+    if not status_list.exists(number):
+        abort(404)
+    response = make_response(status_list.signed_status_list(number))
+    response.mimetype = "application/jwt"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
 
