@@ -18,6 +18,10 @@ from portfolio.enrolments.models import LearningBreak
 from portfolio.enrolments.models import ProgressReview
 from portfolio.enrolments.models import ProgressSummary
 from portfolio.enrolments.models import SupervisionAssignment
+from portfolio.enrolments.stp_models import FyaSitting
+from portfolio.enrolments.stp_models import ProgressionRecord
+from portfolio.enrolments.stp_models import StpCompletion
+from portfolio.enrolments.stp_models import TrainingExtension
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
@@ -40,17 +44,21 @@ __all__ = [
     "Enrolment",
     "Evidence",
     "Export",
+    "FyaSitting",
     "ImportedHistory",
     "ImportedSignOff",
     "LearningBreak",
     "Invitation",
     "Notification",
     "OutcomeClaim",
+    "ProgressionRecord",
     "ProgressReview",
     "ProgressSummary",
     "ShareLink",
     "SignOff",
+    "StpCompletion",
     "SupervisionAssignment",
+    "TrainingExtension",
     "TrainingPlace",
     "WorkforceRecord",
     "CrosswalkFile",
