@@ -243,6 +243,7 @@ def verify_badge(path):
         )
     except badges.BadgeError as error:
         raise click.ClickException(f"{path}: not valid: {error}") from error
+    checked = badges.status_entries(credential)
     click.echo(
         f"{path}: valid OpenBadgeCredential {credential['id']} "
         f"'{credential['name']}', issued by {credential['issuer']['id']} "
