@@ -1,7 +1,7 @@
 """STP review-of-progression records, completion (e-portfolio sign-off, MSc), Final Year Assessment sittings, extensions to training
 
 Revision ID: 5d2c8e7f1a94
-Revises: e6b2f0c4d8a1
+Revises: b7e3a9d2c5f1
 Create Date: 2026-12-01 23:40:00
 
 New tables only: existing rows are untouched.
@@ -13,7 +13,7 @@ import portfolio.db  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '5d2c8e7f1a94'
-down_revision = 'e6b2f0c4d8a1'
+down_revision = 'b7e3a9d2c5f1'
 branch_labels = None
 depends_on = None
 
