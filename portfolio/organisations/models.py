@@ -7,23 +7,37 @@ from sqlalchemy.orm import mapped_column
 from portfolio.db import id_column
 from portfolio.extensions import Model
 
-KINDS = ("trust", "health_board", "special_health_board", "other")
+KINDS = ("trust", "health_board", "special_health_board", "commissioner", "other")
+# Which scheme a code belongs to: ODS (NHS England's Organisation Data Service), GSS
+# (the Government Statistical Service's geography codes, such as S08000015 for a
+# Scottish health board), or LOCAL (a placeholder of ours, in no published scheme:
+# the real code is not confirmed). docs/organisations.md lists which is which.
+CODE_SYSTEMS = ("ODS", "GSS", "LOCAL")
+CODE_SYSTEM_LABELS = {
+    "ODS": "ODS",
+    "GSS": "GSS",
+    "LOCAL": "Local placeholder (not confirmed)",
+}
 NATIONS = ("England", "Scotland", "Wales", "Northern Ireland")
 CODE_MAX = 12
 NAME_MAX = 200
 
 
 class Organisation(Model):
-    """A trust or health board, identified by its ODS (or other) code."""
+    """A trust, health board or commissioner, identified by a code in `code_system`."""
 
     __tablename__ = "organisation"
     __table_args__ = (
         sa.CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
         sa.CheckConstraint(f"nation IN {NATIONS!r}", name="nation"),
+        sa.CheckConstraint(f"code_system IN {CODE_SYSTEMS!r}", name="code_system"),
     )
 
     id: Mapped[str] = id_column()
     code: Mapped[str] = mapped_column(sa.String(CODE_MAX), unique=True)
+    code_system: Mapped[str] = mapped_column(
+        sa.String(8), default="ODS", server_default="ODS"
+    )
     name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     kind: Mapped[str] = mapped_column(sa.String(30))
     nation: Mapped[str] = mapped_column(sa.String(30))
