@@ -13,6 +13,7 @@ from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.curriculum.mapping_models import OutcomeCodeMapping
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import LearningBreak
 from portfolio.enrolments.models import ProgressReview
@@ -66,6 +67,7 @@ __all__ = [
     "Curriculum",
     "Organisation",
     "Outcome",
+    "OutcomeCodeMapping",
     "OutboxEmail",
     "RoleAssignment",
     "User",

@@ -33,6 +33,8 @@ class LoadReport:
     updated: list[str]
     unchanged: list[str]
     crosswalks: int
+    # Claims moved from a retired code to its same-meaning successor (mappings.py).
+    claims_moved: int = 0
 
     def summary(self) -> str:
         parts = [
@@ -41,6 +43,8 @@ class LoadReport:
             f"{len(self.unchanged)} unchanged",
             f"{self.crosswalks} crosswalk file(s) loaded",
         ]
+        if self.claims_moved:
+            parts.append(f"{self.claims_moved} claim(s) moved to renamed codes")
         return "curricula: " + ", ".join(parts)
 
 
@@ -83,18 +87,50 @@ def validate_paths(paths: list[Path] | None = None) -> list[files.ParsedFile]:
     if not errors:
         codes, kinds = _known_codes()
         errors = files.cross_file_errors(parsed, codes, kinds)
+    if not errors:
+        errors = _mapping_rows(parsed, every_file=paths is None)[1]
     if errors:
         raise files.CurriculumFileError(errors)
     return parsed
 
 
+def _mapping_rows(
+    parsed: list[files.ParsedFile], every_file: bool
+) -> tuple[list[dict], list[files.FileError]]:
+    """The code mappings for the curricula in ``parsed`` (see mappings.py).
+
+    Loading every file checks every mapping file; loading some files applies only
+    the mappings of the curricula among them.
+    """
+    from portfolio.curriculum import mappings
+
+    known = {
+        p.slug: {n["code"] for n, *_ in files.walk(p.data["outcomes"])}
+        for p in parsed
+        if not p.is_crosswalk
+    }
+    paths = mappings.discover()
+    if not every_file:
+        paths = [p for p in paths if _mapping_slug(p) in known]
+    return mappings.read(paths, known)
+
+
+def _mapping_slug(path: Path) -> str | None:
+    parsed = files.parse_text(path.read_text(encoding="utf-8"), str(path))
+    return (
+        None if isinstance(parsed, files.FileError) else parsed.data.get("curriculum")
+    )
+
+
 def load_paths(paths: list[Path] | None = None) -> LoadReport:
     """Validate then load files in one transaction: every file, or none of them."""
     parsed = validate_paths(paths)
-    return load_parsed(parsed)
+    return load_parsed(parsed, _mapping_rows(parsed, every_file=paths is None)[0])
 
 
-def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
+def load_parsed(
+    parsed: list[files.ParsedFile], code_mappings: list[dict] | None = None
+) -> LoadReport:
     report = LoadReport([], [], [], 0)
     by_slug = {p.slug: p for p in parsed if not p.is_crosswalk}
     try:
@@ -106,7 +142,11 @@ def load_parsed(parsed: list[files.ParsedFile]) -> LoadReport:
                 report.crosswalks += 1
             if p.case and p.case.get("links"):
                 _load_case_links(p.case["links"])
-        if report.created or report.updated:
+        if code_mappings:
+            from portfolio.curriculum.mappings import store_and_apply
+
+            report.claims_moved = store_and_apply(code_mappings)
+        if report.created or report.updated or report.claims_moved:
             from portfolio.progress.tracking import refresh_progress
 
             refresh_progress()  # outcomes changed: recount every enrolment
