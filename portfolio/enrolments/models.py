@@ -47,13 +47,13 @@ class Enrolment(Model):
     status: Mapped[str] = mapped_column(sa.String(20), default="active")
     # Apprenticeships: weekly contracted hours drive the off-the-job target.
     contracted_hours_per_week: Mapped[float | None]
+    # Apprenticeships: age on the start day (English and maths at gateway depend on it).
+    age_at_start: Mapped[int | None]
     gateway_date: Mapped[date | None]
     # Gateway confirmations (apprenticeships): who confirmed readiness, and when.
     employer_confirmed_by_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("user_account.id")
     )
-    # Apprenticeships: age on the start day (English and maths at gateway depend on it).
-    age_at_start: Mapped[int | None]
     employer_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_confirmed_by_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("user_account.id")
@@ -128,6 +128,10 @@ class SupervisionAssignment(Model):
         )
 
 
+# Who asked for a break in learning (apprenticeships: agreed by all three).
+BREAK_REQUESTERS = ("apprentice", "employer", "provider")
+
+
 class LearningBreak(Model):
     """A break in learning: targets pause and the end date moves on by its length.
 
@@ -136,30 +140,26 @@ class LearningBreak(Model):
 
     __tablename__ = "learning_break"
     __table_args__ = (
-# Who asked for a break in learning (apprenticeships: agreed by all three).
-BREAK_REQUESTERS = ("apprentice", "employer", "provider")
-
-
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
-    )
-
-    id: Mapped[str] = id_column()
-    enrolment_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
         sa.CheckConstraint(
             f"requested_by IS NULL OR requested_by IN {BREAK_REQUESTERS!r}",
             name="requested_by",
         ),
     )
+
+    id: Mapped[str] = id_column()
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
     start_date: Mapped[date]
     end_date: Mapped[date | None]  # None while the break goes on
     reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    requested_by: Mapped[str | None] = mapped_column(sa.String(20))
 
 
 REVIEW_KINDS = ("stp_end_of_year", "apprenticeship")
 REVIEW_SIGNERS = ("trainee", "employer", "provider")
 
-    requested_by: Mapped[str | None] = mapped_column(sa.String(20))
 
 class ProgressReview(Model):
     """A progress review: STP end-of-year, or an apprenticeship tripartite review.
