@@ -30,11 +30,15 @@ from portfolio.exports.models import BundleImport
 from portfolio.exports.models import Export
 from portfolio.exports.models import ImportedHistory
 from portfolio.exports.models import ShareLink
+from portfolio.msf.models import MsfRater
+from portfolio.msf.models import MsfResponse
+from portfolio.msf.models import MsfRound
 from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
+from portfolio.tickets.models import Ticket
 
 __all__ = [
     "ApiToken",
@@ -50,6 +54,9 @@ __all__ = [
     "ImportedSignOff",
     "LearningBreak",
     "Invitation",
+    "MsfRater",
+    "MsfResponse",
+    "MsfRound",
     "Notification",
     "OutcomeClaim",
     "ProgressionRecord",
@@ -59,6 +66,7 @@ __all__ = [
     "SignOff",
     "StpCompletion",
     "SupervisionAssignment",
+    "Ticket",
     "TrainingExtension",
     "TrainingPlace",
     "WorkforceRecord",

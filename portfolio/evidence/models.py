@@ -64,6 +64,10 @@ class Evidence(Model):
         sa.ForeignKey("user_account.id")
     )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A reflection written on an assessed item (a DOPS, OCE, CBD or MSF).
+    reflects_on_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="SET NULL"), index=True
+    )
     # Set for evidence that came in with a bundle from another installation.
     imported_from_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("bundle_import.id"), index=True
@@ -78,6 +82,9 @@ class Evidence(Model):
         foreign_keys=[submitted_to_id], lazy="joined"
     )
     imported_from: Mapped["BundleImport | None"] = relationship()
+    reflects_on: Mapped["Evidence | None"] = relationship(
+        remote_side="Evidence.id", foreign_keys=[reflects_on_id]
+    )
     claims: Mapped[list["OutcomeClaim"]] = relationship(
         back_populates="evidence", lazy="selectin", cascade="all, delete-orphan"
     )

@@ -1,5 +1,6 @@
 """SignOff: a decision on one version of an evidence item."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,21 @@ from portfolio.extensions import Model
 
 if TYPE_CHECKING:  # exports.models imports these models: only the checker needs it
     from portfolio.exports.models import BundleImport
+    from portfolio.tickets.models import Ticket
 
 DECISIONS = ("approved", "returned")
+
+
+@dataclass(frozen=True)
+class ExternalAssessor:
+    """An assessor without an account, as they confirmed themselves on a ticket."""
+
+    name: str
+    email: str
+    role: str
+    registration: str
+    id: None = None
+    external: bool = True
 
 
 class SignOff(Model):
@@ -33,6 +47,9 @@ class SignOff(Model):
     __tablename__ = "signoff"
     __table_args__ = (
         sa.CheckConstraint(f"decision IN {DECISIONS!r}", name="decision"),
+        sa.CheckConstraint(
+            "assessor_id IS NOT NULL OR ticket_id IS NOT NULL", name="assessor"
+        ),
     )
 
     id: Mapped[str] = id_column()
@@ -40,9 +57,11 @@ class SignOff(Model):
         sa.ForeignKey("evidence.id", ondelete="CASCADE"), index=True
     )
     evidence_version: Mapped[int]
-    assessor_id: Mapped[str] = mapped_column(
+    # The assessor's account; none when they decided through an emailed ticket.
+    assessor_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("user_account.id"), index=True
     )
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("ticket.id"))
     decision: Mapped[str] = mapped_column(sa.String(20))
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     content_hash: Mapped[str] = mapped_column(sa.String(64))
@@ -57,8 +76,51 @@ class SignOff(Model):
     superseded_by_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("user_account.id")
     )
+    # A ticket-completed assessment that a curriculum wants countersigned: the
+    # trainee's training officer who did, and when (until then it does not count).
+    countersign_required: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    countersigned_by_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("user_account.id")
+    )
+    countersigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    assessor: Mapped[User] = relationship(foreign_keys=[assessor_id], lazy="joined")
+    assessor_account: Mapped[User | None] = relationship(
+        foreign_keys=[assessor_id], lazy="joined"
+    )
+    ticket: Mapped["Ticket | None"] = relationship(lazy="joined")
+    countersigned_by: Mapped[User | None] = relationship(
+        foreign_keys=[countersigned_by_id], lazy="joined"
+    )
+
+    @property
+    def assessor(self) -> "User | ExternalAssessor":
+        """Who decided: their account, or what they confirmed on the ticket."""
+        if self.assessor_account is not None:
+            return self.assessor_account
+        ticket = self.ticket
+        assert ticket is not None  # a check constraint: an account or a ticket
+        return ExternalAssessor(
+            name=ticket.confirmed_name or ticket.name,
+            email=ticket.email,
+            role=ticket.confirmed_role or "",
+            registration=ticket.registration,
+        )
+
+    @property
+    def external(self) -> bool:
+        return self.assessor_account is None
+
+    @property
+    def awaiting_countersignature(self) -> bool:
+        return (
+            self.decision == "approved"
+            and self.ticket_id is not None
+            and self.countersigned_at is None
+            and self.superseded_at is None
+            and self.countersign_required
+        )
 
 
 class ImportedSignOff(Model):

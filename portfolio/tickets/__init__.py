@@ -1,0 +1,1 @@
+"""Single-use links for people without an account: assessors and MSF raters."""
