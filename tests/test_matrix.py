@@ -86,6 +86,11 @@ WEB = [
         "/capacity/organisations/RBV/workforce/no-such-id/delete",
         (302, 403, 403, 404, 404),
     ),
+    # The capacity report from the pages: leads (their own organisation) and admins.
+    ("GET", "/capacity/reports/new", (302, 403, 403, 200, 200)),
+    ("POST", "/capacity/reports/new", (302, 403, 403, 422, 422)),
+    ("GET", "/capacity/reports/no-such-id", (302, 404, 404, 404, 404)),
+    ("GET", "/capacity/reports/no-such-id/progress", (302, 404, 404, 404, 404)),
     ("POST", "/auth/login", (401, 302, 302, 302, 302)),
     ("POST", "/auth/logout", (400, 400, 400, 400, 400)),  # no CSRF token
     ("GET", "/auth/forgot-password", (200, 200, 200, 200, 200)),

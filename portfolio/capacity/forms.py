@@ -10,6 +10,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import Form
+from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -90,6 +91,100 @@ class WorkforceForm(FlaskForm):
         description="A number of people, including those retiring within 5 years",
         validators=TYPED,
     )
+
+
+# ---- the capacity report -------------------------------------------------------------
+
+REPORT_SCOPES = {
+    "organisation": "One organisation",
+    "region": "A region",
+    "national": "All organisations (national)",
+}
+REPORT_FORMATS = {"pdf": "PDF document", "csv": "CSV file (a spreadsheet)"}
+REPORT_YEARS = {"from_year": "the first year", "to_year": "the last year"}
+
+
+class ReportForm(FlaskForm):
+    """What ``POST /api/v1/reports/capacity`` takes, as a web form (``api_data``)."""
+
+    scope = RadioField(
+        "What should the report cover?",
+        choices=choices(REPORT_SCOPES),
+        default="organisation",
+        validate_choice=False,
+    )
+    # The report's rules check the choice (and name what is wrong).
+    organisation = SelectField(
+        "Organisation",
+        description="For a report on one organisation",
+        validate_choice=False,
+    )
+    region = SelectField(
+        "Region", description="For a report on one region", validate_choice=False
+    )
+    from_year = StringField(
+        "First year",
+        description="The first intake and completion year, for example 2026",
+        validators=TYPED,
+    )
+    to_year = StringField(
+        "Last year",
+        description="No more than 20 years after the first",
+        validators=TYPED,
+    )
+    format = RadioField(
+        "Format",
+        choices=choices(REPORT_FORMATS),
+        default="pdf",
+        validate_choice=False,
+    )
+    uplift = StringField(
+        "Extra training places a year (optional)",
+        description="For the projection of how long the gap takes to close. Leave "
+        "empty for 13% of the current intake, at least 1.",
+        validators=TYPED,
+    )
+
+    def api_data(self) -> dict | None:
+        """The API's request body, or None after putting errors on the fields.
+
+        Only the shape is checked here (years and the uplift are numbers); the
+        report's own rules (``report.parse_request``) decide the rest.
+        """
+        data: dict = {"format": self.format.data or "pdf"}
+        scope = self.scope.data or "organisation"
+        if scope == "national":
+            data["national"] = True
+        elif scope in ("organisation", "region"):
+            data[scope] = self[scope].data or ""
+            if not data[scope]:
+                self[scope].errors = [
+                    *self[scope].errors,
+                    f"Choose the {scope} the report is for",
+                ]
+        else:
+            data["scope"] = scope  # parse_request names what is wrong
+        for name, label in REPORT_YEARS.items():
+            text = (self[name].data or "").strip()
+            try:
+                data[name] = int(text)
+            except ValueError:
+                self[name].errors = [
+                    *self[name].errors,
+                    f"Enter {label} as a whole number, like 2026",
+                ]
+        text = (self.uplift.data or "").strip().replace(",", "")
+        if text:
+            try:
+                data["uplift"] = float(text)
+            except ValueError:
+                self.uplift.errors = [
+                    *self.uplift.errors,
+                    "Enter the extra places a year as a number, like 5",
+                ]
+        if any(self[name].errors for name in self._fields):
+            return None
+        return data
 
 
 # ---- scenarios ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -18,21 +19,26 @@ from flask_login import login_required
 from portfolio import policy
 from portfolio.capacity import presenters
 from portfolio.capacity import queries
+from portfolio.capacity import report
 from portfolio.capacity import services
 from portfolio.capacity.chart import Line
 from portfolio.capacity.chart import gap_chart
 from portfolio.capacity.forms import PlaceForm
+from portfolio.capacity.forms import ReportForm
 from portfolio.capacity.forms import ScenarioForm
 from portfolio.capacity.forms import WorkforceForm
 from portfolio.capacity.forms import default_scenarios
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
 from portfolio.capacity.projection import ProjectionError
+from portfolio.exports import services as exports
 from portfolio.extensions import db
 from portfolio.forms import apply_errors
+from portfolio.forms import choices as field_choices
 from portfolio.forms import error_items
 from portfolio.progress import tracking
 from portfolio.rules import Invalid
+from portfolio.rules import NotFound
 
 bp = Blueprint("capacity", __name__, url_prefix="/capacity")
 YEARS_SHOWN = 5
@@ -338,6 +344,126 @@ def _add_figures_pages(pages: FiguresPages) -> None:
 
 for _pages in PAGES:
     _add_figures_pages(_pages)
+
+
+# ---- the capacity report ------------------------------------------------------------
+
+# The report's rules name the API's fields; the form says them in words.
+REPORT_WORDS = (
+    ("to_year", "the last year"),
+    ("from_year", "the first year"),
+    ("uplift must", "The extra places a year must"),
+)
+
+
+def _in_words(errors: list[dict]) -> list[dict]:
+    worded = []
+    for error in errors:
+        message = error["message"]
+        for name, words in REPORT_WORDS:
+            message = message.replace(name, words)
+        message = message[0].upper() + message[1:]
+        worded.append({**error, "message": message})
+    return worded
+
+
+def _report_form() -> ReportForm:
+    everywhere = policy.can_see_each_organisation(current_user)
+    form = ReportForm()
+    choices = services.managed_organisations(current_user)
+    form.organisation.choices = field_choices(
+        {o.code: f"{o.name} ({o.code})" for o in choices},
+        blank="Choose an organisation",
+    )
+    form.region.choices = (
+        field_choices({r: r for r in report.regions()}, blank="Choose a region")
+        if everywhere
+        else []
+    )
+    if not everywhere:
+        form.scope.data = "organisation"  # a lead's report is of their own
+    if not form.is_submitted():
+        this_year = date.today().year
+        form.from_year.data = str(this_year)
+        form.to_year.data = str(this_year + YEARS_SHOWN - 1)
+        asked = (request.args.get("organisation") or "").strip().upper()
+        codes = [o.code for o in choices]
+        if asked in codes:
+            form.organisation.data = asked
+        elif len(codes) == 1:
+            form.organisation.data = codes[0]
+    return form
+
+
+@bp.route("/reports/new", methods=("GET", "POST"))
+@login_required
+def new_report():
+    """Ask for a capacity report: the API's request as a form; the job makes it."""
+    if not policy.can_request_capacity_report(current_user):
+        abort(403)
+    form = _report_form()
+    if form.is_submitted():
+        valid = form.validate_on_submit()  # first: validating resets field errors
+        data = form.api_data()
+        if valid and data is not None:
+            try:
+                export = report.request_report(current_user, data)
+            except Invalid as error:
+                db.session.rollback()
+                unplaced = apply_errors(form, _in_words(error.errors))
+                form.form_errors += [e["message"] for e in unplaced]
+            else:
+                return redirect(url_for("capacity.report_status", export_id=export.id))
+    return render_template(
+        "capacity/report_form.jinja",
+        title="Create a capacity report",
+        form=form,
+        everywhere=policy.can_see_each_organisation(current_user),
+        back_href=url_for("capacity.index"),
+    ), 422 if error_items(form) else 200
+
+
+def _report(export_id: str):
+    """A capacity report the user may see (their own, or any for an admin)."""
+    export = exports.load_export(current_user, export_id)
+    if export.kind != "capacity":
+        raise NotFound("No such capacity report.")
+    return export
+
+
+def _report_state(export) -> dict:
+    finished = export.status in ("done", "failed")
+    return {
+        "status": export.status,
+        "progress": 100 if export.status == "done" else int(export.progress or 0),
+        "finished": finished,
+    }
+
+
+@bp.get("/reports/<export_id>")
+@login_required
+def report_status(export_id: str):
+    """The report's progress while the job runs (refreshing itself; with
+    JavaScript, polling ``report_progress``), then its file."""
+    export = _report(export_id)
+    response = render_template(
+        "capacity/report.jinja",
+        title="Capacity report",
+        export=export,
+        state=_report_state(export),
+        params=export.params or {},
+        back_href=url_for("capacity.new_report"),
+    )
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/reports/<export_id>/progress")
+@login_required
+def report_progress(export_id: str):
+    """The report job's state as JSON, for the status page's script."""
+    response = jsonify(_report_state(_report(export_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- scenarios ----------------------------------------------------------------------

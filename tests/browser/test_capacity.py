@@ -1,6 +1,8 @@
-"""Capacity in the browser: totals, a lead's figures and comparing two scenarios."""
+"""Capacity in the browser: totals, a lead's figures, comparing two scenarios and
+making a capacity report."""
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -102,3 +104,42 @@ def test_lead_records_training_places(page):
     ).to_contain_text("Scientist Training Programme (STP)")
     page.get_by_role("link", name="Add workforce figures").click()
     check_axe(page)
+
+
+def test_lead_creates_a_report_and_downloads_it_when_ready(page, live_app, live_jobs):
+    sign_in(page, "lead@example.org")
+    page.goto(page.base + "/capacity/")
+    page.get_by_role("link", name="Create a capacity report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Create a capacity report"
+    )
+    check_axe(page)
+    page.get_by_label("Last year").fill("1990")
+    page.get_by_role("button", name="Create report").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "The last year (1990) must not be before the first year"
+    )
+    check_axe(page)
+    page.get_by_label("Last year").fill(page.get_by_label("First year").input_value())
+    page.get_by_label("CSV file (a spreadsheet)").check()
+    # The job waits a moment, so the page shows it running before the file is ready.
+    live_app.config["EXPORT_TEST_DELAY_SECONDS"] = 1.5
+    try:
+        page.get_by_role("button", name="Create report").click()
+        status = page.get_by_role("status")
+        expect(status).to_contain_text(
+            re.compile(r"Waiting to start|Making your report")
+        )
+        expect(page.locator("progress")).to_be_visible()
+        check_axe(page)
+        live_jobs()  # the PostgreSQL pass's worker; on SQLite the app's own thread
+    finally:
+        live_app.config["EXPORT_TEST_DELAY_SECONDS"] = 0
+    # The script sees the job finish and loads the page again, with the file.
+    expect(page.get_by_text("Your report is ready.")).to_be_visible(timeout=20_000)
+    check_axe(page)
+    link = page.get_by_role("link", name=re.compile(r"^Download capacity-report-RBV-"))
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert "organisation" in Path(download.value.path()).read_text().splitlines()[0]

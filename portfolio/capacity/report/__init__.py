@@ -1,6 +1,7 @@
 """The capacity report: one organisation, a region or the nation, as a PDF or a CSV file.
 
-Requested through ``POST /api/v1/reports/capacity`` (``request_report``): the request
+Requested through ``POST /api/v1/reports/capacity`` or the capacity pages'
+"Create a capacity report" form (``request_report``): the request
 creates an Export row (kind ``capacity``, no enrolment), commits and queues the job on
 the ``reports`` queue; the export job (``exports.services.render_export_job``) calls
 ``build_report`` here, which returns ``(bytes, filename, media_type, summary)``.
@@ -62,6 +63,7 @@ from portfolio.capacity.report.scope import MAX_UPLIFT
 from portfolio.capacity.report.scope import MAX_YEARS
 from portfolio.capacity.report.scope import ReportScope
 from portfolio.capacity.report.scope import parse_request
+from portfolio.capacity.report.scope import regions
 from portfolio.capacity.report.scope import scope_from_params
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "compute",
     "csv_rows",
     "parse_request",
+    "regions",
     "request_report",
     "safe_cell",
     "scope_from_params",

@@ -129,7 +129,8 @@ def _find_region(name: str) -> str | None:
     )
 
 
-def _regions() -> list[str]:
+def regions() -> list[str]:
+    """The regions organisations are in, by name (the report form's choices)."""
     return list(
         db.session.scalars(
             sa.select(Organisation.region)
@@ -222,7 +223,7 @@ def parse_request(user: User, data: dict) -> dict:
     elif kind == "region":
         region = _find_region(data["region"])
         if region is None:
-            known = ", ".join(_regions()) or "none recorded"
+            known = ", ".join(regions()) or "none recorded"
             errors.add(
                 "region",
                 f"There is no region called {data['region'].strip()!r}; "
