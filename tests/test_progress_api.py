@@ -123,7 +123,7 @@ def log_otj(as_, world, day, hours, approve=True):
         "kind": "otj",
         "occurred_on": day,
         "form": {"hours": hours, "activity": "Shadowing"},
-        "claims": [{"curriculum": "app-hcsa-st0218", "code": "K1"}],
+        "claims": [{"curriculum": "app-hcsa-st0218", "code": "P-K1"}],
     }
     evidence = as_("other_trainee").post("/api/v1/evidence", json=payload).get_json()
     if approve:

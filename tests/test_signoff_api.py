@@ -134,7 +134,7 @@ def test_create_validation(as_):
             "kind": "poem",
             "occurred_on": "2999-01-01",
             "claims": [
-                {"curriculum": "app-cs-st0893", "code": "K1"},
+                {"curriculum": "app-cs-st0893", "code": "P-K1"},
                 {"curriculum": "stp-rp", "code": "NOPE"},
             ],
         },

@@ -21,8 +21,9 @@ from portfolio.paths import PROJECT_ROOT
 
 CURRICULA_DIR = PROJECT_ROOT / "curricula"
 SCHEMA_DIR = CURRICULA_DIR / "schema"
-# Not curricula: the apprenticeship funding rules live here too, in their own format.
-SKIPPED_DIRS = ("schema", "rules")
+# Not curricula: the apprenticeship funding rules and the outcome code mappings
+# (mappings.py) live here too, in their own formats.
+SKIPPED_DIRS = ("schema", "rules", "mappings")
 
 
 @dataclass
