@@ -46,7 +46,10 @@ class EnrolmentForm(FlaskForm):
         ],
     )
     curriculum = SelectField(
-        "Programme", validators=[DataRequired("Choose a programme")]
+        "Programme",
+        description="For an apprenticeship, choose the version of the standard the "
+        "apprentice started on: they stay on it when a newer version is published",
+        validators=[DataRequired("Choose a programme")],
     )
     organisation = SelectField(
         "Organisation", validators=[DataRequired("Choose an organisation")]

@@ -137,6 +137,7 @@ def create_enrolment(
         start_date=start_date,
         expected_end_date=expected_end_date,
         contracted_hours_per_week=contracted_hours_per_week,
+        standard_version=standard_version_of(programme),
         created_by_id=actor.id,
     )
     db.session.add(enrolment)
@@ -161,6 +162,16 @@ def create_enrolment(
     refresh_progress(enrolment_ids=[enrolment.id])
     db.session.commit()
     return enrolment
+
+
+def standard_version_of(programme) -> str | None:
+    """The version of the published standard an apprenticeship curriculum is.
+
+    Recorded on the enrolment when the apprentice starts, and kept: an apprentice
+    stays on the version they started even when a newer one is published (each
+    version is its own curriculum, for example ST0218 v1.0 and v1.1).
+    """
+    return programme.version if programme.kind == "apprenticeship" else None
 
 
 def _check_minimum_duration(start, end, hours, errors: FieldErrors) -> None:

@@ -65,6 +65,7 @@ def render_evidence(
         evidence=evidence,
         body_html=markdown.render(evidence.body),
         text_fields=kinds.text_fields(evidence.kind),
+        claim_flags=_claim_flags(evidence),
         domains=kinds.WBA_DOMAINS.get(evidence.kind, {}),
         ratings=kinds.RATINGS,
         is_wba=evidence.kind in kinds.WBA_KINDS,
@@ -96,3 +97,11 @@ def render_evidence(
         form={"errors": error_list},
         back_href=url_for("evidence.index"),
     ), status
+
+
+def _claim_flags(evidence: Evidence) -> dict:
+    """Outcome id -> what the trainee must check, for claims on codes whose meaning
+    changed or that were removed (curricula/mappings/): the claim is never moved."""
+    from portfolio.curriculum import mappings
+
+    return mappings.flags_for([claim.outcome for claim in evidence.claims])
