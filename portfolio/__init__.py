@@ -110,6 +110,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portfolio.accounts.sso_views import bp as sso_bp
     from portfolio.accounts.views import bp as accounts_bp
     from portfolio.admin.views import bp as admin_bp
     from portfolio.api import bp as api_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (
         main_bp,
         accounts_bp,
+        sso_bp,
         organisations_bp,
         admin_bp,
         curriculum_bp,

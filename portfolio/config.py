@@ -90,6 +90,17 @@ DEFAULTS: dict[str, Any] = {
     "BUNDLE_TRUSTED_KEYS": [],
     "INSTALLATION_NAME": None,
     "API_MAX_PER_PAGE": 200,
+    # Single sign-on (docs/sso.md): a JSON list of OpenID Connect providers, each
+    # {"key", "name", "issuer", "client_id", "client_secret"} and optionally
+    # "scopes", "token_endpoint_auth_method", "email_claim", "email_verified_claim",
+    # "authorize_params". Empty: password sign-in only.
+    "OIDC_PROVIDERS": [],
+    # Seconds to wait for a provider's discovery, keys and token endpoints.
+    "OIDC_HTTP_TIMEOUT": 10,
+    # Clock difference allowed when checking an ID token's expiry and issue time.
+    "OIDC_CLOCK_SKEW_SECONDS": 60,
+    # How long a person may take at the provider before the sign-in must restart.
+    "OIDC_LOGIN_MINUTES": 10,
     # Key for the audit trail's HMACs and checkpoint signatures; kept outside the
     # database. Unset: generated once into instance/audit_key (see docs/audit.md).
     "AUDIT_KEY": None,
@@ -112,6 +123,7 @@ def load_config(app: Flask, overrides: Mapping | None) -> None:
         app.config.from_mapping(overrides)
 
     configure_base_url(app)
+    configure_sso(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     # The request may carry a little more than the file (form fields, multipart
@@ -180,6 +192,17 @@ def configure_base_url(app: Flask) -> None:
     if isinstance(extra, str):
         extra = [name.strip() for name in extra.split(",")]
     app.config["TRUSTED_HOSTS"] = trusted_hosts(str(base), list(extra))
+
+
+def configure_sso(app: Flask) -> None:
+    """Check ``OIDC_PROVIDERS`` at start-up, so a typo is found before anyone signs in."""
+    from portfolio.accounts.oidc import ProviderSettingsError
+    from portfolio.accounts.oidc import parse_providers
+
+    try:
+        parse_providers(app.config.get("OIDC_PROVIDERS"))
+    except ProviderSettingsError as error:
+        raise ConfigError(f"PORTFOLIO_{error}") from error
 
 
 def normalise_database_url(uri: str) -> str:

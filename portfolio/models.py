@@ -5,6 +5,7 @@ from portfolio.accounts.models import Invitation
 from portfolio.accounts.models import RecoveryCode
 from portfolio.accounts.models import RoleAssignment
 from portfolio.accounts.models import User
+from portfolio.accounts.sso_models import UserIdentity
 from portfolio.audit.models import AuditCheckpoint
 from portfolio.audit.models import AuditEvent
 from portfolio.capacity.models import TrainingPlace
@@ -79,5 +80,6 @@ __all__ = [
     "OutboxEmail",
     "RoleAssignment",
     "User",
+    "UserIdentity",
     "RecoveryCode",
 ]

@@ -93,6 +93,13 @@ WEB = [
     ("GET", "/capacity/reports/no-such-id/progress", (302, 404, 404, 404, 404)),
     ("POST", "/auth/login", (401, 302, 302, 302, 302)),
     ("POST", "/auth/logout", (400, 400, 400, 400, 400)),  # no CSRF token
+    # Single sign-on: no provider is configured here, so any key is not found
+    # (tests/test_sso.py runs them against a real provider). An organisation's
+    # sign-in rule is an admin's; the national admin here has no RBV (404).
+    ("GET", "/auth/sso/nope", (404, 404, 404, 404, 404)),
+    ("GET", "/auth/sso/nope/callback", (404, 404, 404, 404, 404)),
+    ("GET", "/organisations/RBV/sign-in", (302, 403, 403, 403, 404)),
+    ("POST", "/organisations/RBV/sign-in", (302, 403, 403, 403, 404)),
     ("GET", "/auth/forgot-password", (200, 200, 200, 200, 200)),
     ("POST", "/auth/forgot-password", (200, 200, 200, 200, 200)),
     ("GET", "/auth/reset/no-such-token", (400, 400, 400, 400, 400)),

@@ -22,38 +22,24 @@ from flask_wtf.csrf import validate_csrf
 from limits import parse_many
 from werkzeug.security import check_password_hash
 
+from portfolio.accounts import oidc
 from portfolio.accounts import services
 from portfolio.accounts.forms import ChangePasswordForm
 from portfolio.accounts.forms import ForgotPasswordForm
 from portfolio.accounts.forms import LoginForm
 from portfolio.accounts.forms import NewPasswordForm
 from portfolio.accounts.forms import token_form
+from portfolio.accounts.sessions import SEEN_AT
+from portfolio.accounts.sessions import SIGNED_IN_AT
+from portfolio.accounts.sessions import SSO
+from portfolio.accounts.sessions import safe_next
 from portfolio.db import utcnow
 from portfolio.extensions import csrf
 from portfolio.extensions import limiter
+from portfolio.urls import external_url
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 BAD_LOGIN = "Enter a correct email address and password"
-# Unix times kept in the signed session cookie, checked on every request.
-SIGNED_IN_AT = "signed_in_at"
-SEEN_AT = "seen_at"
-
-
-def safe_next(target: str | None) -> str:
-    """Only follow local paths after sign-in, never another site."""
-    if not target:
-        return url_for("main.home")
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-    ):
-        return url_for("main.home")
-    if "\\" in target:
-        return url_for("main.home")
-    return target
 
 
 # ---- throttling --------------------------------------------------------------------
@@ -146,8 +132,11 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        refusal = oidc.password_refusal(user) if user is not None else None
         if user is None:
             form.password.errors.append(BAD_LOGIN)
+        elif refusal:
+            form.password.errors.append(refusal)
         else:
             next_url = safe_next(request.args.get("next"))
             # A fresh session on sign-in, so a planted session id is worthless.
@@ -168,7 +157,19 @@ def logout():
         validate_csrf(request.args.get("csrf_token") or request.form.get("csrf_token"))
     except Exception as error:  # ValidationError; anything else is equally a refusal
         raise CSRFError("The sign-out link has expired. Try again.") from error
+    sso = session.get(SSO) or {}
     _end_sessions()
+    provider_sign_out = oidc.end_session_url(
+        sso.get("provider"), sso.get("id_token"), external_url("accounts.login")
+    )
+    if provider_sign_out:
+        # Signed out here; the provider's own session is the person's to end.
+        return render_template(
+            "accounts/sso_signed_out.jinja",
+            title="You have signed out",
+            provider=oidc.provider(sso["provider"]),
+            sign_out_url=provider_sign_out,
+        )
     flash("You have signed out.", "success")
     return redirect(url_for("accounts.login"))
 

@@ -42,6 +42,10 @@ class Organisation(Model):
     kind: Mapped[str] = mapped_column(sa.String(30))
     nation: Mapped[str] = mapped_column(sa.String(30))
     region: Mapped[str] = mapped_column(sa.String(80), default="")
+    # True: its people sign in through single sign-on only (passwords are refused).
+    sso_required: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
