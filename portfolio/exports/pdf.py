@@ -9,12 +9,17 @@ URLs fetch nothing and attach nothing, and a render never embeds a server file.
 """
 
 import base64
+import functools
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from weasyprint import HTML
+from weasyprint import Attachment
 from weasyprint.urls import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
@@ -89,13 +94,98 @@ class AppAssetFetcher(URLFetcher):
         return URLFetcherResponse(url, body, {"Content-Type": media_type})
 
 
+# An archival pack: PDF/A-3 (ISO 19005-3) conformance level B, which allows embedded
+# files of any type as associated files, with the structure tags kept on and the
+# PDF/UA-1 identification added, so the pack is both archival and accessible.
+ARCHIVAL = "pdf/a-3b"
+PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
+
+
+@dataclass(frozen=True)
+class Associated:
+    """A file embedded in the PDF as a PDF/A-3 associated file (``/AF``)."""
+
+    name: str
+    data: bytes
+    description: str
+    # ISO 19005-3 Annex E: Source, Data, Alternative, Supplement or Unspecified.
+    relationship: str = "Data"
+
+
+PRELOADED = "preloaded"
+
+
+@functools.cache
+def _srgb_profile():
+    from weasyprint.css import ColorProfile
+
+    with (resources.files("weasyprint.pdf") / "sRGB2014.icc").open("rb") as handle:
+        return ColorProfile(
+            handle, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+        )
+
+
+def _declare_pdfua(_document, pdf) -> None:
+    """Add ``pdfuaid:part`` 1 beside ``pdfaid`` in the XMP metadata (ISO 14289-1 5).
+
+    WeasyPrint writes one variant's identification; its tags (``pdf_tags``) are what
+    PDF/UA-1 asks of the file itself, so the claim is added to the same packet.
+    """
+    reference = pdf.catalog["Metadata"]
+    if isinstance(reference, bytes):
+        reference = reference.decode()
+    stream = pdf.objects[int(str(reference).split()[0])]
+    packet = b"".join(
+        part if isinstance(part, bytes) else str(part).encode()
+        for part in stream.stream
+    )
+    marker = b'pdfaid:part="3"'
+    if marker not in packet:
+        raise RuntimeError("PDF/A-3 identification missing from the XMP metadata")
+    stream.stream = [
+        packet.replace(
+            marker,
+            marker + f' xmlns:pdfuaid="{PDFUA_NS}" pdfuaid:part="1"'.encode(),
+            1,
+        )
+    ]
+
+
 def render_pdf(
-    html: str, *, variant: str | None = "pdf/ua-1"
+    html: str,
+    *,
+    variant: str | None = "pdf/ua-1",
+    attachments: Sequence[Associated] = (),
 ) -> tuple[bytes, list[str]]:
-    """Render HTML (from our templates) to PDF bytes; return the blocked URLs too."""
+    """Render HTML (from our templates) to PDF bytes; return the blocked URLs too.
+
+    ``variant`` ``ARCHIVAL`` makes a tagged PDF/A-3b that also declares PDF/UA-1,
+    carrying ``attachments`` as associated files.
+    """
     fetcher = AppAssetFetcher()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    pdf = document.write_pdf(pdf_variant=variant, uncompressed_pdf=False)
+    options: dict = {}
+    if variant == ARCHIVAL:
+        options = {
+            "pdf_tags": True,
+            "finisher": _declare_pdfua,
+            # The sRGB output intent PDF/A needs, from a profile read once with
+            # its file closed (WeasyPrint's own leaves the file open).
+            "color_profiles": {PRELOADED: _srgb_profile()},
+            "output_intent": PRELOADED,
+            "attachments": [
+                Attachment(
+                    string=a.data,
+                    name=a.name,
+                    description=a.description,
+                    relationship=a.relationship,
+                )
+                for a in attachments
+            ],
+        }
+    elif attachments:
+        raise ValueError("attachments are embedded only in PDF/A-3 files")
+    pdf = document.write_pdf(pdf_variant=variant, uncompressed_pdf=False, **options)
     if fetcher.blocked:
         log.warning(
             "blocked %d resource(s) while rendering: %s",

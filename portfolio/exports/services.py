@@ -30,6 +30,7 @@ from portfolio.audit import services as audit
 from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.exports import kinds as export_kinds
+from portfolio.exports import signing
 from portfolio.exports.models import Export
 from portfolio.exports.models import ShareLink
 from portfolio.extensions import db
@@ -192,6 +193,8 @@ def _produce(export: Export) -> tuple[bytes, str, str, dict]:
 def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     from portfolio.exports.documents import build_portfolio
     from portfolio.exports.documents import default_route
+    from portfolio.exports.pdf import ARCHIVAL
+    from portfolio.exports.pdf import Associated
     from portfolio.exports.pdf import render_pdf
 
     enrolment = export.enrolment
@@ -202,21 +205,67 @@ def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     _set_progress(export, 30)
     html = portfolio_html(export, content)
     _set_progress(export, 50)
-    pdf, _blocked = render_pdf(html)
-    slug = enrolment.curriculum.slug
-    name = "registration-pack" if route else "portfolio"
-    filename = f"{name}-{slug}-{content.generated_on.isoformat()}.pdf"
     summary = {
         **content.summary(),
         "kind": "Registration pack" if route else "Training portfolio",
         # The sign-offs inside, so verification can tell when one is withdrawn.
         SIGNOFF_IDS: [e.signoff.id for e in content.entries if e.signoff is not None],
     }
+    if route:
+        # An archival PDF/A-3 carrying its own signed verification data.
+        pdf, _blocked = render_pdf(
+            html,
+            variant=ARCHIVAL,
+            attachments=[
+                Associated(
+                    name=VERIFICATION_FILE,
+                    data=signing.signed_json(verification_document(export, summary)),
+                    description="Verification data for this pack, signed by "
+                    "the installation that issued it (Ed25519)",
+                )
+            ],
+        )
+    else:
+        pdf, _blocked = render_pdf(html)
+    slug = enrolment.curriculum.slug
+    name = "registration-pack" if route else "portfolio"
+    filename = f"{name}-{slug}-{content.generated_on.isoformat()}.pdf"
     return pdf, filename, "application/pdf", summary
+
+
+VERIFICATION_FILE = "verification.json"
+
+
+def verification_document(export: Export, summary: dict) -> dict:
+    """What a registration pack's embedded, signed verification data says.
+
+    The same summary the verification page shows (never the sign-off ids), the code
+    and the address to check the file at, and the audit checkpoint it was made at.
+    """
+    checkpoint = audit.latest_checkpoint()
+    return {
+        "kind": summary["kind"],
+        "summary": {k: v for k, v in summary.items() if k != SIGNOFF_IDS},
+        "signoffs": len(summary.get(SIGNOFF_IDS) or []),
+        "verification_code": export.verification_code,
+        "verify_url": public_url(f"/verify/{export.verification_code}"),
+        "issued_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "audit_checkpoint": (
+            {
+                "name": audit.describe(checkpoint),
+                "head_seq": checkpoint.head_seq,
+                "head_hash": checkpoint.head_hash,
+            }
+            if checkpoint
+            else None
+        ),
+    }
 
 
 def portfolio_html(export: Export, content) -> str:
     from portfolio.evidence.kinds import KIND_LABELS
+    from portfolio.exports import charts
+    from portfolio.exports import history
     from portfolio.exports.pdf import asset_url
 
     verify_path = f"/verify/{export.verification_code}"
@@ -239,6 +288,10 @@ def portfolio_html(export: Export, content) -> str:
         audit_checkpoint=audit.latest_checkpoint(),
         kind_labels=KIND_LABELS,
         asset_url=asset_url,
+        history_lines=history.lines(
+            content.history, {e.evidence.id: e.evidence.title for e in content.entries}
+        ),
+        charts=[] if route else charts.for_portfolio(content),
     )
 
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import json
 import os
 import secrets
 from pathlib import Path
@@ -139,3 +140,48 @@ def trusted_keys() -> set[str]:
                 f"{where}: {text[:20]!r} is not a base64 Ed25519 public key ({error})"
             ) from error
     return keys
+
+
+# ---- signed JSON (the verification data embedded in registration packs) -------------
+
+SIGNED_FORMAT = "mpce-portfolio-signed-json/1"
+
+
+def canonical(document: dict) -> bytes:
+    """The exact bytes signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def signed_json(document: dict) -> bytes:
+    """``document`` with this installation's Ed25519 signature of its canonical bytes."""
+    envelope = {
+        "format": SIGNED_FORMAT,
+        "document": document,
+        "signature": {
+            "algorithm": "Ed25519",
+            "installation": installation_name(),
+            "public_key": own_public_key(),
+            "value": sign(canonical(document)),
+        },
+    }
+    return json.dumps(envelope, indent=2, ensure_ascii=False).encode()
+
+
+def check_signed_json(data: bytes, keys: set[str]) -> dict:
+    """The signed document if its signature verifies with one of ``keys``."""
+    try:
+        envelope = json.loads(data)
+        document = envelope["document"]
+        signature = envelope["signature"]
+        public_key, value = signature["public_key"], signature["value"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise SigningKeyError(f"not signed JSON ({error})") from error
+    if envelope.get("format") != SIGNED_FORMAT or not isinstance(document, dict):
+        raise SigningKeyError("not signed JSON in this format")
+    if public_key not in keys:
+        raise SigningKeyError("signed with a key this installation does not trust")
+    if not verifies(public_key, value, canonical(document)):
+        raise SigningKeyError("the signature does not verify")
+    return document
