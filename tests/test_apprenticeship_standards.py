@@ -242,9 +242,13 @@ def test_a_claim_on_a_code_that_changed_meaning_is_flagged_not_moved(
     app, client, people, login
 ):
     load(app, ST0218)
-    enrol(app, V11, "ada@example.org")
+    enrolment_id = enrol(app, V11, "ada@example.org")
     evidence_id = claim(app, "ada@example.org", V11, "P-K4")
     [(outcome_id, _, before, _)] = claims_of(app, evidence_id)
+    login("ada@example.org")
+    assert "Claims to re-map" not in client.get(f"/progress/{enrolment_id}").get_data(
+        as_text=True
+    )
     # Later the published v1.1 K4 replaces our P-K4, and means something else.
     published = (
         ST0218.read_text(encoding="utf-8")
@@ -283,11 +287,14 @@ def test_a_claim_on_a_code_that_changed_meaning_is_flagged_not_moved(
         flags = mappings.flags_for([c.outcome for c in item.claims])
         assert flags[outcome_id].meaning == "changed"
         assert flags[outcome_id].to_code == "K4"
-    # Flagged for the trainee on the evidence page.
-    login("ada@example.org")
+    # Flagged for the trainee on the evidence page and on their progress page.
     html = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
     assert "This outcome changed meaning: re-map your claim" in html
     assert "P-K4 was replaced by K4, which means something different" in html
+    progress = client.get(f"/progress/{enrolment_id}").get_data(as_text=True)
+    assert "Claims to re-map" in progress
+    assert f'href="/evidence/{evidence_id}"' in progress
+    assert "P-K4 was replaced by K4" in progress
 
 
 def _write(app, text: str) -> Path:

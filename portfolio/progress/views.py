@@ -21,6 +21,7 @@ from wtforms.validators import Optional
 
 from portfolio import policy
 from portfolio.enrolments import services
+from portfolio.enrolments import standards
 from portfolio.progress import cohort as cohorts
 from portfolio.progress import supervision
 from portfolio.progress import tracking
@@ -85,6 +86,7 @@ def enrolment(enrolment_id: str):
         parties=parties,
         can_record=bool(parties - {"trainee"}),
         can_manage=policy.can_enrol(current_user, enrolment.organisation_id),
+        claims_to_remap=standards.claims_to_remap(enrolment),
         review_form=ReviewForm(formdata=None, held_on=date.today()),
         break_form=BreakForm(formdata=None, day=date.today()),
         open_actions=tracking.open_actions(standing.reviews),
