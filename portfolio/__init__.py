@@ -111,7 +111,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portfolio.accounts.sso_views import bp as sso_bp
+    from portfolio.accounts.totp_views import bp as two_factor_bp
     from portfolio.accounts.views import bp as accounts_bp
+    from portfolio.admin.people_views import bp as people_bp
     from portfolio.admin.views import bp as admin_bp
     from portfolio.api import bp as api_bp
     from portfolio.api.case import bp as case_bp
@@ -133,8 +135,10 @@ def register_blueprints(app: Flask) -> None:
         organisations_bp,
         admin_bp,
         curriculum_bp,
+        two_factor_bp,
         api_bp,
         case_bp,
+        people_bp,
         training_bp,
         evidence_bp,
         signoff_bp,

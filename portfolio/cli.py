@@ -499,3 +499,14 @@ def register(app: Flask) -> None:
         worker,
     ):
         app.cli.add_command(command)
+def _account_commands() -> None:
+    from portfolio.accounts.commands import deactivate_command
+    from portfolio.accounts.commands import invite_command
+
+    users_cli.add_command(invite_command)
+    users_cli.add_command(deactivate_command)
+
+
+_account_commands()
+
+

@@ -59,6 +59,18 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_SERVER": None,
     "MAIL_PORT": 587,
     "MAIL_USERNAME": None,
+    # Days an invitation link works (it can be resent, which starts a new link).
+    "INVITATION_DAYS": 7,
+    # Hours the link confirming a new email address works (sent to that address).
+    "EMAIL_CHANGE_HOURS": 24,
+    # A second factor (TOTP) for password sign-in: the roles that must set one up
+    # (anyone may), the days "remember this device" skips it, and the codes a
+    # browser may try (per account and per address).
+    "TOTP_REQUIRED_ROLES": ["admin"],
+    "TOTP_REMEMBER_DAYS": 30,
+    "TOTP_RATE_LIMIT": "5 per minute;20 per hour",
+    # People per page on the people pages.
+    "USERS_PER_PAGE": 25,
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": True,
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).

@@ -49,6 +49,75 @@ def can_manage_organisations(user: User) -> bool:
     return is_admin(user)
 
 
+# ---- people: invitations, roles and accounts -------------------------------------
+# Admins manage everyone; a training lead invites and looks after the trainees and
+# supervisors of their own organisation (never leads or admins, nor other trusts).
+
+LEAD_INVITABLE_ROLES = ("trainee", "supervisor")
+
+
+def can_list_people(user: User) -> bool:
+    """The people pages and the users API (a lead sees their organisation's)."""
+    return is_admin(user) or bool(lead_organisation_ids(user))
+
+
+def can_invite(user: User, role: str, organisation_id: str | None) -> bool:
+    """Invite someone to (or give an existing account) ``role`` at an organisation."""
+    if is_admin(user):
+        return True
+    return role in LEAD_INVITABLE_ROLES and organisation_id in lead_organisation_ids(
+        user
+    )
+
+
+def can_edit_person(user: User, person: User) -> bool:
+    """Change a person's name and registration numbers: an admin, or a lead of an
+    organisation where the person is a trainee or supervisor, when that is all the
+    person is."""
+    if is_admin(user):
+        return True
+    orgs = lead_organisation_ids(user)
+    roles = person.current_roles
+    return (
+        person.id != user.id
+        and bool(roles)
+        and all(r.role in LEAD_INVITABLE_ROLES for r in roles)
+        and any(r.organisation_id in orgs for r in roles)
+    )
+
+
+def can_remove_role(user: User, assignment: RoleAssignment) -> bool:
+    return is_admin(user) or (
+        assignment.role in LEAD_INVITABLE_ROLES
+        and assignment.organisation_id in lead_organisation_ids(user)
+    )
+
+
+def can_deactivate(user: User) -> bool:
+    """Deactivate a leaver and reactivate them, reset a lost second factor."""
+    return is_admin(user)
+
+
+def can_change_email(user: User, person: User) -> bool:
+    return is_admin(user) or person.id == user.id
+
+
+def can_manage_invitation(user: User, invitation) -> bool:
+    """Resend or revoke: whoever could have sent it."""
+    return can_invite(user, invitation.role, invitation.organisation_id)
+
+
+def visible_invitations(user: User) -> sa.Select:
+    from portfolio.accounts.models import Invitation
+
+    query = sa.select(Invitation)
+    if is_admin(user):
+        return query
+    return query.where(
+        Invitation.organisation_id.in_(lead_organisation_ids(user) or {""})
+    )
+
+
 def visible_organisations(user: User) -> sa.Select:
     """Organisations are public reference data: everyone signed in sees them all."""
     return sa.select(Organisation)

@@ -124,7 +124,7 @@ def test_new_user_email_from_admin_uses_base_url(public_app, client, login_as):
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     body = _body_to(public_app, "new.person@example.org")
-    assert f"{PUBLIC}/auth/reset/" in body and "localhost" not in body
+    assert f"{PUBLIC}/auth/invitation/" in body and "localhost" not in body
 
 
 def test_notification_links_use_base_url(public_app, world, client, login):

@@ -1,6 +1,7 @@
 """Sign-in, password and token forms."""
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import RadioField
@@ -100,3 +101,21 @@ def token_form(**kwargs) -> TokenForm:
     if form.days.data in (None, "None", ""):
         form.days.data = str(default)
     return form
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        description="The 6-digit code your authenticator app shows, or one of your "
+        "recovery codes",
+        validators=[DataRequired("Enter the security code"), Length(max=20)],
+    )
+    remember = BooleanField("Do not ask again on this device for a while")
+
+
+class SecondFactorSetupForm(FlaskForm):
+    code = StringField(
+        "Security code from the app",
+        description="After adding the account, enter the 6 digits it shows",
+        validators=[DataRequired("Enter the security code"), Length(max=20)],
+    )

@@ -219,6 +219,10 @@ class Invitation(Model):
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
+    @staticmethod
+    def token_hash_of(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
     def status(self, now: datetime) -> str:
         if self.accepted_at is not None:
             return "accepted"

@@ -1,5 +1,6 @@
 """Account rules: creating users and roles, signing in, tokens and password reset."""
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +41,11 @@ class AccountError(Invalid, ValueError):
             message, [{"field": field, "message": message}] if field else []
         )
         self.field_name = field
+
+
+# One @, something before it and a dotted domain after, no spaces: the shape the
+# forms' email check asks for, for the services and the API.
+EMAIL_SHAPE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str) -> str:

@@ -10,10 +10,11 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from portfolio import policy
+from portfolio.accounts import invitations
 from portfolio.accounts import services as accounts
-from portfolio.accounts.models import User
 from portfolio.admin.forms import UserForm
 from portfolio.extensions import db
+from portfolio.forms import attempt
 from portfolio.organisations.models import Organisation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,24 +37,46 @@ def users():
     form = _user_form()
     status = 200
     if form.validate_on_submit():
-        try:
-            user, created = accounts.add_person(
-                form.email.data,
-                form.name.data,
-                form.password.data or None,
-                form.role.data,
-                form.org.data or None,
+        if not form.password.data:
+            # No password: the person is invited to choose one (INVITATION_DAYS).
+            failed = attempt(
+                form,
+                lambda: invitations.invite(
+                    current_user,
+                    form.email.data,
+                    form.name.data,
+                    form.role.data,
+                    form.org.data or None,
+                ),
+                {"organisation": "org"},
             )
-        except accounts.AccountError as error:
-            target = getattr(form, error.field_name or "email", form.email)
-            target.errors = [*target.errors, str(error)]
+            if failed is None:
+                flash(f"Invitation sent to {form.email.data.strip()}.", "success")
+                return redirect(url_for("admin.users"))
+            form.form_errors += [e["message"] for e in failed]
         else:
-            verb = "Created" if created else "Updated"
-            flash(f"{verb} {user.name} ({user.email}).", "success")
-            return redirect(url_for("admin.users"))
+            try:
+                user, created = accounts.add_person(
+                    form.email.data,
+                    form.name.data,
+                    form.password.data,
+                    form.role.data,
+                    form.org.data or None,
+                )
+            except accounts.AccountError as error:
+                target = getattr(form, error.field_name or "email", form.email)
+                target.errors = [*target.errors, str(error)]
+            else:
+                verb = "Created" if created else "Updated"
+                flash(f"{verb} {user.name} ({user.email}).", "success")
+                return redirect(url_for("admin.users"))
     if form.errors:
         status = 422
-    people = db.session.scalars(policy.visible_users(current_user).order_by(User.name))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            policy.visible_users(current_user).subquery()
+        )
+    )
     return render_template(
-        "admin/users.jinja", title="Users and roles", form=form, users=list(people)
+        "admin/users.jinja", title="Users and roles", form=form, total=total
     ), status

@@ -12,5 +12,6 @@ from portfolio.api import exports  # noqa: F401
 from portfolio.api import service  # noqa: F401
 from portfolio.api import training  # noqa: F401
 from portfolio.api.base import bp
+from portfolio.api import users  # noqa: F401
 
 __all__ = ["bp"]
