@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.api.case import bp as case_bp
     from portfolio.capacity.views import bp as capacity_bp
     from portfolio.curriculum.views import bp as curriculum_bp
+    from portfolio.enrolments.completion_views import bp as stp_bp
     from portfolio.enrolments.views import bp as training_bp
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.views import bp as exports_bp
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         exports_bp,
         capacity_bp,
         progress_bp,
+        stp_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -351,6 +351,33 @@ def can_export(user: User, enrolment) -> bool:
     )
 
 
+def can_record_stp_completion(user: User, enrolment) -> bool:
+    """STP Final Year Assessment sittings, the MSc, the e-portfolio sign-off and
+    extensions to training: a training lead of the enrolment's trust, or an admin."""
+    return is_admin(user) or user.has_role("training_lead", enrolment.organisation_id)
+
+
+# Who records what for the STP review of progression: the trainee their own
+# evaluation and exceptions; the training officer in force theirs; leads and admins all.
+STP_TRAINEE_RECORDS = ("check_in", "exception", "midterm_trainee")
+STP_OFFICER_RECORDS = ("check_in", "exception", "midterm_officer")
+
+
+def can_record_progression(user: User, enrolment, kind: str) -> bool:
+    """Record a six-month check-in, an exception or a midterm evaluation."""
+    if can_record_stp_completion(user, enrolment):
+        return True
+    if enrolment.trainee_id == user.id:
+        return kind in STP_TRAINEE_RECORDS
+    officer = any(
+        a.supervisor_id == user.id
+        and a.role == "training_officer"
+        and a.active_on(_today())
+        for a in enrolment.supervisors
+    )
+    return officer and enrolment.is_in_training and kind in STP_OFFICER_RECORDS
+
+
 def visible_exports(user: User) -> sa.Select:
     """Exports ``user`` may see: their own requests, and portfolios they may export."""
     from portfolio.enrolments.models import Enrolment

@@ -160,6 +160,22 @@ WEB = [
     ("POST", "/progress/no-such-id/gateway/employer", (302, 404, 404, 404, 404)),
     ("POST", "/progress/no-such-id/reviews", (302, 404, 404, 404, 404)),
     ("POST", "/progress/no-such-id/reviews/no-such-id/sign", (302, 404, 404, 404, 404)),
+    # STP: review-of-progression records (progress page) and completion records
+    # (enrolment page); an enrolment one may not see is not found.
+    ("POST", "/progress/no-such-id/stp/records", (302, 404, 404, 404, 404)),
+    ("POST", "/enrolments/no-such-id/stp/fya", (302, 404, 404, 404, 404)),
+    (
+        "POST",
+        "/enrolments/no-such-id/stp/fya/no-such-id/result",
+        (302, 404, 404, 404, 404),
+    ),
+    ("POST", "/enrolments/no-such-id/stp/msc", (302, 404, 404, 404, 404)),
+    (
+        "POST",
+        "/enrolments/no-such-id/stp/portfolio-sign-off",
+        (302, 404, 404, 404, 404),
+    ),
+    ("POST", "/enrolments/no-such-id/stp/extensions", (302, 404, 404, 404, 404)),
     ("GET", "/cohort/", (302, 403, 403, 200, 200)),
     ("GET", "/cohort.csv", (302, 403, 403, 200, 200)),
     # Exports: trainees, leads and admins (the same rule as the navigation).

@@ -22,6 +22,7 @@ from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
+from portfolio.progress import stp_tracking
 from portfolio.progress import tracking
 from portfolio.progress.queries import last_activity
 
@@ -40,6 +41,8 @@ class CohortRow:
     last_activity: date | None
     supervisor: str
     status: str
+    # STP: the review of progression's point that matters now (stp_tracking).
+    stp: stp_tracking.StpStanding | None = None
 
     def csv_row(self) -> list:
         return [
@@ -52,6 +55,7 @@ class CohortRow:
             "; ".join(f.message for f in self.flags),
             self.last_activity.isoformat() if self.last_activity else "",
             self.supervisor,
+            stp_tracking.summary(self.stp),
         ]
 
 
@@ -65,6 +69,7 @@ CSV_HEADER = [
     "flags",
     "last_activity",
     "training_officer",
+    "stp_review",
 ]
 
 
@@ -161,6 +166,7 @@ def cohort(
     if programme:
         enrolments = [e for e in enrolments if e.curriculum.slug == programme]
     percents = tracking.percent_many(enrolments)
+    stp = stp_tracking.for_cohort(enrolments, today)
     trainee_ids = sorted({e.trainee_id for e in enrolments})
     activity = last_activity(trainee_ids)
     oldest_requests = dict(
@@ -210,6 +216,9 @@ def cohort(
             otj_summary,
             due,
         )
+        stp_standing = stp.get(enrolment.id)
+        if stp_standing is not None:
+            flags += [tracking.Flag(f.code, f.message) for f in stp_standing.flags]
         officer = next(
             (
                 a.supervisor.name
@@ -237,6 +246,7 @@ def cohort(
                 last_activity=last_day,
                 supervisor=officer,
                 status=enrolment.status,
+                stp=stp_standing,
             )
         )
     if flagged_only:

@@ -447,6 +447,8 @@ class Standing:
     gateway: list[Check] | None
     flags: list[Flag]
     adjusted_end: date
+    # STP enrolments: the review of progression and completion (stp_tracking).
+    stp: object | None = None
 
 
 def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
@@ -480,6 +482,11 @@ def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
         if is_apprenticeship(enrolment)
         else None
     )
+    from portfolio.progress import stp_tracking
+
+    stp = stp_tracking.standing_of(enrolment, progress, today)
+    if stp is not None:
+        flags += [Flag(f.code, f.message) for f in stp.flags]
     return Standing(
         enrolment,
         progress,
@@ -489,4 +496,5 @@ def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
         gateway,
         flags,
         adjusted_end(enrolment, today),
+        stp,
     )
