@@ -124,10 +124,12 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.exports.views import bp as exports_bp
     from portfolio.main import bp as main_bp
+    from portfolio.msf.views import bp as msf_bp
     from portfolio.notifications.views import bp as notifications_bp
     from portfolio.organisations.views import bp as organisations_bp
     from portfolio.progress.views import bp as progress_bp
     from portfolio.signoff.views import bp as signoff_bp
+    from portfolio.tickets.views import bp as tickets_bp
 
     for blueprint in (
         main_bp,
@@ -143,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
         training_bp,
         evidence_bp,
         signoff_bp,
+        tickets_bp,
+        msf_bp,
         notifications_bp,
         exports_bp,
         capacity_bp,
@@ -203,7 +207,10 @@ def register_security_headers(app: Flask) -> None:
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        # A page may ask for less (the ticket pages: no referrer at all).
+        response.headers.setdefault(
+            "Referrer-Policy", "strict-origin-when-cross-origin"
+        )
         response.headers["Permissions-Policy"] = (
             "camera=(), microphone=(), geolocation=()"
         )

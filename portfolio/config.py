@@ -53,6 +53,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_HOURS": 8,
     # Days a new API token works by default (0: no expiry).
     "API_TOKEN_DAYS": 90,
+    # Days an emailed link for an assessor or MSF rater without an account works.
+    "TICKET_DAYS": 14,
+    # MSF answers needed before the collated feedback can be released, where the
+    # curriculum does not say (programme.assessment.msf_min_raters).
+    "MSF_MIN_RATERS": 10,
     "PASSWORD_RESET_MAX_AGE": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",
     "MAIL_FROM": "MPCE Portfolio <no-reply@portfolio.invalid>",

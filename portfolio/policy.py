@@ -446,6 +446,51 @@ def can_delete_draft(user: User, evidence) -> bool:
     )
 
 
+def can_reflect_on(user: User, evidence) -> bool:
+    """A trainee may link a reflection to their own signed-off DOPS, OCE, CBD or MSF."""
+    from portfolio.evidence.types import WBA_KINDS
+
+    return (
+        evidence.owner_id == user.id
+        and evidence.status == "signed_off"
+        and (evidence.kind in WBA_KINDS or evidence.kind == "msf")
+    )
+
+
+def visible_msf_rounds(user: User) -> sa.Select:
+    """MSF rounds ``user`` may see: their own, and those of the trainees they
+    supervise today (to review them). Never the raters' identities per answer:
+    the model keeps none."""
+    from portfolio.msf.models import MsfRound
+
+    return sa.select(MsfRound).where(
+        sa.or_(
+            MsfRound.trainee_id == user.id,
+            MsfRound.trainee_id.in_(supervised_trainee_ids(user)),
+        )
+    )
+
+
+def can_see_msf_summary(user: User, msf_round) -> bool:
+    """The collated answers: a supervisor, to review them with the trainee; the
+    trainee only once released."""
+    if msf_round.status == "released" and msf_round.trainee_id == user.id:
+        return True
+    return can_release_msf(user, msf_round) or (
+        msf_round.status == "released" and supervises(user.id, msf_round.trainee_id)
+    )
+
+
+def can_manage_msf(user: User, msf_round) -> bool:
+    """The trainee whose round it is: invite raters, send links again, cancel."""
+    return msf_round.trainee_id == user.id
+
+
+def can_release_msf(user: User, msf_round) -> bool:
+    """A supervisor of the trainee in force today reviews and releases the results."""
+    return supervises(user.id, msf_round.trainee_id)
+
+
 def can_decide(user: User, evidence) -> bool:
     """The supervisor it was submitted to, while they still supervise the trainee."""
     return (

@@ -9,6 +9,7 @@ from portfolio.api import core  # noqa: F401
 from portfolio.api import curricula  # noqa: F401
 from portfolio.api import docs_core  # noqa: F401
 from portfolio.api import exports  # noqa: F401
+from portfolio.api import msf  # noqa: F401
 from portfolio.api import service  # noqa: F401
 from portfolio.api import training  # noqa: F401
 from portfolio.api.base import bp

@@ -16,6 +16,7 @@ from portfolio.api.bodies import valid_body
 from portfolio.api.serialise import enrolment_json
 from portfolio.api.serialise import evidence_json
 from portfolio.api.serialise import evidence_summary
+from portfolio.api.serialise import ticket_json
 from portfolio.audit import services as audit
 from portfolio.enrolments import services as training
 from portfolio.enrolments.services import SupervisorInput
@@ -63,6 +64,7 @@ def create_enrolment():
         expected_end_date=as_date(data["expected_end_date"]),
         supervisors=supervisors,
         contracted_hours_per_week=data.get("contracted_hours_per_week"),
+        age_at_start=data.get("age_at_start"),
     )
     return located(
         enrolment_json(enrolment), 201, "api.get_enrolment", enrolment_id=enrolment.id
@@ -89,6 +91,7 @@ def _evidence_input(data: dict, creating: bool) -> EvidenceInput:
         claims=None
         if claims is None
         else [ClaimRef(c["curriculum"], c["code"]) for c in claims],
+        reflects_on=data.get("reflects_on") if creating else None,
     )
 
 
@@ -176,10 +179,38 @@ def download_attachment(evidence_id: str, attachment_id: str):
 def submit(evidence_id: str):
     data = valid_body()
     evidence = evidence_services.load_visible(g.user, evidence_id)
-    evidence = signoff.submit(g.user, evidence, data["assessor"])
-    return jsonify(
-        {"id": evidence.id, "status": evidence.status, "version": evidence.version}
+    if ("assessor" in data) == ("external_assessor" in data):
+        raise ApiProblem(
+            422,
+            "Give either assessor (a supervisor's email) or external_assessor "
+            "({name, email}).",
+        )
+    evidence = signoff.submit(
+        g.user, evidence, data.get("assessor"), data.get("external_assessor")
     )
+    return jsonify(_status(evidence))
+
+
+def _status(evidence) -> dict:
+    answer = {"id": evidence.id, "status": evidence.status, "version": evidence.version}
+    ticket = signoff.ticket_of(evidence)
+    if ticket is not None:
+        answer["ticket"] = ticket_json(ticket)
+    return answer
+
+
+@bp.post("/evidence/<evidence_id>/ticket/resend")
+def resend_ticket(evidence_id: str):
+    evidence = evidence_services.load_visible(g.user, evidence_id)
+    signoff.resend_ticket(g.user, evidence)
+    return jsonify(_status(evidence))
+
+
+@bp.post("/evidence/<evidence_id>/ticket/revoke")
+def revoke_ticket(evidence_id: str):
+    evidence = evidence_services.load_visible(g.user, evidence_id)
+    evidence = signoff.revoke_ticket(g.user, evidence)
+    return jsonify(_status(evidence))
 
 
 @bp.post("/evidence/<evidence_id>/withdraw")

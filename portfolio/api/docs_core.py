@@ -5,6 +5,7 @@ always send; request bodies are what :mod:`portfolio.api.bodies` validates again
 """
 
 from portfolio.accounts.models import EMAIL_MAX
+from portfolio.accounts.models import NAME_MAX
 from portfolio.api.openapi import CHOICE_MAX
 from portfolio.api.openapi import DATE_IN
 from portfolio.api.openapi import body_object
@@ -44,6 +45,26 @@ def page_of(item: dict) -> dict:
 
 
 PERSON = schema({"id": S, "name": S, "email": S})
+SIGNER = schema(
+    {
+        "id": NS,
+        "name": S,
+        "email": S,
+        "external": {"type": "boolean"},
+        "role": NS,
+        "registration": NS,
+    }
+)
+TICKET = schema(
+    {
+        "name": S,
+        "email": S,
+        "state": {"enum": ["open", "expired", "used", "revoked"]},
+        "expires_at": TIME,
+        "sent_count": INT,
+        "opened_at": NTIME,
+    }
+)
 ENROLMENT = schema(
     {
         "id": S,
@@ -54,6 +75,7 @@ ENROLMENT = schema(
         "expected_end_date": DATE,
         "status": {"enum": ["active", "break_in_learning", "completed", "withdrawn"]},
         "contracted_hours_per_week": {"type": ["number", "null"]},
+        "age_at_start": {"type": ["integer", "null"]},
         "supervisors": array(
             schema(
                 {
@@ -119,7 +141,11 @@ EVIDENCE = schema(
             schema(
                 {
                     "id": S,
-                    "assessor": nullable(PERSON),
+                    # An account, or an assessor by emailed link (id null).
+                    "assessor": SIGNER,
+                    "countersigned_by": nullable(PERSON),
+                    "countersigned_at": NTIME,
+                    "awaiting_countersignature": {"type": "boolean"},
                     **DECISION,
                     # What the assessor completed when approving a DOPS, OCE or CBD.
                     "assessment": nullable(OBJECT),
@@ -155,7 +181,11 @@ EVIDENCE = schema(
         ),
     }
 )
-STATUS = schema({"id": S, "status": EVIDENCE_STATUS, "version": INT})
+STATUS = schema(
+    {"id": S, "status": EVIDENCE_STATUS, "version": INT, "ticket": TICKET},
+    # ticket: when the item waits on an assessor without an account.
+    ("id", "status", "version"),
+)
 CLAIM_IN = body_object(
     {"curriculum": text(SLUG_MAX), "code": text(CODE_MAX)}, ("curriculum", "code")
 )
@@ -185,6 +215,7 @@ document(
             "start_date": DATE_IN,
             "expected_end_date": DATE_IN,
             "contracted_hours_per_week": {"type": "number"},
+            "age_at_start": {"type": "integer", "minimum": 16, "maximum": 99},
             "supervisors": array(
                 {
                     "oneOf": [
@@ -227,7 +258,13 @@ document(
     response=EVIDENCE,
     errors=(400, 401, 403, 422),
     body=body_object(
-        {**EVIDENCE_IN, "kind": text(CHOICE_MAX)}, ("title", "kind", "occurred_on")
+        {
+            **EVIDENCE_IN,
+            "kind": text(CHOICE_MAX),
+            # A reflection on one of your signed-off DOPS, OCE, CBD or MSF (its id).
+            "reflects_on": text(CHOICE_MAX),
+        },
+        ("title", "kind", "occurred_on"),
     ),
 )
 document(
@@ -265,7 +302,30 @@ document(
     "Ask a supervisor for sign-off",
     response=STATUS,
     errors=(400, 401, 403, 404, 409, 422),
-    body=body_object({"assessor": text(EMAIL_MAX)}, ("assessor",)),
+    # Either a supervisor (by email or id), or for a DOPS, OCE or CBD an assessor
+    # without an account, who is emailed a single-use link (a ticket).
+    body=body_object(
+        {
+            "assessor": text(EMAIL_MAX),
+            "external_assessor": body_object(
+                {"name": text(NAME_MAX), "email": text(EMAIL_MAX)}, ("name", "email")
+            ),
+        }
+    ),
+)
+document(
+    "/evidence/{evidence_id}/ticket/resend",
+    "post",
+    "Send the assessor without an account a fresh link (new expiry)",
+    response=STATUS,
+    errors=(401, 403, 404, 409),
+)
+document(
+    "/evidence/{evidence_id}/ticket/revoke",
+    "post",
+    "Cancel the assessor's link; the evidence is a draft again",
+    response=STATUS,
+    errors=(401, 403, 404, 409),
 )
 document(
     "/evidence/{evidence_id}/withdraw",

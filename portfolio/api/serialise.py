@@ -31,6 +31,7 @@ def enrolment_json(enrolment: Enrolment) -> dict:
         "expected_end_date": iso(enrolment.expected_end_date),
         "status": enrolment.status,
         "contracted_hours_per_week": enrolment.contracted_hours_per_week,
+        "age_at_start": enrolment.age_at_start,
         "supervisors": [
             {
                 "id": a.id,
@@ -55,11 +56,38 @@ def attachment_json(attachment: Attachment) -> dict:
     }
 
 
+def signer_json(assessor) -> dict:
+    """Who decided: an account, or an assessor by emailed link (no account; the
+    name, role and registration they confirmed)."""
+    return {
+        "id": assessor.id,
+        "name": assessor.name,
+        "email": assessor.email,
+        "external": bool(getattr(assessor, "external", False)),
+        "role": getattr(assessor, "role", None) or None,
+        "registration": assessor.registration_text() or None,
+    }
+
+
+def ticket_json(ticket) -> dict:
+    return {
+        "name": ticket.name,
+        "email": ticket.email,
+        "state": ticket.state(),
+        "expires_at": iso(ticket.expires_at),
+        "sent_count": ticket.sent_count,
+        "opened_at": iso(ticket.opened_at),
+    }
+
+
 def signoff_json(signoff: SignOff) -> dict:
     return {
         "id": signoff.id,
         "decision": signoff.decision,
-        "assessor": person(signoff.assessor),
+        "assessor": signer_json(signoff.assessor),
+        "countersigned_by": person(signoff.countersigned_by),
+        "countersigned_at": iso(signoff.countersigned_at),
+        "awaiting_countersignature": signoff.awaiting_countersignature,
         "comment": signoff.comment,
         "evidence_version": signoff.evidence_version,
         "content_hash": signoff.content_hash,

@@ -9,14 +9,10 @@ from wtforms.validators import Length
 from wtforms.validators import ValidationError
 
 from portfolio.accounts.models import EMAIL_MAX
+from portfolio.enrolments.models import SUPERVISOR_ROLE_LABELS
 from portfolio.forms import DateInputField
 from portfolio.forms import choices
 
-SUPERVISOR_ROLE_LABELS = {
-    "training_officer": "Training officer",
-    "assessor": "Assessor",
-    "workplace_supervisor": "Workplace supervisor",
-}
 STATUS_LABELS = {
     "active": "Active",
     "break_in_learning": "Break in learning",

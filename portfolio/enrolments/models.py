@@ -20,7 +20,12 @@ from portfolio.organisations.models import Organisation
 ENROLMENT_STATUSES = ("active", "break_in_learning", "completed", "withdrawn")
 # "In training": the statuses of an enrolment that is still running.
 IN_TRAINING = ("active", "break_in_learning")
-SUPERVISOR_ROLES = ("training_officer", "assessor", "workplace_supervisor")
+SUPERVISOR_ROLE_LABELS = {
+    "training_officer": "Training officer",
+    "assessor": "Assessor",
+    "workplace_supervisor": "Workplace supervisor",
+}
+SUPERVISOR_ROLES = tuple(SUPERVISOR_ROLE_LABELS)
 
 
 class Enrolment(Model):

@@ -16,6 +16,7 @@ from wtforms.validators import Length
 from portfolio.evidence import kinds
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
+from portfolio.evidence.types import RECORDABLE
 from portfolio.forms import DateInputField
 from portfolio.forms import choices
 
@@ -49,7 +50,9 @@ EVIDENCE_ALIASES = {"form": "answers"}
 class KindForm(Form):
     kind = RadioField(
         "What kind of evidence is it?",
-        choices=choices(kinds.KIND_LABELS),
+        choices=choices(
+            {k: v for k, v in kinds.KIND_LABELS.items() if k in RECORDABLE}
+        ),
         validate_choice=False,
     )
 
@@ -70,7 +73,7 @@ class EvidenceForm(FlaskForm):
     )
     q = StringField(
         "Find outcomes to claim",
-        description="Words or a code, for example 'linac quality' or STP-RP-S2-TA01. "
+        description="Words or a code, for example 'linac quality' or P-RP-S2-TA01. "
         "Searches every curriculum you are enrolled on.",
         validators=[Length(max=200)],
     )

@@ -163,7 +163,8 @@ def validate_form(
     if kind == "otj":
         allowed.add("hours")
     if kind == "msf":
-        allowed.add("raters")
+        # raters: the previous flow's count; msf_round and responses: a released round.
+        allowed |= {"raters", "msf_round", "responses"}
     clean: dict = {}
     for key in form:
         if kind in WBA_KINDS and key in ASSESSOR_FIELDS:

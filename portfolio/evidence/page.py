@@ -7,6 +7,7 @@ from flask import current_app
 from flask import render_template
 from flask import url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portfolio import policy
 from portfolio.audit import services as audit
@@ -17,6 +18,7 @@ from portfolio.evidence.forms import UploadForm
 from portfolio.evidence.models import Evidence
 from portfolio.forms import error_items
 from portfolio.signoff import services as signoff
+from portfolio.signoff.forms import EXTERNAL_CHOICE
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
 from portfolio.signoff.forms import assessor_choices
@@ -38,6 +40,7 @@ def render_evidence(
     """
     can_edit = policy.can_edit_evidence(current_user, evidence)
     can_decide = policy.can_decide(current_user, evidence)
+    can_withdraw = policy.can_withdraw(current_user, evidence)
     can_unlock = evidence.status == "signed_off" and policy.can_unlock(
         current_user, evidence
     )
@@ -45,6 +48,13 @@ def render_evidence(
     if can_edit:
         submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
         submit_form.assessor.choices = assessor_choices(evidence.owner_id)
+        if evidence.kind in kinds.WBA_KINDS:
+            submit_form.assessor.choices.append(
+                SelectChoice(
+                    EXTERNAL_CHOICE,
+                    "Someone without an account: we email them a single-use link",
+                )
+            )
         upload_form = forms.get("upload_form") or UploadForm(formdata=None)
         upload_form.file.description = (
             "A PDF, PNG, JPEG or Word (.docx) file, up to "
@@ -52,7 +62,7 @@ def render_evidence(
         )
     if can_decide:
         decision_form = forms.get("decision_form") or new_decision_form(
-            evidence.kind, formdata=None
+            signoff.decision_kind(evidence), formdata=None
         )
     if can_unlock:
         unlock_form = forms.get("unlock_form") or UnlockForm(formdata=None)
@@ -76,6 +86,12 @@ def render_evidence(
         else {},
         previous_flow_label=kinds.PREVIOUS_FLOW_LABEL,
         assessed=signoff.current_assessment(evidence),
+        pending_countersignature=signoff.pending_countersignature(evidence),
+        ticket=signoff.ticket_of(evidence) if can_withdraw else None,
+        past_tickets=signoff.tickets_of(evidence)
+        if evidence.owner_id == current_user.id
+        else [],
+        reflections=services.reflections_on(evidence),
         returned=signoff.latest_return(evidence) if evidence.editable else None,
         claims=sorted(
             evidence.claims,
@@ -86,7 +102,8 @@ def render_evidence(
         history=audit.history("evidence", evidence.id),
         can_edit=can_edit,
         can_delete=policy.can_delete_draft(current_user, evidence),
-        can_withdraw=policy.can_withdraw(current_user, evidence),
+        can_withdraw=can_withdraw,
+        can_reflect=policy.can_reflect_on(current_user, evidence),
         declaration=signoff.DECLARATION,
         submit_form=submit_form,
         upload_form=upload_form,

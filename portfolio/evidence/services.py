@@ -22,6 +22,7 @@ from portfolio.evidence.models import KINDS
 from portfolio.evidence.models import TITLE_MAX
 from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
+from portfolio.evidence.types import RECORDABLE
 from portfolio.extensions import db
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
@@ -61,6 +62,8 @@ class EvidenceInput:
     body: str | None = None
     form: dict | None = None
     claims: list[ClaimRef] | None = None
+    # A reflection written on one of the trainee's assessed items (its id).
+    reflects_on: str | None = None
 
 
 def load_visible(actor: User, evidence_id: str, for_update: bool = False) -> Evidence:
@@ -163,8 +166,14 @@ def _check_basics(data: EvidenceInput, errors: FieldErrors, creating: bool) -> N
             errors.add("title", "Enter a title")
         elif len(title) > TITLE_MAX:
             errors.add("title", f"The title must be {TITLE_MAX} characters or fewer")
-    if creating and data.kind not in KINDS:
-        errors.add("kind", f"Kind must be one of {', '.join(KINDS)}")
+    if creating and data.kind in KINDS and data.kind not in RECORDABLE:
+        errors.add(
+            "kind",
+            "Multi-source feedback comes from a feedback round: start one on the "
+            "Multi-source feedback page, and its collated results become the evidence",
+        )
+    elif creating and data.kind not in KINDS:
+        errors.add("kind", f"Kind must be one of {', '.join(RECORDABLE)}")
     if data.body is not None and len(data.body) > BODY_MAX:
         errors.add("body", f"The text must be {BODY_MAX:,} characters or fewer")
 
@@ -184,6 +193,7 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
     outcomes = _resolve_claims(owner.id, data.claims or [], errors)
     if data.kind == "otj" and occurred_on is not None:
         _check_otj_date(owner.id, occurred_on, errors)
+    reflects_on = _reflection_target(owner, data, errors)
     errors.raise_if_any()
     assert data.title is not None  # _check_basics(creating=True) requires a title
     evidence = Evidence(
@@ -193,6 +203,7 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
         occurred_on=occurred_on,
         body=data.body or "",
         form=form,
+        reflects_on_id=reflects_on.id if reflects_on else None,
     )
     evidence.claims = [OutcomeClaim(outcome=o) for o in outcomes]
     db.session.add(evidence)
@@ -208,6 +219,60 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
     )
     db.session.commit()
     return evidence
+
+
+def _reflection_target(
+    owner: User, data: EvidenceInput, errors: FieldErrors
+) -> Evidence | None:
+    if not data.reflects_on:
+        return None
+    target = db.session.get(Evidence, data.reflects_on)
+    if target is None or target.owner_id != owner.id:
+        errors.add("reflects_on", "No such assessment of yours")
+        return None
+    if data.kind != "reflection":
+        errors.add("reflects_on", "Only a reflection can be linked to an assessment")
+    elif not policy.can_reflect_on(owner, target):
+        errors.add(
+            "reflects_on",
+            "You can link a reflection to a DOPS, OCE, CBD or MSF once it is signed off",
+        )
+    return target
+
+
+def start_reflection(owner: User, target: Evidence) -> Evidence:
+    """A reflection draft on a signed-off assessment, claiming the same outcomes."""
+    if not policy.can_reflect_on(owner, target):
+        raise Forbidden(
+            "You can add a reflection to your own DOPS, OCE, CBD or MSF once it is "
+            "signed off."
+        )
+    return create_evidence(
+        owner,
+        EvidenceInput(
+            title=f"Reflection on: {target.title}"[:TITLE_MAX],
+            kind="reflection",
+            occurred_on=date.today(),
+            claims=[
+                ClaimRef(c.outcome.curriculum.slug, c.outcome.code)
+                for c in target.claims
+                if c.outcome.curriculum.slug in enrolled_curricula(owner.id)
+            ],
+            reflects_on=target.id,
+        ),
+    )
+
+
+def reflections_on(evidence: Evidence) -> list[Evidence]:
+    """The owner's reflections linked to this item (drafts only for the owner's
+    eyes: the caller shows them on the owner's page)."""
+    return list(
+        db.session.scalars(
+            sa.select(Evidence)
+            .where(Evidence.reflects_on_id == evidence.id)
+            .order_by(Evidence.created_at)
+        )
+    )
 
 
 @one_decision_wins

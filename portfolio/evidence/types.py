@@ -21,6 +21,8 @@ class EvidenceKind:
     wba: bool = False
     # Counts towards a module's assessment requirements in progress.
     assessment: bool = False
+    # Made by the app from collated answers (an MSF round), never typed in.
+    collated: bool = False
 
 
 KINDS = {
@@ -37,7 +39,14 @@ KINDS = {
         ),
         EvidenceKind("oce", "OCE: observed clinical event", "OCE", "OCEs", True, True),
         EvidenceKind("cbd", "CBD: case-based discussion", "CBD", "CBDs", True, True),
-        EvidenceKind("msf", "Multi-source feedback", "MSF", "MSFs", assessment=True),
+        EvidenceKind(
+            "msf",
+            "Multi-source feedback",
+            "MSF",
+            "MSFs",
+            assessment=True,
+            collated=True,
+        ),
         EvidenceKind(
             "training_activity",
             "Training activity record",
@@ -55,6 +64,8 @@ NAMES = tuple(KINDS)
 LABELS = {name: kind.label for name, kind in KINDS.items()}
 # (singular, plural) as shown to trainees.
 WORDS = {name: (kind.singular, kind.plural) for name, kind in KINDS.items()}
+# What a trainee records themselves (everything but collated MSF results).
+RECORDABLE = tuple(name for name, kind in KINDS.items() if not kind.collated)
 # Assessed by an assessor on their own form (DOPS, OCE, CBD).
 WBA_KINDS = tuple(name for name, kind in KINDS.items() if kind.wba)
 # Counted as assessments by progress (the WBAs and MSF).

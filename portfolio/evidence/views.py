@@ -16,6 +16,7 @@ from flask_login import login_required
 
 from portfolio import policy
 from portfolio.curriculum import services as curricula
+from portfolio.curriculum.presenters import picker_title
 from portfolio.downloads import send_stored
 from portfolio.errors import too_large_form
 from portfolio.evidence import attachments
@@ -121,7 +122,7 @@ def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[st
             {
                 "value": f"{ref.curriculum}:{ref.code}",
                 "code": ref.code,
-                "title": outcome.title if outcome else "",
+                "title": picker_title(outcome) if outcome else "",
                 "curriculum": curriculum.title if curriculum else ref.curriculum,
             }
         )
@@ -136,7 +137,7 @@ def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[st
                     {
                         "value": value,
                         "code": outcome.code,
-                        "title": outcome.title,
+                        "title": picker_title(outcome),
                         "curriculum": outcome.curriculum.title,
                     }
                 )
@@ -218,6 +219,20 @@ def create():
             flash("Your draft was saved.", "success")
             return redirect(url_for("evidence.show", evidence_id=evidence.id))
     return _render_form(form, kind, None, status)
+
+
+@bp.post("/<evidence_id>/reflect")
+@login_required
+def reflect(evidence_id: str):
+    """Start a reflection on a signed-off assessment, linked to it."""
+    target = load(evidence_id)
+    reflection = services.start_reflection(current_user, target)
+    flash(
+        "We started a reflection linked to the assessment. Write it, then ask for "
+        "sign-off.",
+        "success",
+    )
+    return redirect(url_for("evidence.edit", evidence_id=reflection.id))
 
 
 def _check_editable(evidence: Evidence) -> None:

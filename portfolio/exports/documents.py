@@ -32,6 +32,7 @@ from portfolio.evidence.services import content_hash
 from portfolio.extensions import db
 from portfolio.progress import tracking
 from portfolio.signoff.models import ImportedSignOff
+from portfolio.signoff.models import ExternalAssessor
 from portfolio.signoff.models import SignOff
 
 # Which standards a registration pack is arranged by, per route.
@@ -114,11 +115,24 @@ def _answers(evidence: Evidence, signoff: SignOff | None) -> tuple[list, list, s
     assessment = signoff.assessment if signoff is not None else None
     if signoff is not None and assessment:
         given = assessment.get("ratings", {})
+        who = signoff.assessor
+        by_link = (
+            f" ({who.role}; {who.registration}; no account, by a single-use link "
+            f"emailed to {who.email})"
+            if isinstance(who, ExternalAssessor)
+            else ""
+        )
         rated_by = (
             f"Context recorded by the trainee, {evidence.owner.name}. Ratings, "
             f"overall judgement and comments completed by the assessor, "
-            f"{signoff.assessor.name}, on {signoff.decided_at:%d %B %Y}."
+            f"{who.name}{by_link}, on {signoff.decided_at:%d %B %Y}."
         )
+        if signoff.countersigned_by is not None and signoff.countersigned_at:
+            rated_by += (
+                f" Countersigned by the training officer, "
+                f"{signoff.countersigned_by.name}, on "
+                f"{signoff.countersigned_at:%d %B %Y}."
+            )
         answers.append(
             (
                 "Overall judgement (assessor)",

@@ -4,9 +4,11 @@ from functools import cache
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import EmailField
 from wtforms import Form
 from wtforms import FormField
 from wtforms import RadioField
+from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -29,12 +31,38 @@ def assessor_choices(trainee_id: str) -> list[SelectChoice]:
     ]
 
 
+EXTERNAL_CHOICE = "external"
+
+
 class SubmitForm(FlaskForm):
     assessor = RadioField(
         "Who should sign it off?",
         description="One of your current supervisors. They get a notification.",
         validate_choice=False,
     )
+    # For a DOPS, OCE or CBD: an assessor without an account, sent a single-use link.
+    external_name = StringField("Assessor's full name")
+    external_email = EmailField(
+        "Assessor's email address",
+        description="The link goes to this address only, and works once.",
+    )
+
+    def external(self) -> dict | None:
+        """The assessor without an account, when the trainee chose one."""
+        if self.assessor.data != EXTERNAL_CHOICE:
+            return None
+        return {
+            "name": self.external_name.data or "",
+            "email": self.external_email.data or "",
+        }
+
+
+# Service error names (``external_assessor.email``) onto the submit form's fields.
+SUBMIT_ALIASES = {
+    "external_assessor.name": "external_name",
+    "external_assessor.email": "external_email",
+    "external_assessor": "assessor",
+}
 
 
 class DecisionForm(FlaskForm):
@@ -89,7 +117,7 @@ class _WbaDecision(DecisionForm):
 
 
 @cache
-def _decision_form_class(kind: str) -> type[DecisionForm]:
+def decision_form_class(kind: str) -> type[DecisionForm]:
     if kind not in kinds.WBA_KINDS:
         return DecisionForm
     return type(
@@ -101,7 +129,7 @@ def _decision_form_class(kind: str) -> type[DecisionForm]:
 
 def decision_form(kind: str, **kwargs) -> DecisionForm:
     """The decision form for evidence of ``kind``: for a WBA, with its assessor's part."""
-    return _decision_form_class(kind)(**kwargs)
+    return decision_form_class(kind)(**kwargs)
 
 
 class UnlockForm(FlaskForm):

@@ -20,6 +20,7 @@ from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.db import utcnow
+from portfolio.enrolments.services import current_supervisors
 from portfolio.enrolments.services import find_person
 from portfolio.evidence.kinds import WBA_KINDS
 from portfolio.evidence.kinds import context_answers
@@ -35,8 +36,11 @@ from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
 from portfolio.rules import Invalid
+from portfolio.signoff import eligibility
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
+from portfolio.tickets import services as tickets
+from portfolio.tickets.models import Ticket
 
 # Text limits: enforced here for the web pages, and read by the API parsers.
 COMMENT_MAX = 5000
@@ -59,25 +63,25 @@ def _commit() -> None:
     db.session.commit()
 
 
-@one_decision_wins
-def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
-    """Ask a named supervisor of the owner to sign the evidence off."""
-    if evidence.owner_id != actor.id:
-        raise Forbidden("Only the person who recorded this evidence can submit it.")
-    if evidence.status not in ("draft", "returned"):
-        raise Conflict(
-            f"This evidence is {evidence.status.replace('_', ' ')}, so it cannot be submitted."
-        )
-    errors = FieldErrors()
-    assessor = find_person(assessor_ref)
-    if not (assessor_ref or "").strip():
-        errors.add("assessor", "Choose who should sign this off")
-    elif assessor is not None and assessor.id == actor.id:
-        errors.add("assessor", "You cannot sign off your own evidence")
-    elif assessor is None or not policy.supervises(assessor.id, actor.id):
-        # The same words whether the email is unknown or not a supervisor of the
-        # trainee: an error never names a person or confirms an email exists.
-        errors.add("assessor", NO_SUCH_ASSESSOR)
+def _supervisor_roles(supervisor_id: str, trainee_id: str) -> set[str]:
+    """The roles in which ``supervisor_id`` supervises the trainee today."""
+    today = date.today()
+    return {
+        a.role
+        for a in current_supervisors(trainee_id)
+        if a.supervisor_id == supervisor_id and a.active_on(today)
+    }
+
+
+def training_officer_of(trainee_id: str) -> User | None:
+    """The trainee's training officer in force today (the first, if several)."""
+    officers = [
+        a for a in current_supervisors(trainee_id) if a.role == "training_officer"
+    ]
+    return officers[0].supervisor if officers else None
+
+
+def _ready_for_signoff(evidence: Evidence, errors: FieldErrors) -> None:
     if not evidence.claims:
         errors.add(
             "claims",
@@ -89,6 +93,47 @@ def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
     validate_form(
         evidence.kind, context_answers(evidence.form), errors, for_submission=True
     )
+
+
+def _check_submittable(actor: User, evidence: Evidence) -> None:
+    if evidence.owner_id != actor.id:
+        raise Forbidden("Only the person who recorded this evidence can submit it.")
+    if evidence.status not in ("draft", "returned"):
+        raise Conflict(
+            f"This evidence is {evidence.status.replace('_', ' ')}, so it cannot be submitted."
+        )
+
+
+@one_decision_wins
+def submit(
+    actor: User,
+    evidence: Evidence,
+    assessor_ref: str | None = None,
+    external: dict | None = None,
+) -> Evidence:
+    """Ask a named supervisor of the owner to sign the evidence off, or (for a
+    DOPS, OCE or CBD) an assessor without an account, by name and email: they get
+    a single-use link (see ``portfolio.tickets``)."""
+    _check_submittable(actor, evidence)
+    if external is not None:
+        return _submit_to_external(actor, evidence, external)
+    errors = FieldErrors()
+    assessor = find_person(assessor_ref or "")
+    if not (assessor_ref or "").strip():
+        errors.add("assessor", "Choose who should sign this off")
+    elif assessor is not None and assessor.id == actor.id:
+        errors.add("assessor", "You cannot sign off your own evidence")
+    elif assessor is None or not policy.supervises(assessor.id, actor.id):
+        # The same words whether the email is unknown or not a supervisor of the
+        # trainee: an error never names a person or confirms an email exists.
+        errors.add("assessor", NO_SUCH_ASSESSOR)
+    else:
+        refused = eligibility.refusal(
+            evidence, _supervisor_roles(assessor.id, actor.id)
+        )
+        if refused:
+            errors.add("assessor", refused)
+    _ready_for_signoff(evidence, errors)
     errors.raise_if_any("The evidence is not ready for sign-off yet.")
     assert assessor is not None  # a missing assessor added a field error above
     evidence.status = "submitted"
@@ -112,6 +157,106 @@ def submit(actor: User, evidence: Evidence, assessor_ref: str) -> Evidence:
     return evidence
 
 
+def _ticket_email(evidence: Evidence) -> tuple[str, str]:
+    owner = evidence.owner
+    label = evidence.kind.upper()
+    return (
+        f"MPCE Portfolio: {owner.name} asks you to complete a {label}",
+        f"{owner.name} asks you to assess their {label}, “{evidence.title}”, "
+        f"on {evidence.occurred_on:%d %B %Y}. You will see what they recorded, then "
+        "rate each domain, give your overall judgement and your comments, and sign "
+        "it off (or return it to them with feedback). It takes a few minutes and "
+        "works on a phone.",
+    )
+
+
+def _submit_to_external(actor: User, evidence: Evidence, external) -> Evidence:
+    errors = FieldErrors()
+    if evidence.kind not in WBA_KINDS:
+        errors.add(
+            "external_assessor",
+            "Only a DOPS, OCE or CBD can be sent to an assessor without an account",
+        )
+    if not isinstance(external, dict):
+        errors.add("external_assessor", "Give the assessor's name and email")
+        external = {}
+    name, email = tickets.check_person(
+        external.get("name", ""),
+        external.get("email", ""),
+        errors,
+        "external_assessor.",
+    )
+    if email and email == actor.email:
+        errors.add("external_assessor.email", "You cannot assess your own evidence")
+    refused = eligibility.refusal(evidence, {eligibility.EXTERNAL})
+    if refused:
+        errors.add("external_assessor", refused)
+    if eligibility.countersign_required(evidence) and not training_officer_of(actor.id):
+        errors.add(
+            "external_assessor",
+            "Your curriculum asks your training officer to countersign assessments "
+            "made by emailed link, and you have no training officer assigned. Ask "
+            "your training lead to assign one first.",
+        )
+    _ready_for_signoff(evidence, errors)
+    errors.raise_if_any("The evidence is not ready for sign-off yet.")
+    subject, body = _ticket_email(evidence)
+    ticket = tickets.issue(actor, "wba", evidence.id, name, email, subject, body)
+    evidence.status = "submitted"
+    evidence.submitted_to_id = None
+    evidence.submitted_at = utcnow()
+    audit.record(
+        actor,
+        "evidence.submitted",
+        "evidence",
+        evidence.id,
+        ticket=ticket.id,
+        external_assessor=email,
+        version=evidence.version,
+        content_hash=content_hash(evidence),
+    )
+    _commit()
+    return evidence
+
+
+def ticket_of(evidence: Evidence) -> Ticket | None:
+    """The emailed link this item is waiting on, if it went to someone without an
+    account (expired links included: they can be sent again)."""
+    if evidence.status != "submitted" or evidence.submitted_to_id is not None:
+        return None
+    return tickets.live_for_subject("wba", evidence.id)
+
+
+def tickets_of(evidence: Evidence) -> list[Ticket]:
+    return tickets.for_subject("wba", evidence.id)
+
+
+@one_decision_wins
+def resend_ticket(actor: User, evidence: Evidence) -> Ticket:
+    """Send the assessor a fresh link (a new expiry; the old link stops working)."""
+    ticket = ticket_of(evidence)
+    if evidence.owner_id != actor.id:
+        raise Forbidden("Only the person who recorded this evidence can send the link.")
+    if ticket is None:
+        raise Conflict("This evidence is not waiting on an emailed link.")
+    subject, body = _ticket_email(evidence)
+    tickets.resend(actor, ticket, subject, body)
+    _commit()
+    return ticket
+
+
+@one_decision_wins
+def revoke_ticket(actor: User, evidence: Evidence) -> Evidence:
+    """Cancel the link: the evidence is a draft again (as withdrawing it does)."""
+    if evidence.owner_id != actor.id:
+        raise Forbidden(
+            "Only the person who recorded this evidence can cancel the link."
+        )
+    if ticket_of(evidence) is None:
+        raise Conflict("This evidence is not waiting on an emailed link.")
+    return withdraw(actor, evidence)
+
+
 @one_decision_wins
 def withdraw(actor: User, evidence: Evidence) -> Evidence:
     if evidence.owner_id != actor.id:
@@ -119,6 +264,14 @@ def withdraw(actor: User, evidence: Evidence) -> Evidence:
     if evidence.status != "submitted":
         raise Conflict("Only evidence waiting for sign-off can be withdrawn.")
     assessor = evidence.submitted_to
+    pending = ticket_of(evidence)
+    if pending is not None:
+        tickets.revoke(actor, pending)
+    if any(s.awaiting_countersignature for s in signoffs_of(evidence)):
+        raise Conflict(
+            "An assessor has signed this off and it is waiting for your training "
+            "officer's countersignature, so it cannot be withdrawn."
+        )
     evidence.status = "draft"
     evidence.submitted_to_id = None
     evidence.submitted_at = None
@@ -132,6 +285,124 @@ def withdraw(actor: User, evidence: Evidence) -> Evidence:
         )
     _commit()
     return evidence
+
+
+def _check_decision(
+    evidence: Evidence,
+    decision: str,
+    comment: str,
+    assessment: dict | None,
+    errors: FieldErrors,
+) -> tuple[str, dict | None]:
+    """The decision's comment and, for a WBA being approved, the assessor's part."""
+    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    if decision not in ("approve", "return"):
+        errors.add("decision", "Choose whether to sign it off or return it")
+    if decision == "return" and not comment:
+        errors.add("comment", "Say what needs to change, so the trainee can act on it")
+    if len(comment) > COMMENT_MAX:
+        errors.add("comment", f"The comment must be {COMMENT_MAX} characters or fewer")
+    completed: dict | None = None
+    if decision == "approve" and evidence.kind in WBA_KINDS:
+        completed = validate_assessment(evidence.kind, assessment, errors)
+    elif assessment and evidence.kind not in WBA_KINDS:
+        errors.add("form", "Only a DOPS, OCE or CBD has an assessor's form")
+    return comment, completed
+
+
+def _record_decision(
+    actor,
+    evidence: Evidence,
+    approved: bool,
+    comment: str,
+    completed: dict | None,
+    assessor_name: str,
+    *,
+    assessor_id: str | None = None,
+    ticket_id: str | None = None,
+    countersign_by: User | None = None,
+) -> SignOff:
+    """Write the sign-off, move the evidence on, audit and notify (caller commits).
+
+    ``countersign_by``: the training officer who must countersign an approval made
+    by emailed link before it counts; the item waits in their queue until then.
+    """
+    now = utcnow()
+    if completed is not None:
+        completed = {
+            **completed,
+            "declaration": DECLARATION,
+            "assessor_id": assessor_id,
+            "assessor_name": assessor_name,
+            "completed_at": now.isoformat(),
+        }
+    signoff = SignOff(
+        evidence_id=evidence.id,
+        evidence_version=evidence.version,
+        assessor_id=assessor_id,
+        ticket_id=ticket_id,
+        decision="approved" if approved else "returned",
+        comment=comment,
+        content_hash=content_hash(evidence, completed),
+        claims=claim_keys(evidence),
+        decided_at=now,
+        countersign_required=approved and countersign_by is not None,
+    )
+    if completed is not None:  # left unset otherwise: SQL NULL, not JSON null
+        signoff.assessment = completed
+    db.session.add(signoff)
+    owner = evidence.owner
+    if approved and countersign_by is not None:
+        evidence.submitted_to_id = countersign_by.id
+        evidence.submitted_at = now
+        notify(
+            countersign_by,
+            f"{assessor_name} signed off {owner.name}’s “{evidence.title}” by emailed "
+            "link. Countersign it so that it counts.",
+            _link(evidence),
+        )
+        message = (
+            f"{assessor_name} signed off “{evidence.title}”. It counts once your "
+            "training officer countersigns it."
+        )
+    else:
+        evidence.status = "signed_off" if approved else "returned"
+        message = (
+            f"{assessor_name} signed off “{evidence.title}”."
+            if approved
+            else f"{assessor_name} returned “{evidence.title}” with feedback."
+        )
+    if evidence.status == "signed_off":
+        refresh_progress(evidence.owner_id)
+    audit.record(
+        actor,
+        "evidence.signed_off" if approved else "evidence.returned",
+        "evidence",
+        evidence.id,
+        version=evidence.version,
+        content_hash=signoff.content_hash,
+        comment=comment,
+        **({"ticket": ticket_id} if ticket_id else {}),
+        **(
+            {"countersign_by": countersign_by.id}
+            if countersign_by is not None and signoff.countersign_required
+            else {}
+        ),
+        **({"assessed": sorted(completed["ratings"])} if completed else {}),
+    )
+    notify(owner, message, _link(evidence), comment=comment)
+    return signoff
+
+
+def pending_countersignature(evidence: Evidence) -> SignOff | None:
+    """An approval by emailed link waiting for the training officer to countersign."""
+    return next((s for s in signoffs_of(evidence) if s.awaiting_countersignature), None)
+
+
+def decision_kind(evidence: Evidence) -> str:
+    """Which decision form fits: the item's kind, or a plain decision for the
+    training officer countersigning (the assessor completed the form already)."""
+    return "countersignature" if pending_countersignature(evidence) else evidence.kind
 
 
 @one_decision_wins
@@ -149,6 +420,9 @@ def decide(
     development points and the declaration (see ``kinds.validate_assessment``).
     It is kept on the sign-off with who completed it and when, and signed with the
     evidence (its content hash covers both). A return needs only the comment.
+
+    When an assessor by emailed link signed it off and the curriculum wants it
+    countersigned, the training officer's decision here is the countersignature.
     """
     if evidence.submitted_to_id != actor.id:
         raise Forbidden(
@@ -156,68 +430,138 @@ def decide(
         )
     if evidence.status != "submitted":
         raise Conflict("A decision has already been made on this evidence.")
-    comment = (comment or "").strip()
+    pending = pending_countersignature(evidence)
+    if pending is not None:
+        return _countersign(actor, evidence, pending, decision, comment, assessment)
     errors = FieldErrors()
-    if decision not in ("approve", "return"):
-        errors.add("decision", "Choose whether to sign it off or return it")
-    if decision == "return" and not comment:
-        errors.add("comment", "Say what needs to change, so the trainee can act on it")
-    if len(comment) > COMMENT_MAX:
-        errors.add("comment", f"The comment must be {COMMENT_MAX} characters or fewer")
-    is_wba = evidence.kind in WBA_KINDS
-    completed: dict | None = None
-    if decision == "approve" and is_wba:
-        completed = validate_assessment(evidence.kind, assessment, errors)
-    elif assessment and not is_wba:
-        errors.add("form", "Only a DOPS, OCE or CBD has an assessor's form")
+    comment, completed = _check_decision(
+        evidence, decision, comment, assessment, errors
+    )
     errors.raise_if_any()
     if not policy.supervises(actor.id, evidence.owner_id):
         raise Forbidden(
             "You no longer supervise this trainee, so you cannot decide on this evidence."
         )
-    approved = decision == "approve"
-    now = utcnow()
-    if completed is not None:
-        completed = {
-            **completed,
-            "declaration": DECLARATION,
-            "assessor_id": actor.id,
-            "assessor_name": actor.name,
-            "completed_at": now.isoformat(),
-        }
-    signoff = SignOff(
-        evidence_id=evidence.id,
-        evidence_version=evidence.version,
-        assessor_id=actor.id,
-        decision="approved" if approved else "returned",
-        comment=comment,
-        content_hash=content_hash(evidence, completed),
-        claims=claim_keys(evidence),
-        decided_at=now,
-    )
-    if completed is not None:  # left unset otherwise: SQL NULL, not JSON null
-        signoff.assessment = completed
-    db.session.add(signoff)
-    evidence.status = "signed_off" if approved else "returned"
-    if approved:
-        refresh_progress(evidence.owner_id)
-    audit.record(
+    if decision == "approve":
+        refused = eligibility.refusal(
+            evidence, _supervisor_roles(actor.id, evidence.owner_id)
+        )
+        if refused:
+            raise Forbidden(refused)
+    signoff = _record_decision(
         actor,
-        "evidence.signed_off" if approved else "evidence.returned",
-        "evidence",
-        evidence.id,
-        version=evidence.version,
-        content_hash=signoff.content_hash,
-        comment=comment,
-        **({"assessed": sorted(completed["ratings"])} if completed else {}),
+        evidence,
+        decision == "approve",
+        comment,
+        completed,
+        actor.name,
+        assessor_id=actor.id,
     )
-    owner = evidence.owner
-    message = (
-        f"{actor.name} signed off “{evidence.title}”."
-        if approved
-        else f"{actor.name} returned “{evidence.title}” with feedback."
+    _commit()
+    return signoff
+
+
+def _countersign(
+    actor: User,
+    evidence: Evidence,
+    pending: SignOff,
+    decision: str,
+    comment: str,
+    assessment: dict | None,
+) -> SignOff:
+    """The training officer countersigns an approval by emailed link (it then
+    counts), or refuses it: the approval is superseded and the item returned."""
+    errors = FieldErrors()
+    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    if assessment:
+        errors.add(
+            "form",
+            "The assessor completed the form; countersigning does not change it",
+        )
+    if decision not in ("approve", "return"):
+        errors.add("decision", "Choose whether to countersign it or return it")
+    if decision == "return" and not comment:
+        errors.add("comment", "Say why, so the trainee can act on it")
+    if len(comment) > COMMENT_MAX:
+        errors.add("comment", f"The comment must be {COMMENT_MAX} characters or fewer")
+    errors.raise_if_any()
+    if not policy.supervises(actor.id, evidence.owner_id):
+        raise Forbidden(
+            "You no longer supervise this trainee, so you cannot countersign this."
+        )
+    now = utcnow()
+    if decision == "approve":
+        pending.countersigned_by_id = actor.id
+        pending.countersigned_at = now
+        evidence.status = "signed_off"
+        refresh_progress(evidence.owner_id)
+        audit.record(
+            actor,
+            "evidence.countersigned",
+            "evidence",
+            evidence.id,
+            signoff=pending.id,
+            comment=comment,
+        )
+        notify(
+            evidence.owner,
+            f"{actor.name} countersigned “{evidence.title}”: it now counts.",
+            _link(evidence),
+        )
+        _commit()
+        return pending
+    pending.superseded_at = now
+    pending.superseded_reason = f"Countersignature refused by {actor.name}: {comment}"
+    pending.superseded_by_id = actor.id
+    signoff = _record_decision(
+        actor, evidence, False, comment, None, actor.name, assessor_id=actor.id
     )
-    notify(owner, message, _link(evidence), comment=comment)
+    _commit()
+    return signoff
+
+
+def complete_by_ticket(
+    ticket: Ticket,
+    identity: dict,
+    decision: str,
+    comment: str = "",
+    assessment: dict | None = None,
+) -> SignOff:
+    """An assessor without an account decides through their emailed link: they
+    confirm their name, role and professional registration, then sign it off with
+    the assessor's form, or return it with feedback. The link is spent in the same
+    transaction, so it works once."""
+    tickets.usable(ticket)
+    evidence = db.session.get(Evidence, ticket.subject_id)
+    if (
+        evidence is None
+        or evidence.status != "submitted"
+        or evidence.submitted_to_id is not None
+        or ticket_of(evidence) is not ticket
+    ):
+        raise Conflict("This assessment is no longer waiting for you.")
+    errors = FieldErrors()
+    identity = tickets.check_identity(identity or {}, errors)
+    comment, completed = _check_decision(
+        evidence, decision, comment, assessment, errors
+    )
+    errors.raise_if_any()
+    holder = tickets.use(ticket, identity)
+    officer = (
+        training_officer_of(evidence.owner_id)
+        if decision == "approve" and eligibility.countersign_required(evidence)
+        else None
+    )
+    signoff = _record_decision(
+        holder,
+        evidence,
+        decision == "approve",
+        comment,
+        completed,
+        identity["name"],
+        ticket_id=ticket.id,
+        countersign_by=officer,
+    )
     _commit()
     return signoff
 

@@ -16,6 +16,7 @@ from portfolio.extensions import db
 from portfolio.forms import attempt
 from portfolio.signoff import services
 from portfolio.signoff.forms import DECISION_ALIASES
+from portfolio.signoff.forms import SUBMIT_ALIASES
 from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
@@ -35,11 +36,16 @@ def _edit_link(evidence_id: str, field: str) -> str:
 @bp.post("/<evidence_id>/submit")
 @login_required
 def submit(evidence_id: str):
-    """Ask one of the trainee's supervisors to sign the evidence off."""
+    """Ask one of the trainee's supervisors to sign the evidence off, or send an
+    assessor without an account a single-use link."""
     evidence = load(evidence_id)
     form = SubmitForm()
     unplaced = attempt(
-        form, lambda: services.submit(current_user, evidence, form.assessor.data or "")
+        form,
+        lambda: services.submit(
+            current_user, evidence, form.assessor.data or "", form.external()
+        ),
+        SUBMIT_ALIASES,
     )
     if unplaced is not None:
         elsewhere = [
@@ -47,12 +53,45 @@ def submit(evidence_id: str):
             for e in unplaced
         ]
         return render_evidence(evidence, 422, errors=elsewhere, submit_form=form)
-    assert evidence.submitted_to is not None  # submit() just set it
+    ticket = services.ticket_of(evidence)
+    if ticket is not None:
+        flash(
+            f"We emailed {ticket.name} a link to assess it ({ticket.email}). It works "
+            f"once, until {ticket.expires_at:%-d %B %Y}. You can send it again or "
+            "cancel it here.",
+            "success",
+        )
+    else:
+        assert evidence.submitted_to is not None  # submit() just set it
+        flash(
+            f"Sent to {evidence.submitted_to.name} for sign-off. You can withdraw it "
+            "until they decide.",
+            "success",
+        )
+    return redirect(url_for("evidence.show", evidence_id=evidence.id))
+
+
+@bp.post("/<evidence_id>/ticket/resend")
+@login_required
+def resend_ticket(evidence_id: str):
+    """Send the assessor without an account a fresh link."""
+    evidence = load(evidence_id)
+    ticket = services.resend_ticket(current_user, evidence)
     flash(
-        f"Sent to {evidence.submitted_to.name} for sign-off. You can withdraw it "
-        "until they decide.",
+        f"We sent {ticket.name} a new link. It works until "
+        f"{ticket.expires_at:%-d %B %Y}; the old one no longer does.",
         "success",
     )
+    return redirect(url_for("evidence.show", evidence_id=evidence.id))
+
+
+@bp.post("/<evidence_id>/ticket/revoke")
+@login_required
+def revoke_ticket(evidence_id: str):
+    """Cancel the link: the evidence is a draft again."""
+    evidence = load(evidence_id)
+    services.revoke_ticket(current_user, evidence)
+    flash("You cancelled the link. The evidence is a draft again.", "success")
     return redirect(url_for("evidence.show", evidence_id=evidence.id))
 
 
@@ -84,7 +123,7 @@ def decide(evidence_id: str):
     """Sign off or return evidence from its page (where the whole item is shown),
     completing a DOPS, OCE or CBD's assessor's form when signing it off."""
     evidence = load(evidence_id)
-    form = decision_form(evidence.kind)
+    form = decision_form(services.decision_kind(evidence))
     unplaced = attempt(form, lambda: _decide(evidence, form), DECISION_ALIASES)
     if unplaced is not None:
         form.form_errors += [e["message"] for e in unplaced]
