@@ -109,7 +109,8 @@ DEFAULTS: dict[str, Any] = {
     "API_MAX_PER_PAGE": 200,
     # Single sign-on (docs/sso.md): a JSON list of OpenID Connect providers, each
     # {"key", "name", "issuer", "client_id", "client_secret"} and optionally
-    # "scopes", "token_endpoint_auth_method", "email_claim", "email_verified_claim",
+    # "scopes", "token_endpoint_auth_method" ("private_key_jwt" with
+    # "private_key_file"), "email_claim", "email_verified_claim", "trust_email",
     # "authorize_params". Empty: password sign-in only.
     "OIDC_PROVIDERS": [],
     # Seconds to wait for a provider's discovery, keys and token endpoints.

@@ -426,3 +426,65 @@ def test_a_malformed_provider_setting_stops_the_app(tmp_path, setting, message):
 
     with pytest.raises(ConfigError, match=message):
         create_app({**base_config(tmp_path), "OIDC_PROVIDERS": setting})
+
+
+def test_a_provider_like_cis2_signed_requests_userinfo_and_trusted_email(
+    app, client, factory, tmp_path
+):
+    """A client that signs its token requests (private_key_jwt), a provider that
+    sends the email address only from its UserInfo endpoint and no verified flag
+    (as NHS CIS2 does), trusted by setting."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "portfolio-sso.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    app.config["OIDC_PROVIDERS"] = []
+    with app.app_context():
+        from portfolio.accounts import oidc
+
+        app.config["OIDC_PROVIDERS"] = [
+            {
+                "key": "test",
+                "name": "NHS CIS2",
+                "issuer": "https://placeholder.invalid",
+                "client_id": "signed",
+                "token_endpoint_auth_method": "private_key_jwt",
+                "private_key_file": str(pem),
+            }
+        ]
+        published = oidc.public_keys()["keys"]
+    assert client.get("/auth/sso/jwks.json").get_json() == {"keys": published}
+    assert set(published[0]) == {"kty", "n", "e", "kid", "use", "alg"}  # public only
+
+    accounts = {"careworker": {"email": "trainee@example.org", "name": "A R"}}
+    clients = [oidc_client("signed", [CALLBACK], public_jwk=published[0])]
+    with running_provider(tmp_path, clients, accounts, claims_in_id_token=False) as op:
+        setting = {
+            "key": "test",
+            "name": "NHS CIS2",
+            "issuer": op.issuer,
+            "client_id": "signed",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "private_key_file": str(pem),
+            "scopes": "openid email profile",
+        }
+        app.config["OIDC_PROVIDERS"] = [setting]
+        email = factory.user("trainee", "RBV", email="trainee@example.org")
+        # No verified flag and not trusted: nothing is linked.
+        response, _ = sso_sign_in(client, "careworker")
+        assert response.status_code == 403
+        assert "NHS CIS2 did not confirm your email address" in response.get_data(
+            as_text=True
+        )
+        app.config["OIDC_PROVIDERS"] = [setting | {"trust_email": True}]
+        response, _ = sso_sign_in(app.test_client(), "careworker")
+        assert response.status_code == 302
+    assert identities(app) == [(email, "careworker", "test")]

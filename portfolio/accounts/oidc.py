@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ from joserfc.errors import InvalidKeyIdError
 from joserfc.errors import JoseError
 from joserfc.errors import MissingClaimError
 from joserfc.jwk import KeySet
+from joserfc.jwk import RSAKey
 
 from portfolio import policy
 from portfolio.accounts.models import Invitation
@@ -76,7 +78,11 @@ ALGORITHMS = (
     "EdDSA",
 )
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# How the portfolio proves itself at the token endpoint: a client secret (RFC 6749
+# section 2.3.1), or a JWT signed with its own private key (RFC 7523 section 2.2,
+# "private_key_jwt" in OpenID Connect Core 1.0 section 9), as NHS CIS2 asks.
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CACHE_SECONDS = 3600
 AGAIN = "Try again, and if it keeps happening tell your administrator."
 
@@ -99,7 +105,7 @@ class Provider:
     name: str
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = ""
     scopes: str = "openid email profile"
     token_endpoint_auth_method: str = "client_secret_basic"
     # The claim that says the email address is verified (OpenID Connect Core 1.0
@@ -109,6 +115,17 @@ class Provider:
     # Extra authorization request parameters (CIS2's ``acr_values``, Entra's
     # ``prompt``), never the ones this module sets itself.
     authorize_params: dict[str, str] = field(default_factory=dict)
+    # private_key_jwt: the PEM file of the RSA key the assertions are signed with;
+    # its public half is published at /auth/sso/jwks.json.
+    private_key_file: str | None = None
+    # True: the provider vouches for every address it sends (an administrator's
+    # decision, for a provider that sends no verified flag at all).
+    trust_email: bool = False
+
+    def signing_key(self) -> RSAKey:
+        """The private key of a private_key_jwt client (read when needed)."""
+        assert self.private_key_file
+        return _signing_key(self.private_key_file)
 
 
 # ---- the setting ---------------------------------------------------------------------
@@ -124,6 +141,8 @@ _FIELDS = {
     "email_verified_claim",
     "email_claim",
     "authorize_params",
+    "private_key_file",
+    "trust_email",
 }
 _RESERVED_PARAMS = {
     "client_id",
@@ -167,7 +186,12 @@ def parse_providers(raw: Any) -> list[Provider]:
             raise ProviderSettingsError(
                 f"{where} has unknown settings: {', '.join(sorted(unknown))}"
             )
-        for name in ("key", "name", "issuer", "client_id", "client_secret"):
+        method = item.get("token_endpoint_auth_method", "client_secret_basic")
+        needed = ["key", "name", "issuer", "client_id"]
+        needed.append(
+            "private_key_file" if method == "private_key_jwt" else "client_secret"
+        )
+        for name in needed:
             if not isinstance(item.get(name), str) or not item[name].strip():
                 raise ProviderSettingsError(f"{where} needs {name!r} (text)")
         if not re.match(KEY_PATTERN, item["key"]):
@@ -185,7 +209,6 @@ def parse_providers(raw: Any) -> list[Provider]:
                 f"{where}: 'issuer' must be an https address (http only on this "
                 f"machine), not {issuer!r}"
             )
-        method = item.get("token_endpoint_auth_method", "client_secret_basic")
         if method not in AUTH_METHODS:
             raise ProviderSettingsError(
                 f"{where}: 'token_endpoint_auth_method' must be one of "
@@ -203,6 +226,16 @@ def parse_providers(raw: Any) -> list[Provider]:
                 f"{where}: 'authorize_params' may not set "
                 f"{', '.join(sorted(set(params) & _RESERVED_PARAMS))}"
             )
+        if method == "private_key_jwt":
+            try:
+                _signing_key(item["private_key_file"])
+            except (OSError, ValueError, JoseError) as error:
+                raise ProviderSettingsError(
+                    f"{where}: 'private_key_file' must be a readable PEM file "
+                    f"holding an RSA private key ({error})"
+                ) from error
+        if not isinstance(item.get("trust_email", False), bool):
+            raise ProviderSettingsError(f"{where}: 'trust_email' must be true or false")
         scopes = item.get("scopes", "openid email profile")
         if isinstance(scopes, list):
             scopes = " ".join(scopes)
@@ -214,19 +247,41 @@ def parse_providers(raw: Any) -> list[Provider]:
                 name=item["name"].strip(),
                 issuer=issuer,
                 client_id=item["client_id"],
-                client_secret=item["client_secret"],
+                client_secret=item.get("client_secret") or "",
                 scopes=str(scopes),
                 token_endpoint_auth_method=method,
                 email_verified_claim=item.get("email_verified_claim")
                 or "email_verified",
                 email_claim=item.get("email_claim") or "email",
                 authorize_params=dict(params),
+                private_key_file=item.get("private_key_file"),
+                trust_email=bool(item.get("trust_email", False)),
             )
         )
     keys = [p.key for p in found]
     if len(set(keys)) != len(keys):
         raise ProviderSettingsError("OIDC_PROVIDERS: each provider needs its own key")
     return found
+
+
+def _signing_key(path: str) -> RSAKey:
+    key = RSAKey.import_key(Path(path).read_bytes())
+    if not key.is_private:
+        raise ValueError("it holds a public key only")
+    return key
+
+
+def public_keys() -> dict:
+    """The JWK Set of the keys private_key_jwt clients sign with (public halves)."""
+    keys = []
+    for p in providers():
+        if p.token_endpoint_auth_method == "private_key_jwt":
+            key = p.signing_key()
+            public = key.as_dict(private=False)
+            public |= {"kid": key.thumbprint(), "use": "sig", "alg": "RS256"}
+            if public not in keys:
+                keys.append(public)
+    return {"keys": keys}
 
 
 def providers() -> list[Provider]:
@@ -338,15 +393,40 @@ class Pending:
 
 
 def _client(p: Provider, redirect_uri: str) -> OAuth2Session:
+    signed = p.token_endpoint_auth_method == "private_key_jwt"
     return OAuth2Session(
         client_id=p.client_id,
-        client_secret=p.client_secret,
+        client_secret=None if signed else p.client_secret,
         scope=p.scopes,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        token_endpoint_auth_method=p.token_endpoint_auth_method,
+        # With a signed assertion the client_id goes in the body ("none" here),
+        # the assertion beside it (see _client_assertion).
+        token_endpoint_auth_method="none" if signed else p.token_endpoint_auth_method,
         default_timeout=_timeout(),
     )
+
+
+def _client_assertion(p: Provider, token_endpoint: str) -> dict[str, str]:
+    """RFC 7523 section 3: a short-lived JWT naming this client, for this endpoint."""
+    if p.token_endpoint_auth_method != "private_key_jwt":
+        return {}
+    key = p.signing_key()
+    now = int(time.time())
+    assertion = jwt.encode(
+        {"alg": "RS256", "kid": key.thumbprint(), "typ": "JWT"},
+        {
+            "iss": p.client_id,
+            "sub": p.client_id,
+            "aud": token_endpoint,
+            "jti": secrets.token_urlsafe(24),
+            "iat": now,
+            "exp": now + 300,
+        },
+        key,
+        algorithms=["RS256"],
+    )
+    return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
 
 
 def begin(p: Provider, redirect_uri: str, next_url: str) -> tuple[str, Pending]:
@@ -408,6 +488,7 @@ def finish(
             grant_type="authorization_code",
             code=args["code"],
             code_verifier=pending.verifier,
+            **_client_assertion(p, endpoint),
         )
     except AuthlibBaseError as error:
         current_app.logger.warning(
@@ -422,7 +503,33 @@ def finish(
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
         raise SsoError(f"{p.name} sent no ID token. {AGAIN}")
-    return verify_id_token(p, id_token, pending.nonce), id_token
+    claims = verify_id_token(p, id_token, pending.nonce)
+    if p.email_claim not in claims:
+        claims = _with_userinfo(p, claims, token.get("access_token"))
+    return claims, id_token
+
+
+def _with_userinfo(p: Provider, claims: dict, access_token) -> dict:
+    """Claims the ID token lacks, from the UserInfo endpoint (NHS CIS2 sends the
+    email address there). Its ``sub`` must be the ID token's (OpenID Connect Core
+    1.0 section 5.3.2); what the ID token says always wins."""
+    endpoint = metadata(p).get("userinfo_endpoint")
+    if not isinstance(endpoint, str) or not isinstance(access_token, str):
+        return claims
+    try:
+        response = requests.get(
+            endpoint,
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=_timeout(),
+        )
+        response.raise_for_status()
+        info = response.json()
+    except (requests.RequestException, ValueError) as error:
+        current_app.logger.warning("OpenID provider %s userinfo: %s", p.key, error)
+        raise _unreachable(p) from error
+    if not isinstance(info, dict) or info.get("sub") != claims["sub"]:
+        raise _refused(p, "and its user information describe different people")
+    return {**info, **claims}
 
 
 def _refused(p: Provider, why: str) -> SsoError:
@@ -501,7 +608,11 @@ def _verified(p: Provider, claims: Mapping) -> str | None:
     verified = claims.get(p.email_verified_claim)
     if not isinstance(email, str) or not email.strip():
         return None
-    if verified is True or (isinstance(verified, str) and verified.lower() == "true"):
+    if (
+        p.trust_email
+        or verified is True
+        or (isinstance(verified, str) and verified.lower() == "true")
+    ):
         return email.strip().lower()
     return None
 

@@ -4,6 +4,7 @@ sign-in rule (the flow itself is in ``accounts.oidc``)."""
 from flask import Blueprint
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -51,6 +52,15 @@ def _failed(p: oidc.Provider, error: oidc.SsoError):
         provider=p,
         message=error.message,
     ), error.status
+
+
+@bp.get("/auth/sso/jwks.json")
+def jwks():
+    """The public keys this installation signs its token requests with
+    (private_key_jwt), for providers that fetch them from a registered jwks_uri."""
+    response = jsonify(oidc.public_keys())
+    response.cache_control.max_age = 3600
+    return response
 
 
 @bp.get("/auth/sso/<key>")

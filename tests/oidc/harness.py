@@ -44,16 +44,29 @@ ACCOUNTS = {
 }
 
 
-def client(client_id: str, redirect_uris: list[str], post_logout: list[str] = ()):
-    """oidc-provider client metadata for a confidential web client."""
-    return {
+def client(
+    client_id: str,
+    redirect_uris: list[str],
+    post_logout: list[str] = (),
+    public_jwk: dict | None = None,
+):
+    """oidc-provider client metadata for a confidential web client: with a client
+    secret, or (given ``public_jwk``) signing its token requests (private_key_jwt)."""
+    metadata = {
         "client_id": client_id,
-        "client_secret": SECRET,
         "redirect_uris": redirect_uris,
         "post_logout_redirect_uris": list(post_logout),
         "response_types": ["code"],
         "grant_types": ["authorization_code"],
-        "token_endpoint_auth_method": "client_secret_basic",
+    }
+    if public_jwk is None:
+        return metadata | {
+            "client_secret": SECRET,
+            "token_endpoint_auth_method": "client_secret_basic",
+        }
+    return metadata | {
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [public_jwk]},
     }
 
 
@@ -74,7 +87,13 @@ class RunningProvider:
 
 
 @contextlib.contextmanager
-def running_provider(tmp_path: Path, clients: list[dict], accounts=None, short=()):
+def running_provider(
+    tmp_path: Path,
+    clients: list[dict],
+    accounts=None,
+    short=(),
+    claims_in_id_token: bool = True,
+):
     node = shutil.which("node")
     if node is None or not (PROJECT_ROOT / "node_modules" / "oidc-provider").exists():
         pytest.fail("node and node_modules/oidc-provider are needed (npm ci)")
@@ -85,6 +104,7 @@ def running_provider(tmp_path: Path, clients: list[dict], accounts=None, short=(
                 "clients": clients,
                 "accounts": ACCOUNTS if accounts is None else accounts,
                 "short_lived_clients": list(short),
+                "claims_in_id_token": claims_in_id_token,
             }
         )
     )

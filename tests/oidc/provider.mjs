@@ -5,7 +5,8 @@
 //
 // CONFIG.json: {"clients": [oidc-provider client metadata...],
 //               "accounts": {"<login>": {claims...}},
-//               "short_lived_clients": ["<client_id>", ...]}
+//               "short_lived_clients": ["<client_id>", ...],
+//               "claims_in_id_token": true}
 // The login page is the package's own development login (any password); the
 // login name picks the account. Once listening it prints one JSON line,
 // {"issuer": "http://127.0.0.1:PORT"}, and it stops on SIGTERM or when its
@@ -37,8 +38,9 @@ server.listen(0, '127.0.0.1', () => {
       email: ['email', 'email_verified'],
       profile: ['name'],
     },
-    // Put the scopes' claims in the ID token itself, as NHSmail and CIS2 do.
-    conformIdTokenClaims: false,
+    // true (the default here): the scopes' claims go in the ID token itself, as
+    // Entra ID does; false: only through the UserInfo endpoint, as NHS CIS2 does.
+    conformIdTokenClaims: config.claims_in_id_token === false,
     features: {
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },
