@@ -175,7 +175,7 @@ def _seed_evidence() -> None:
                 "now_what": "Let chambers equilibrate before measuring; run the checks "
                 "myself under supervision next week.",
             },
-            claims=_claims("STP-RP-S2-TA01", "AIDHT-1-01"),
+            claims=_claims("P-RP-S2-TA01", "AIDHT-1-01"),
         ),
     )
     signoff.submit(aisha, reflection, tom.id)
@@ -193,7 +193,7 @@ def _seed_evidence() -> None:
                 "activity": "Weekly CBCT image-quality QC",
                 "setting": "Linac 2, weekly QA session",
             },
-            claims=_claims("STP-RP-S2-TA02"),
+            claims=_claims("P-RP-S2-TA02"),
         ),
     )
     signoff.submit(aisha, dops, helen.id)
@@ -205,6 +205,6 @@ def _seed_evidence() -> None:
             occurred_on=today - timedelta(days=2),
             body="Started reading IPEM report 103 on small-field dosimetry.",
             form={"what_happened": "Read the first three chapters."},
-            claims=_claims("STP-RP-S3-TA01"),
+            claims=_claims("S-RP-S3-TA3"),
         ),
     )

@@ -82,12 +82,12 @@ def test_a_generated_client_drives_the_main_calls(generated, live, world):
     assert me.email == world.trainee and me.roles[0].role == "trainee"
 
     body = models.CreateEvidenceBody.from_dict(
-        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}]}
+        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}]}
     )
     made = call(generated, "create_evidence").sync(client=trainee, body=body)
     assert made.title == REFLECTION["title"] and made.status == "draft"
     assert made.version == 1 and made.owner.email == world.trainee
-    assert [c.code for c in made.claims] == ["STP-RP-S2-TA01"]
+    assert [c.code for c in made.claims] == ["P-RP-S2-TA01"]
     assert made.submitted_to is None
 
     got = call(generated, "get_evidence").sync(made.id, client=trainee)

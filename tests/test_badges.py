@@ -138,7 +138,7 @@ def _credential(**changes) -> dict:
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": badges.issuer_summary(),
         "validFrom": "2026-01-05T10:00:00+00:00",
-        "name": "STP-C1-TA01: Quality assurance",
+        "name": "P-C1-TA01: Quality assurance",
         "credentialSubject": {
             "id": "urn:uuid:0b7b1f0e-5d55-4b5e-8a57-3a1f0d9b2c10",
             "type": ["AchievementSubject"],

@@ -28,7 +28,7 @@ INSTALLATION = "Elsewhere Portfolio"
 FORMAT = "mpce-portfolio-bundle/2"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 MB = 1024 * 1024
-CODE = "STP-RP-S2-TA01"
+CODE = "P-RP-S2-TA01"
 
 
 def sha(data: bytes) -> str:

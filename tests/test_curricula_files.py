@@ -61,6 +61,12 @@ def test_stp_specialist_modules_follow_the_count_rule(specialty):
         activities = [
             n for n in walk(module["children"]) if n["type"] in ("ETA", "DTA", "OTA")
         ]
+        if "credits" not in module:
+            # Published, but the Curriculum Library page with its credits was not
+            # retrieved: it says so rather than guessing.
+            assert module["provenance"] == "published", module["code"]
+            assert "not confirmed" in module["description"], module["code"]
+            continue
         credits = module["credits"]
         tolerance = max(1, credits // 10)
         assert abs(len(activities) - credits) <= tolerance, module["code"]
@@ -216,13 +222,13 @@ def test_link_to_unknown_code(runner, broken, tmp_path):
     for name in ("core.yaml", "rotations-mp.yaml"):
         shutil.copy(CURRICULA / "stp" / name, tmp_path / name)
     path = broken(
-        RP, lambda t: t.replace("links: [STP-RP-S1-LO4,", "links: [STP-RP-S1-LO99,", 1)
+        RP, lambda t: t.replace("links: [S-RP-S1-LO3,", "links: [S-RP-S1-LO99,", 1)
     )
     out = run_validate(
         runner, path, tmp_path / "core.yaml", tmp_path / "rotations-mp.yaml"
     )
-    assert f"{path}:{line_of(path, 'STP-RP-S1-LO99')}:" in out
-    assert "link to unknown code 'STP-RP-S1-LO99'" in out
+    assert f"{path}:{line_of(path, 'S-RP-S1-LO99')}:" in out
+    assert "link to unknown code 'S-RP-S1-LO99'" in out
 
 
 def test_dangling_crosswalk_target(runner, broken):
@@ -258,7 +264,7 @@ source: {{title: test}}
 provenance: proposal
 includes: [{other}]
 outcomes:
-  - {{code: {id}-1, type: DTA, title: Do a thing}}
+  - {{code: P-{id}-1, type: DTA, title: Do a thing}}
 """
     a.write_text(template.format(id="comp-a", other="comp-b"))
     b.write_text(template.format(id="comp-b", other="comp-a"))
@@ -335,8 +341,8 @@ def test_full_load_materialises_includes_and_crosswalks(app):
     with app.app_context():
         rp = services.get_curriculum("stp-rp")
         codes = {o.code for o in services.outcomes_of(rp)}
-        assert {"STP-C1", "STP-MSF1", "STP-MP-R1", "STP-RP-S1"} <= codes
-        core_activity = services.get_outcome(rp, "STP-C1-TA01")
+        assert {"S-C1", "P-MSF1", "P-MP-R1", "S-RP-S1"} <= codes
+        core_activity = services.get_outcome(rp, "P-C1-TA01")
         assert core_activity.origin_slug == "stp-core"
         targets = {
             (x.slug, x.direction) for x in services.crosswalks_for(core_activity)

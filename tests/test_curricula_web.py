@@ -21,13 +21,13 @@ def test_list_groups_by_kind(loaded, client, login_as):
 def test_tree_shows_modules_and_activities(loaded, client, login_as):
     login_as("trainee")
     page = client.get("/curricula/stp-rp/").get_data(as_text=True)
-    for code in ("STP-C1", "STP-MP-R1", "STP-RP-S1", "STP-RP-S1-TA01"):
+    for code in ("S-C1", "P-MP-R1", "S-RP-S1", "P-RP-S1-TA01"):
         assert code in page
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("STP-RP-S1-TA03", "STP-RP-S1-TA03"), ("clinical leadership", "GSP5")],
+    [("P-RP-S1-TA03", "P-RP-S1-TA03"), ("clinical leadership", "GSP5")],
 )
 def test_search_by_code_or_words(loaded, client, login_as, query, expected):
     login_as("trainee")
@@ -46,7 +46,7 @@ def test_search_escapes_wildcards_and_markup(loaded, client, login_as):
 
 def test_outcome_page_shows_rules_and_crosswalks(loaded, client, login_as):
     login_as("trainee")
-    page = client.get("/curricula/stp-rp/STP-C1-TA01").get_data(as_text=True)
+    page = client.get("/curricula/stp-rp/P-C1-TA01").get_data(as_text=True)
     assert "What sign-off needs" in page and "Crosswalks" in page
     assert "Good Scientific Practice" in page
     gsp = client.get("/curricula/gsp/GSP1").get_data(as_text=True)
@@ -70,6 +70,6 @@ def test_api_list_and_detail(loaded, api, factory):
     first = detail["outcomes"][0]
     assert {"code", "title", "type", "parent"} <= set(first)
     by_code = {o["code"]: o for o in detail["outcomes"]}
-    assert by_code["STP-RP-S1-TA01"]["parent"] == "STP-RP-S1"
+    assert by_code["P-RP-S1-TA01"]["parent"] == "S-RP-S1"
     missing = caller.get("/api/v1/curricula/nope")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

@@ -70,9 +70,8 @@ def test_choose_kind_then_form(client, people, as_user):
     assert "Your assessor completes the ratings" in dops
     otj = client.get("/evidence/new?kind=otj").get_data(as_text=True)
     assert 'name="answers-hours"' in otj
-    # MSF evidence comes from a feedback round (tests/test_msf.py), never typed in.
-    chooser = client.get("/evidence/new").get_data(as_text=True)
-    assert 'value="msf"' not in chooser and 'value="dops"' in chooser
+    msf = client.get("/evidence/new?kind=msf").get_data(as_text=True)
+    assert 'name="answers-raters"' in msf and 'name="answers-plan"' in msf
 
 
 def test_only_trainees_add_evidence(client, people, as_user):
@@ -92,21 +91,21 @@ def test_picker_finds_outcomes_and_keeps_everything_typed(app, client, people, a
     assert "I *watched* the run-up." in html
     assert "Morning QA on linac 3." in html and "Do it myself next week." in html
     assert 'value="quality control linear accelerator"' in html
-    assert checked(html, "claims", "stp-rp:STP-RP-S2-TA01") is False
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA01") is False
     yesterday = TODAY - timedelta(days=1)
     for part in ("day", "month", "year"):
         assert input_value(html, f"occurred_on[{part}]") == str(
             getattr(yesterday, part)
         )
     # Tick the STP activity, then search another curriculum: it stays ticked.
-    data.update(q="AIDHT-1-01", claims=["stp-rp:STP-RP-S2-TA01"])
+    data.update(q="AIDHT-1-01", claims=["stp-rp:P-RP-S2-TA01"])
     html = client.post("/evidence/new?kind=reflection", data=data).get_data(
         as_text=True
     )
-    assert checked(html, "claims", "stp-rp:STP-RP-S2-TA01") is True
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA01") is True
     assert checked(html, "claims", "ai-dht:AIDHT-1-01") is False
     # Save with claims in two curricula at once.
-    data.update(claims=["stp-rp:STP-RP-S2-TA01", "ai-dht:AIDHT-1-01"], action="save")
+    data.update(claims=["stp-rp:P-RP-S2-TA01", "ai-dht:AIDHT-1-01"], action="save")
     saved = client.post("/evidence/new?kind=reflection", data=data)
     assert saved.status_code == 302
     evidence_id = saved.headers["Location"].rsplit("/", 1)[-1]
@@ -115,11 +114,11 @@ def test_picker_finds_outcomes_and_keeps_everything_typed(app, client, people, a
         assert item.status == "draft" and item.kind == "reflection"
         assert evidence_services.claim_keys(item) == [
             "ai-dht:2023:AIDHT-1-01",
-            "stp-rp:2022.1:STP-RP-S2-TA01",
+            "stp-rp:2022.1:P-RP-S2-TA01",
         ]
         assert item.form["so_what"] == "Tolerances matter."
     html = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
-    assert "/curricula/stp-rp/STP-RP-S2-TA01" in html
+    assert "/curricula/stp-rp/P-RP-S2-TA01" in html
     assert "/curricula/ai-dht/AIDHT-1-01" in html
     assert "<em>watched</em>" in html  # Markdown rendered
 
@@ -133,18 +132,18 @@ def test_picker_keeps_wba_context_and_untick_drops_a_claim(
         **date_fields(TODAY),
         "answers-activity": "CBCT QC",
         "answers-setting": "Linac 2",
-        "claims": ["stp-rp:STP-RP-S2-TA02"],
+        "claims": ["stp-rp:P-RP-S2-TA02"],
         "q": "brachytherapy",
         "action": "find",
     }
     html = client.post("/evidence/new?kind=dops", data=data).get_data(as_text=True)
     for value in ("CBCT QC", "Linac 2"):
         assert value in html
-    assert checked(html, "claims", "stp-rp:STP-RP-S2-TA02") is True
-    assert checked(html, "claims", "stp-rp:STP-RP-S4-TA01") is False
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA02") is True
+    assert checked(html, "claims", "stp-rp:P-RP-S4-TA01") is False
     data.update(claims=[], action="find", q="")
     html = client.post("/evidence/new?kind=dops", data=data).get_data(as_text=True)
-    assert checked(html, "claims", "stp-rp:STP-RP-S2-TA02") is None
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA02") is None
 
 
 def test_a_trainee_cannot_rate_their_own_wba_on_the_web(app, client, people, as_user):
@@ -158,7 +157,7 @@ def test_a_trainee_cannot_rate_their_own_wba_on_the_web(app, client, people, as_
         "answers-ratings-safety": "above",
         "answers-strengths": "Careful",
         "answers-overall": "above",
-        "claims": ["stp-rp:STP-RP-S2-TA02"],
+        "claims": ["stp-rp:P-RP-S2-TA02"],
         "action": "save",
     }
     response = client.post("/evidence/new?kind=dops", data=data)
@@ -178,7 +177,7 @@ def test_failed_save_keeps_everything(app, client, people, as_user):
     as_user(people.aisha)
     data = reflection_data(
         title="",
-        claims=["stp-rp:STP-RP-S2-TA01", "ai-dht:AIDHT-1-01"],
+        claims=["stp-rp:P-RP-S2-TA01", "ai-dht:AIDHT-1-01"],
         action="save",
         **{"occurred_on[day]": "31", "occurred_on[month]": "2"},
     )
@@ -194,7 +193,7 @@ def test_failed_save_keeps_everything(app, client, people, as_user):
     assert input_value(html, "occurred_on[day]") == "31"
     assert input_value(html, "occurred_on[month]") == "2"
     assert "Morning QA on linac 3." in html and "I *watched* the run-up." in html
-    for claim in ("stp-rp:STP-RP-S2-TA01", "ai-dht:AIDHT-1-01"):
+    for claim in ("stp-rp:P-RP-S2-TA01", "ai-dht:AIDHT-1-01"):
         assert checked(html, "claims", claim) is True
     # Now a rule from the service: an empty title and a date in the future.
     future = TODAY + timedelta(days=30)
@@ -224,9 +223,9 @@ def test_edit_is_prefilled_and_saves(app, client, people, as_user):
     as_user(people.aisha)
     html = client.get(f"/evidence/{evidence_id}/edit").get_data(as_text=True)
     assert 'value="Before"' in html and "Old text" in html
-    assert checked(html, "claims", "stp-rp:STP-RP-S2-TA01") is True
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA01") is True
     data = reflection_data(
-        title="After", claims=["stp-rp:STP-RP-S2-TA01"], action="save"
+        title="After", claims=["stp-rp:P-RP-S2-TA01"], action="save"
     )
     assert client.post(f"/evidence/{evidence_id}/edit", data=data).status_code == 302
     data.update(title="", action="save")
@@ -387,7 +386,7 @@ def test_evidence_page_shows_answers_claims_and_history(app, client, people, as_
     assert "CBCT QC" in html and "Linac 2" in html
     assert "Recorded by the trainee" in html
     assert "The assessor completes the ratings" in html
-    assert "STP-RP-S2-TA01" in html
+    assert "P-RP-S2-TA01" in html
     assert "Recorded" in html and "History" in html
     assert "Dr Tom Okafor (training officer)" in html  # the assessor choices
     assert "Helen Walsh (assessor)" in html
@@ -408,7 +407,7 @@ def test_user_text_is_escaped_everywhere(app, client, people, as_user):
         **date_fields(TODAY),
         "body": f"{XSS}\n\n<img src=x onerror=alert(1)> [link](javascript:alert(1))",
         **answers,
-        "claims": ["stp-rp:STP-RP-S2-TA01"],
+        "claims": ["stp-rp:P-RP-S2-TA01"],
         "q": XSS,
         "action": "find",
     }
@@ -474,14 +473,14 @@ def test_user_text_is_escaped_everywhere(app, client, people, as_user):
     assert "Superseded" in html
 
 
-@pytest.mark.parametrize("kind", ["reflection", "oce", "cbd", "otj"])
+@pytest.mark.parametrize("kind", ["reflection", "oce", "cbd", "msf", "otj"])
 def test_every_answer_is_escaped(app, client, people, as_user, kind):
     as_user(people.aisha)
     data = {
         "title": XSS,
         **date_fields(TODAY),
         "body": XSS,
-        "claims": ["stp-rp:STP-RP-S2-TA01"],
+        "claims": ["stp-rp:P-RP-S2-TA01"],
         "action": "save",
     }
     for spec in kinds.text_fields(kind):

@@ -33,7 +33,7 @@ def portfolio_ready(as_, world):
             + EVIL
             + "\n\n![x](file:///etc/passwd) [y](http://127.0.0.1:9/x)",
             "form": {"what_happened": EVIL, "so_what": "ok", "now_what": "ok"},
-            "claims": [{"curriculum": "stp-rp", "code": "STP-C1-TA01"}],
+            "claims": [{"curriculum": "stp-rp", "code": "P-C1-TA01"}],
         },
     )
     return world

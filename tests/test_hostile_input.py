@@ -195,7 +195,7 @@ def test_wba_ratings_sent_as_a_list_are_a_field_error(client, world):
     dops = {
         **dops,
         "form": {"activity": "Daily output check", "setting": "Linac 3"},
-        "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+        "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}],
     }
     created = trainee.post("/api/v1/evidence", json=dops)
     assert created.status_code == 201, created.get_json()

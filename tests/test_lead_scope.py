@@ -19,7 +19,7 @@ from tests.world import As
 
 STP_ONLY = {
     **REFLECTION,
-    "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+    "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}],
 }
 BOTH = REFLECTION  # claims stp-rp and ai-dht
 

@@ -28,26 +28,26 @@ def test_progress_explains_what_is_missing(as_, world):
     path = f"/api/v1/enrolments/{world.enrolment_id}/progress"
     start = as_("trainee").get(path).get_json()
     assert start["percent_complete"] == 0
-    eta = outcome(start, "STP-RP-S1-TA01")
+    eta = outcome(start, "P-RP-S1-TA01")
     assert eta["status"] == "not_started"
     assert "needs 2 more reflections signed off" in eta["missing"]
     assert "needs evidence on 2 different dates" in eta["missing"]
 
-    sign_off(as_, world, reflection("STP-RP-S1-TA01", "2026-02-01"))
+    sign_off(as_, world, reflection("P-RP-S1-TA01", "2026-02-01"))
     middle = as_("trainee").get(path).get_json()
-    eta = outcome(middle, "STP-RP-S1-TA01")
+    eta = outcome(middle, "P-RP-S1-TA01")
     assert eta["status"] == "in_progress" and eta["evidence_count"] == 1
     assert "needs 1 more reflection signed off" in eta["missing"]
     assert "needs evidence on a second date" in eta["missing"]
 
-    sign_off(as_, world, reflection("STP-RP-S1-TA01", "2026-02-20"))
-    sign_off(as_, world, reflection("STP-RP-S1-TA02", "2026-02-21"))
+    sign_off(as_, world, reflection("P-RP-S1-TA01", "2026-02-20"))
+    sign_off(as_, world, reflection("P-RP-S1-TA02", "2026-02-21"))
     done = as_("trainee").get(path).get_json()
-    assert outcome(done, "STP-RP-S1-TA01")["status"] == "signed_off"
-    assert outcome(done, "STP-RP-S1-TA01")["missing"] == []
-    assert outcome(done, "STP-RP-S1-TA02")["status"] == "signed_off"
+    assert outcome(done, "P-RP-S1-TA01")["status"] == "signed_off"
+    assert outcome(done, "P-RP-S1-TA01")["missing"] == []
+    assert outcome(done, "P-RP-S1-TA02")["status"] == "signed_off"
     assert done["percent_complete"] > 0
-    module = next(m for m in done["modules"] if m["code"] == "STP-RP-S1")
+    module = next(m for m in done["modules"] if m["code"] == "S-RP-S1")
     # 16 activities plus 3 DOPS/OCE and 3 CBD units in the 15-credit module.
     assert module["done_units"] == 2
     assert any("CBD" in line for line in module["missing"])
@@ -57,7 +57,7 @@ def test_progress_explains_what_is_missing(as_, world):
 def test_pending_and_returned_items_are_named(as_, world):
     evidence = (
         as_("trainee")
-        .post("/api/v1/evidence", json=reflection("STP-RP-S1-TA02", "2026-03-01"))
+        .post("/api/v1/evidence", json=reflection("P-RP-S1-TA02", "2026-03-01"))
         .get_json()
     )
     as_("trainee").post(
@@ -70,7 +70,7 @@ def test_pending_and_returned_items_are_named(as_, world):
     )
     assert any(
         "waiting for sign-off" in line
-        for line in outcome(body, "STP-RP-S1-TA02")["missing"]
+        for line in outcome(body, "P-RP-S1-TA02")["missing"]
     )
 
 
@@ -290,7 +290,7 @@ def test_flags_for_a_stalled_trainee(app, as_, world):
 
     evidence = (
         as_("trainee")
-        .post("/api/v1/evidence", json=reflection("STP-RP-S1-TA02", "2025-09-10"))
+        .post("/api/v1/evidence", json=reflection("P-RP-S1-TA02", "2025-09-10"))
         .get_json()
     )
     as_("trainee").post(
@@ -356,7 +356,7 @@ def test_progress_query_count_does_not_grow_with_evidence(app, as_, world):
     as_("lead").get(path)
     few = count_queries(app, lambda: as_("lead").get(path))
     for day in range(1, 9):
-        sign_off(as_, world, reflection("STP-RP-S1-TA01", f"2026-01-{day:02d}"))
+        sign_off(as_, world, reflection("P-RP-S1-TA01", f"2026-01-{day:02d}"))
     many = count_queries(app, lambda: as_("lead").get(path))
     assert many == few, (few, many)
 
@@ -409,7 +409,7 @@ def test_cohort_percent_follows_sign_off_and_unlock(as_, world):
         return next(r for r in rows if r["programme"] == "stp-rp")["percent_complete"]
 
     assert aisha_rp() == 0
-    evidence_id = sign_off(as_, world, reflection("STP-RP-S1-TA02", "2026-02-21"))
+    evidence_id = sign_off(as_, world, reflection("P-RP-S1-TA02", "2026-02-21"))
     raised = aisha_rp()
     assert raised > 0
     as_("lead").post(

@@ -13,7 +13,7 @@ def test_dashboard_explains_missing_and_next_actions(client, world, login):
     sign_off(
         client,
         world,
-        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S1-TA01"}]},
+        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "P-RP-S1-TA01"}]},
     )
     login(world.trainee, "correct-horse-battery")
     page = client.get("/progress/").get_data(as_text=True)

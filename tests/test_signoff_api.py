@@ -15,7 +15,7 @@ DOPS = {
     "body": "",
     # The trainee records the context only; the assessor completes the rest.
     "form": {"activity": "Daily output check", "setting": "Linac 3"},
-    "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+    "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}],
 }
 ASSESSMENT = {
     "ratings": {
@@ -120,7 +120,7 @@ def test_create_claims_across_curricula(as_):
     body = create(as_)
     assert body["status"] == "draft" and body["version"] == 1
     assert {(c["curriculum"], c["code"]) for c in body["claims"]} == {
-        ("stp-rp", "STP-RP-S2-TA01"),
+        ("stp-rp", "P-RP-S2-TA01"),
         ("ai-dht", "AIDHT-1-01"),
     }
     assert [e["action"] for e in body["history"]] == ["evidence.created"]
@@ -314,7 +314,7 @@ def test_full_round_trip(app, as_, world, work_jobs):
         ("approved", "Good"),
     ]
     assert len(body["signoffs"][-1]["content_hash"]) == 64
-    assert "stp-rp:2022.1:STP-RP-S2-TA01" in body["signoffs"][-1]["claims"]
+    assert "stp-rp:2022.1:P-RP-S2-TA01" in body["signoffs"][-1]["claims"]
     actions = [e["action"] for e in body["history"]]
     assert actions == [
         "evidence.created",
@@ -615,7 +615,7 @@ def test_withdrawn_enrolment_ends_supervision(app, as_, world):
 
     evidence = create(
         as_,
-        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}]},
+        {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}]},
     )
     path = f"/api/v1/evidence/{evidence['id']}"
     as_("trainee").post(f"{path}/submit", json={"assessor": world.supervisor})

@@ -83,7 +83,7 @@ def test_submit_return_resubmit_approve(app, client, people, as_user):
         "answers-what_happened": "A",
         "answers-so_what": "B",
         "answers-now_what": "C",
-        "claims": ["stp-rp:STP-RP-S2-TA01"],
+        "claims": ["stp-rp:P-RP-S2-TA01"],
         "action": "save",
     }
     assert client.post(f"/evidence/{evidence_id}/edit", data=data).status_code == 302
@@ -204,7 +204,7 @@ def test_previous_flow_wbas_keep_the_trainees_ratings(app, client, people, as_us
         **date_fields(date.today()),
         "answers-activity": "CBCT QC, weekly",
         "answers-setting": "Linac 2",
-        "claims": ["stp-rp:STP-RP-S2-TA01"],
+        "claims": ["stp-rp:P-RP-S2-TA01"],
         "action": "save",
     }
     assert client.post(f"/evidence/{evidence_id}/edit", data=data).status_code == 302

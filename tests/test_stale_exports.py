@@ -18,7 +18,7 @@ from tests.world import REFLECTION
 STP_ONLY = {
     **REFLECTION,
     "title": "Linac morning QA reflection",
-    "claims": [{"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"}],
+    "claims": [{"curriculum": "stp-rp", "code": "P-RP-S2-TA01"}],
 }
 
 

@@ -271,6 +271,21 @@ def test_s_c2_not_yet_loaded_is_never_met():
     )
 
 
+def test_s_c2_with_nothing_to_count_is_not_loaded_either():
+    """S-C2 present but with no activities yet cannot be 100% complete: not yet loaded.
+    https://nshcs.hee.nhs.uk/programmes/stp/trainees/the-stp-review-of-progression/summary-of-progression-requirement-responsibilities"""
+    p = y2(
+        [
+            module("C1", "S-C1", "core", None, 4, 4),
+            module("S1", None, "specialist", 2, 1, 4),
+            module("C2", "S-C2", "core", None, 0, 0),
+        ],
+        95.0,
+    )
+    s_c2 = next(q for q in p.requirements if "S-C2" in q.label)
+    assert s_c2.state == r.NOT_LOADED and not p.met
+
+
 def test_phase_1_missing_from_the_files_is_not_loaded():
     """End of year 1 needs the phase 1 rotations; without them in the files it cannot be met.
     https://nshcs.hee.nhs.uk/programmes/stp/trainers/guidance-for-working-with-the-2022-stp-curricula/scheduling-training/"""

@@ -2,13 +2,16 @@
 
 Validation happens in three passes, all before anything is written:
 1. YAML syntax, then the JSON Schema in ``curricula/schema/``;
-2. rules inside one file: duplicate codes, links to unknown codes;
+2. rules inside one file: duplicate codes, links to unknown codes, and provenance:
+   every item published (with a source) or a proposal, published codes unique and in
+   the publisher's scheme, proposals under the local prefix (``provenance_errors``);
 3. rules across files: ``includes`` that resolve to components without cycles, and
    crosswalks whose curricula and codes exist.
 """
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from functools import cache
@@ -349,6 +352,126 @@ def file_rule_errors(parsed: ParsedFile) -> list[FileError]:
     return errors
 
 
+@dataclass(frozen=True)
+class CodeScheme:
+    """How a publisher writes its codes, for the curriculum kinds whose publisher
+    has a scheme. Items of our own carry ``LOCAL_PREFIX`` instead."""
+
+    publisher: str
+    pattern: re.Pattern
+    examples: str
+
+    def matches(self, code: str) -> bool:
+        return bool(self.pattern.fullmatch(code))
+
+
+# Items proposed by this installation: never in a publisher's scheme.
+LOCAL_PREFIX = "P-"
+SCHEMES = {
+    # NSHCS Curriculum Library: modules S-C1 (core), S-NM-S1 (specialist), S-XX-R1
+    # (rotation), with the published numbering of their learning outcomes and
+    # training activities (S-NM-S1-LO1, S-NM-S1-TA3); legacy (2011-2021) module
+    # codes such as SPE303, SBI101, SCC110 and sub-modules such as SPE151c1.
+    # https://curriculumlibrary.nshcs.org.uk/stp/module/S-NM-S1
+    "stp": CodeScheme(
+        "NSHCS",
+        re.compile(
+            r"S-(?:[A-Z]{2,4}-)?[CRS]\d+(?:-(?:LO|TA)\d+)?"
+            r"|S[A-Z]{2}\d{3}(?:c\d+)?(?:-(?:LO|TA)\d+)?"
+        ),
+        "S-C1, S-NM-S1, S-NM-S1-LO1, S-NM-S1-TA3",
+    ),
+    # Apprenticeship standards (IfATE / Skills England): duties and the knowledge,
+    # skills and behaviours as numbered in the standard.
+    "apprenticeship": CodeScheme(
+        "IfATE", re.compile(r"(?:ST\d{4} v\d+\.\d+ )?[DKSB]\d+"), "D1, K1, S1, B1"
+    ),
+}
+SCHEMES["stp-component"] = SCHEMES["stp"]
+
+
+def provenance_errors(parsed: ParsedFile) -> list[FileError]:
+    """Every item is ``published`` (with a source) or ``proposal``; where the
+    publisher has a code scheme, published codes follow it and are unique, and
+    proposals carry the local prefix, never a code in the publisher's scheme."""
+    if parsed.is_crosswalk:
+        return []
+    data = parsed.data
+    scheme = SCHEMES.get(parsed.kind)
+    errors: list[FileError] = []
+    seen_refs: dict[str, int | None] = {}
+    sources: dict[str | None, bool] = {None: bool(data.get("source"))}
+
+    def error(location: tuple, key: str, message: str) -> None:
+        where = (*location, key)
+        errors.append(
+            FileError(
+                parsed.path, parsed.line_of(where), parsed.where_of(where), message
+            )
+        )
+
+    for node, parent, location, _ in walk(data["outcomes"]):
+        code = node["code"]
+        sources[code] = bool(node.get("source")) or sources.get(parent, False)
+        provenance = node.get("provenance") or data.get("provenance")
+        if provenance not in ("published", "proposal"):
+            error(
+                location,
+                "code",
+                f"{code}: mark it 'provenance: published' (with a source) or "
+                "'provenance: proposal'",
+            )
+            continue
+        if provenance == "published" and not sources[code]:
+            error(
+                location, "provenance", f"{code} is marked published but has no source"
+            )
+        if scheme is None:
+            continue
+        local = code.startswith(LOCAL_PREFIX)
+        if provenance == "proposal":
+            if not local:
+                error(
+                    location,
+                    "code",
+                    f"{code} is a proposal: give it a local code starting "
+                    f"'{LOCAL_PREFIX}', never a code in the {scheme.publisher} scheme",
+                )
+            continue
+        ref = node.get("source_ref") or (None if local else code)
+        if ref is None:
+            if not node.get("source"):
+                error(
+                    location,
+                    "code",
+                    f"{code} is published under a local code: give its own source "
+                    f"(the publisher gives it no code) or its {scheme.publisher} "
+                    f"code ({scheme.examples})",
+                )
+            continue
+        if not scheme.matches(ref):
+            key = "source_ref" if node.get("source_ref") else "code"
+            error(
+                location,
+                key,
+                f"published code {ref!r} does not follow the {scheme.publisher} "
+                f"scheme ({scheme.examples}); mark the item 'provenance: proposal' "
+                f"with a '{LOCAL_PREFIX}' code if it is our own",
+            )
+        elif ref in seen_refs:
+            key = "source_ref" if node.get("source_ref") else "code"
+            error(
+                location,
+                key,
+                f"published code {ref!r} is used twice (first on line "
+                f"{seen_refs[ref]})",
+            )
+        else:
+            key = "source_ref" if node.get("source_ref") else "code"
+            seen_refs[ref] = parsed.line_of((*location, key))
+    return errors
+
+
 def read_files(paths: list[Path]) -> tuple[list[ParsedFile], list[FileError]]:
     parsed_files, errors = [], []
     for path in paths:
@@ -368,7 +491,7 @@ def read_files(paths: list[Path]) -> tuple[list[ParsedFile], list[FileError]]:
             continue
         problems = schema_errors(result)
         if not problems:
-            problems = file_rule_errors(result)
+            problems = file_rule_errors(result) + provenance_errors(result)
         errors += problems
         if not problems:
             parsed_files.append(result)

@@ -79,3 +79,15 @@ def describe_rules(outcome: Outcome) -> list[str]:
     if not lines and outcome.countable:
         lines.append("At least 1 item of evidence signed off")
     return lines
+
+
+# How an item proposed by this installation is marked wherever it is named (pages,
+# the outcome picker, PDFs), so no trainee mistakes it for a published requirement.
+PROPOSAL_NOTE = "proposed by this installation, not part of the published curriculum"
+
+
+def picker_title(outcome: Outcome) -> str:
+    """An outcome's title as the evidence outcome picker shows it."""
+    if outcome.provenance == "proposal":
+        return f"{outcome.title} (Proposal: {PROPOSAL_NOTE})"
+    return outcome.title

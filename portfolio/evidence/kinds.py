@@ -51,23 +51,80 @@ class TextField:
     max_length: int = 10_000
 
 
-REFLECTION_FIELDS = (
+# A reflection follows one of two models; answer every question of the one you use.
+# 1. What / so what / now what.
+WHAT_SO_WHAT_FIELDS = (
     TextField(
         "what_happened",
         "What happened?",
-        "Describe the event or activity: facts, not feelings yet.",
+        "What / so what / now what: describe the event or activity, facts first.",
+        required=False,
     ),
     TextField(
         "so_what",
         "So what?",
         "What did it mean? What did you learn, and how did it feel?",
+        required=False,
     ),
     TextField(
         "now_what",
         "Now what?",
         "What will you do differently, and what do you need to learn next?",
+        required=False,
     ),
 )
+# 2. The NSHCS model: reflection before, in, on and beyond action, the time points of
+# the reflective practice guidance on Curriculum Library training activities (e.g.
+# https://curriculumlibrary.nshcs.org.uk/stp/competency/S-CSC-S1-1/9 shows "Before
+# action" and "In action"); the four dimensions are Edwards's (2017),
+# https://doi.org/10.19043/ipdj.71.002. When NSHCS added the guidance (2026) is not
+# confirmed.
+NSHCS_REFLECTION_FIELDS = (
+    TextField(
+        "before_action",
+        "Before action",
+        "NSHCS model: before the activity, what did you expect, what did you know "
+        "already and what did you want to learn?",
+        required=False,
+    ),
+    TextField(
+        "in_action",
+        "In action",
+        "During the activity: what did you notice and decide, and why?",
+        required=False,
+    ),
+    TextField(
+        "on_action",
+        "On action",
+        "Afterwards: what happened, what went well and what would you change?",
+        required=False,
+    ),
+    TextField(
+        "beyond_action",
+        "Beyond action",
+        "Looking ahead: how will this shape your practice, and what will you do next?",
+        required=False,
+    ),
+)
+REFLECTION_FIELDS = WHAT_SO_WHAT_FIELDS + NSHCS_REFLECTION_FIELDS
+REFLECTION_MODELS = {
+    "what / so what / now what": WHAT_SO_WHAT_FIELDS,
+    "the NSHCS model (before, in, on and beyond action)": NSHCS_REFLECTION_FIELDS,
+}
+
+
+def _reflection_model_errors(clean: dict, errors) -> None:
+    """A submitted reflection answers every question of one model: the one the
+    trainee has answered most of (what / so what / now what when none)."""
+    groups = list(REFLECTION_MODELS.values())
+    if any(all(clean.get(f.name) for f in group) for group in groups):
+        return
+    chosen = max(groups, key=lambda g: sum(1 for f in g if clean.get(f.name)))
+    for spec in chosen:
+        if not clean.get(spec.name):
+            errors.add(f"form.{spec.name}", f"Answer '{spec.label}'")
+
+
 WBA_TEXT_FIELDS = (
     TextField(
         "activity",
@@ -189,6 +246,8 @@ def validate_form(
                 f"'{spec.label}' must be {spec.max_length} characters or fewer",
             )
         clean[spec.name] = value.strip()
+    if kind == "reflection" and for_submission:
+        _reflection_model_errors(clean, errors)
     if kind == "otj":
         hours = form.get("hours")
         if hours in (None, ""):

@@ -373,6 +373,14 @@ def _at_least(label: str, module: ModuleFact | None, ref: str, need: float, rout
             f"{ref} is not yet loaded in the curriculum files, so it cannot be checked",
             route,
         )
+    if module.total_units == 0:
+        return Requirement(
+            label,
+            NOT_LOADED,
+            f"{ref} is in the curriculum files but has nothing to count yet "
+            "(no training activities loaded)",
+            route,
+        )
     state = MET if module.percent >= need else NOT_MET
     return Requirement(
         label,

@@ -116,7 +116,7 @@ def make_evidence(app, owner, kind="reflection", claims=None, **fields) -> str:
                 form=form,
                 claims=[
                     ClaimRef(*c.split(":"))
-                    for c in (["stp-rp:STP-RP-S2-TA01"] if claims is None else claims)
+                    for c in (["stp-rp:P-RP-S2-TA01"] if claims is None else claims)
                 ],
             ),
         )

@@ -115,7 +115,7 @@ REFLECTION = {
         "now_what": "Do it under supervision next week.",
     },
     "claims": [
-        {"curriculum": "stp-rp", "code": "STP-RP-S2-TA01"},
+        {"curriculum": "stp-rp", "code": "P-RP-S2-TA01"},
         {"curriculum": "ai-dht", "code": "AIDHT-1-01"},
     ],
 }

@@ -1,0 +1,78 @@
+"""People in the browser: a training lead invites a trainee from the People pages,
+the trainee follows the emailed link, chooses a password and lands on their home
+page; an admin finds a person and deactivates them. Every page is axe-checked."""
+
+import re
+import uuid
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from tests.browser.conftest import check_axe
+from tests.browser.conftest import sign_in
+
+
+def _invitation_link(live_app, email: str) -> str:
+    from portfolio.extensions import db
+    from portfolio.notifications.models import OutboxEmail
+
+    with live_app.app_context():
+        body = db.session.scalars(
+            sa.select(OutboxEmail.body)
+            .where(OutboxEmail.to_address == email)
+            .order_by(OutboxEmail.created_at.desc())
+        ).first()
+        db.session.remove()
+    assert body, f"no invitation emailed to {email}"
+    return re.search(r"https?://\S+(/auth/invitation/\S+)", body).group(1)
+
+
+def test_a_lead_invites_a_trainee_who_signs_up_and_lands_home(page, live_app):
+    email = f"nia.{uuid.uuid4().hex[:8]}@example.org"
+    sign_in(page, "lead@example.org")
+    page.goto(page.base + "/people/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("People")
+    check_axe(page)
+    page.get_by_role("link", name="Invite people").click()
+    check_axe(page)
+    page.get_by_role("button", name="Send invitation", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter an email address")
+    check_axe(page)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Full name").fill("Nia Newcomer")
+    page.get_by_label("Role").select_option("trainee")
+    page.get_by_label("Organisation").select_option("RBV")
+    page.get_by_role("button", name="Send invitation", exact=True).click()
+    expect(page.get_by_text(f"Invitation sent to {email}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nia Newcomer")
+    expect(page.locator("main")).to_contain_text("Not signed up yet (invited)")
+    check_axe(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(page.base + _invitation_link(live_app, email))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your account")
+    check_axe(page)
+    page.get_by_label("New password", exact=True).fill("kettle-orbit-meadow-42")
+    page.get_by_label("Confirm new password").fill("kettle-orbit-meadow-42")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Nia Newcomer")
+    assert page.url.rstrip("/") == page.base
+    check_axe(page)
+
+
+def test_an_admin_finds_and_deactivates_a_person(page):
+    sign_in(page, "admin@example.org")
+    page.goto(page.base + "/people/")
+    page.get_by_label("Name or email").fill("bennett")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Oliver Bennett").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Oliver Bennett")
+    check_axe(page)
+    page.get_by_role("link", name="Deactivate account").click()
+    check_axe(page)
+    page.get_by_label("Why is the account being deactivated?").fill("Left the trust")
+    page.get_by_role("button", name="Deactivate account").click()
+    expect(page.get_by_text("account is deactivated")).to_be_visible()
+    check_axe(page)
+    page.get_by_role("button", name="Reactivate account").click()
+    expect(page.get_by_text("can sign in again")).to_be_visible()
