@@ -182,7 +182,7 @@ def test_both_versions_of_st0218_load_and_are_offered(app, client, people, login
 
 
 def test_an_enrolment_records_and_keeps_its_standard_version(
-    app, client, people, login, tmp_path
+    app, client, people, login, api, tmp_path
 ):
     load(app, ST0218_V10, ST0218)
     on_v10 = enrol(app, V10, "ada@example.org")
@@ -208,6 +208,8 @@ def test_an_enrolment_records_and_keeps_its_standard_version(
     login("admin.standards@example.org")
     page = client.get(f"/enrolments/{on_v11}").get_data(as_text=True)
     assert "Standard version" in page and "ST0218 version 1.1" in page
+    body = api("admin.standards@example.org").get(f"/api/v1/enrolments/{on_v10}")
+    assert body.get_json()["standard_version"] == "1.0"
 
 
 def test_stp_enrolments_have_no_standard_version(app, people):

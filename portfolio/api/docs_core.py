@@ -76,6 +76,8 @@ ENROLMENT = schema(
         "status": {"enum": ["active", "break_in_learning", "completed", "withdrawn"]},
         "contracted_hours_per_week": {"type": ["number", "null"]},
         "age_at_start": {"type": ["integer", "null"]},
+        # Apprenticeships: the version of the standard the apprentice started on.
+        "standard_version": {"type": ["string", "null"]},
         "supervisors": array(
             schema(
                 {

@@ -32,6 +32,7 @@ def enrolment_json(enrolment: Enrolment) -> dict:
         "status": enrolment.status,
         "contracted_hours_per_week": enrolment.contracted_hours_per_week,
         "age_at_start": enrolment.age_at_start,
+        "standard_version": enrolment.standard_version,
         "supervisors": [
             {
                 "id": a.id,
