@@ -314,7 +314,6 @@ def test_an_expired_token_is_refused(sso_app, op):
 def test_an_organisation_can_require_sso_and_passwords_are_refused(
     sso_app, client, factory, login
 ):
-    sso_app.config["TOTP_REQUIRED_ROLES"] = []  # this test is not about that
     admin = factory.user("admin", None)
     trainee = factory.user("trainee", "RBV")
     other = factory.user("trainee", "RR8")
@@ -488,3 +487,18 @@ def test_a_provider_like_cis2_signed_requests_userinfo_and_trusted_email(
         response, _ = sso_sign_in(app.test_client(), "careworker")
         assert response.status_code == 302
     assert identities(app) == [(email, "careworker", "test")]
+
+
+def test_a_single_sign_on_session_is_not_held_for_this_sites_second_factor(
+    sso_app, client, factory
+):
+    """Admins need a second factor for password sign-in (TOTP_REQUIRED_ROLES); after
+    single sign-on the provider's own factors count instead."""
+    sso_app.config["TOTP_REQUIRED_ROLES"] = ["admin"]  # the shipped default
+    email = factory.user("admin", None, email="trainee@example.org")
+    assert sso_sign_in(client, "trainee")[0].status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    by_password = sso_app.test_client()
+    by_password.post("/auth/login", data={"email": email, "password": PASSWORD})
+    held = by_password.get("/admin/users")
+    assert held.status_code == 302 and "two-factor" in held.headers["Location"]

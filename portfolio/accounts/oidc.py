@@ -704,8 +704,7 @@ def sign_in(p: Provider, claims: Mapping) -> User:
     if not user.active:
         db.session.rollback()
         raise _closed(p)
-    identity.last_used_at = now
-    user.last_login_at = now
+    identity.last_used_at = now  # the sign-in time: accounts.signin.start_session
     audit.record(
         user, "sso.signed_in", "user", user.id, provider=p.key, subject=subject
     )

@@ -1,32 +1,31 @@
-"""What a signed-in session keeps in its (signed) cookie, shared by every way in.
+"""Single sign-on's side of starting a session, and the one check of where to go
+after signing in (password and single sign-on alike).
 
-Password sign-in (``accounts.views``) and single sign-on (``accounts.sso_views``)
-both start sessions; the limits in ``accounts.views.enforce_session_limits`` read
-the same keys, so a session started either way ends the same way.
+The session's keys and how a session starts are in ``accounts.signin``, shared by
+every way in; the limits in ``accounts.views.enforce_session_limits`` read the same
+keys, so a session started either way ends the same way.
 """
 
-import time
 from urllib.parse import urlsplit
 
 from flask import session
 from flask import url_for
-from flask_login import login_user
 
 from portfolio.accounts.models import User
+from portfolio.accounts.signin import SEEN_AT
+from portfolio.accounts.signin import SIGNED_IN_AT
+from portfolio.accounts.signin import SSO
+from portfolio.accounts.signin import start_session
 
-# Unix times kept in the signed session cookie, checked on every request.
-SIGNED_IN_AT = "signed_in_at"
-SEEN_AT = "seen_at"
-# {"provider": key, "id_token": ...} after single sign-on: sign-out offers the
-# provider's end-session endpoint with the ID token as its hint.
-SSO = "sso"
+__all__ = ["SEEN_AT", "SIGNED_IN_AT", "SSO", "safe_next", "start"]
 
 
 def start(user: User, sso: dict | None = None) -> None:
-    """A fresh session for ``user`` (a planted session id is worthless)."""
-    session.clear()
-    login_user(user)
-    session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())
+    """A fresh session for ``user``; ``sso`` ({"provider": key, "id_token": ...})
+    marks it as single sign-on: sign-out then offers the provider's end-session
+    endpoint with the ID token as its hint, and the provider's own factors count
+    instead of this installation's second factor."""
+    start_session(user)
     if sso:
         session[SSO] = sso
 
