@@ -210,6 +210,8 @@ def test_an_enrolment_records_and_keeps_its_standard_version(
     assert "Standard version" in page and "ST0218 version 1.1" in page
     body = api("admin.standards@example.org").get(f"/api/v1/enrolments/{on_v10}")
     assert body.get_json()["standard_version"] == "1.0"
+    # The v1.0 curriculum has no typical duration of its own: its progress page works.
+    assert client.get(f"/progress/{on_v10}").status_code == 200
 
 
 def test_stp_enrolments_have_no_standard_version(app, people):
