@@ -214,7 +214,7 @@ def test_trainee_records_an_exception_and_it_is_flagged(stp, signed_in):
     https://nshcs.hee.nhs.uk/programmes/stp/trainees/faqs-on-stp-review-of-progression/"""
     client = signed_in(stp.trainee)
     url = f"/progress/{stp.enrolment_id}/stp/records"
-    bad = client.post(url, data={"kind": "exception", **day("held_on", TODAY)})
+    bad = client.post(url, data={"stp-kind": "exception", **day("stp-held_on", TODAY)})
     assert bad.status_code == 422
     assert "There is a problem" in text(bad)
     assert "Choose who reported the exception" in text(bad)
@@ -223,10 +223,10 @@ def test_trainee_records_an_exception_and_it_is_flagged(stp, signed_in):
     ok = client.post(
         url,
         data={
-            "kind": "exception",
-            "reporter": "trainee",
-            "text": "No rotation placements <b>booked</b>",
-            **day("held_on", TODAY),
+            "stp-kind": "exception",
+            "stp-reporter": "trainee",
+            "stp-text": "No rotation placements <b>booked</b>",
+            **day("stp-held_on", TODAY),
         },
     )
     assert ok.status_code == 302
@@ -242,9 +242,9 @@ def test_check_in_records_its_topics(stp, signed_in):
     response = client.post(
         f"/progress/{stp.enrolment_id}/stp/records",
         data={
-            "kind": "check_in",
-            "topics": ["training_plan", "study_time"],
-            **day("held_on", date(START.year + 1, 3, 12)),
+            "stp-kind": "check_in",
+            "stp-topics": ["training_plan", "study_time"],
+            **day("stp-held_on", date(START.year + 1, 3, 12)),
         },
     )
     assert response.status_code == 302
@@ -256,7 +256,7 @@ def test_who_may_record_review_of_progression_items(stp, signed_in):
     """The trainee their own evaluation; the training officer theirs; others not at all.
     https://nshcs.hee.nhs.uk/knowledgebase/guidance-for-the-midterm-review-of-progression-for-stp-trainees/components-measuring-progression/"""
     url = f"/progress/{stp.enrolment_id}/stp/records"
-    data = {"kind": "midterm_officer", **day("held_on", TODAY)}
+    data = {"stp-kind": "midterm_officer", **day("stp-held_on", TODAY)}
     assert signed_in(stp.trainee).post(url, data=data).status_code == 403
     assert signed_in(stp.supervisor).post(url, data=data).status_code == 403
     assert signed_in(stp.officer).post(url, data=data).status_code == 302

@@ -81,7 +81,7 @@ def stp_record_form(enrolment: Enrolment) -> ProgressionRecordForm | None:
     kinds = stp_record_kinds(enrolment)
     if not kinds:
         return None
-    form = ProgressionRecordForm(formdata=None, held_on=date.today())
+    form = ProgressionRecordForm(formdata=None, prefix="stp", held_on=date.today())
     form.kind.choices = choices(kinds)
     return form
 
@@ -151,7 +151,7 @@ def record_progression(enrolment_id: str):
     kinds = stp_record_kinds(enrolment)
     if not kinds:
         abort(403)
-    form = ProgressionRecordForm()
+    form = ProgressionRecordForm(prefix="stp")
     form.kind.choices = choices(kinds)
     unplaced = submit(
         form,
