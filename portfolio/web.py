@@ -94,7 +94,7 @@ NAVIGATION = (
     ("curriculum.index", "Curricula", _signed_in),
     ("organisations.index", "Organisations", policy.can_see_organisations),
     ("capacity.index", "Capacity", policy.can_see_capacity_totals),
-    ("admin.users", "Users", policy.can_manage_users),
+    ("people.index", "People", policy.can_list_people),
 )
 
 

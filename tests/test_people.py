@@ -529,3 +529,23 @@ def test_user_page_shows_roles_tokens_enrolments_and_supervisions(
         "Supervises" in text and "Aisha Rahman" in text and "Active API tokens" in text
     )
     assert client.get("/people/no-such-id").status_code == 404
+
+
+def test_a_person_changes_their_own_email_from_the_account_page(
+    app, client, world, as_user
+):
+    as_user(world.trainee)
+    aisha = _user(app, world.trainee)
+    asked = client.post(
+        f"/people/{aisha.id}/email", data={"email": "aisha.r@example.org"}
+    )
+    assert asked.status_code == 302 and asked.headers["Location"] == "/auth/account"
+    ben = _user(app, world.other_trainee)
+    assert (
+        client.post(
+            f"/people/{ben.id}/email", data={"email": "x@example.org"}
+        ).status_code
+        == 404
+    )
+    assert client.post(_link(app, "aisha.r@example.org", "email")).status_code == 302
+    assert _user(app, "aisha.r@example.org").id == aisha.id

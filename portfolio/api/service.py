@@ -22,7 +22,7 @@ def user_json(user) -> dict:
                 "role": r.role,
                 "organisation": r.organisation.code if r.organisation else None,
             }
-            for r in user.roles
+            for r in user.current_roles
         ],
     }
 

@@ -22,7 +22,7 @@ def home():
     return render_template(
         "main/home.jinja",
         title="Home",
-        roles=current_user.roles,
+        roles=current_user.current_roles,
         sections=home_sections(),
     )
 
@@ -109,10 +109,10 @@ HOME_CARDS = (
         "Browse the curricula, standards and crosswalks.",
     ),
     (
-        policy.can_manage_users,
-        "admin.users",
-        "Users and roles",
-        "Create accounts and assign roles.",
+        policy.can_list_people,
+        "people.index",
+        "People",
+        "Find people, invite them, change their roles and deactivate leavers.",
     ),
     (
         policy.can_see_organisations,
