@@ -28,6 +28,7 @@ from portfolio.curriculum.mapping_models import MEANINGS
 from portfolio.curriculum.mapping_models import OutcomeCodeMapping
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.evidence.models import OutcomeClaim
 from portfolio.extensions import db
 
 MAPPINGS_DIR = files.CURRICULA_DIR / "mappings"
@@ -145,8 +146,6 @@ def store_and_apply(rows: list[dict]) -> int:
     Runs inside the caller's transaction (the curriculum load). Returns how many
     claims moved.
     """
-    from portfolio.evidence.models import OutcomeClaim
-
     moved_total = 0
     for slug in sorted({r["curriculum_slug"] for r in rows}):
         db.session.execute(
@@ -159,7 +158,7 @@ def store_and_apply(rows: list[dict]) -> int:
         mapping.claims_moved = 0
         if row["meaning"] == "same":
             mapping.claims_moved = _move_claims(
-                OutcomeClaim, row["curriculum_slug"], row["from_code"], row["to_code"]
+                row["curriculum_slug"], row["from_code"], row["to_code"]
             )
             moved_total += mapping.claims_moved
         db.session.add(mapping)
@@ -167,7 +166,7 @@ def store_and_apply(rows: list[dict]) -> int:
     return moved_total
 
 
-def _move_claims(OutcomeClaim, slug: str, from_code: str, to_code: str) -> int:
+def _move_claims(slug: str, from_code: str, to_code: str) -> int:
     """In every version of the curricula that hold ``from_code`` (the curriculum
     itself and those that include it), move claims on the retired old outcome to the
     new outcome of the same version, unless the evidence already claims it."""
