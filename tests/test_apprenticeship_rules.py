@@ -1,7 +1,9 @@
 """Worked examples for the apprenticeship rules (portfolio/progress/apprenticeship.py).
 
-Weeks for OTJ over a 365-day practical period with statutory leave taken out:
-365 / 7 - 5.6 x 365 / 365 = 52.142857 - 5.6 = 46.542857 weeks (called W below).
+Weeks for OTJ over a 365-day practical period, as the ESFA counts them: 365 / 7 =
+52.14 -> 52 whole weeks, less 5.6 weeks of statutory leave = 46.4 weeks (called W below).
+The published worked examples and the change-date boundaries are in
+tests/test_apprenticeship_funding_rules.py.
 """
 
 from datetime import date
@@ -32,8 +34,9 @@ BREAK = Break(date(2023, 4, 3), date(2023, 5, 1))
 
 
 def test_rule_set_is_chosen_by_start_date():
-    assert rules_for(date(2019, 5, 1)).id == "v2017"
-    assert rules_for(date(2022, 7, 31)).id == "v2017"
+    assert rules_for(date(2018, 5, 1)).id == "v2017"
+    assert rules_for(date(2019, 5, 1)).id == "v2018"
+    assert rules_for(date(2022, 7, 31)).id == "v2021"
     assert rules_for(date(2022, 8, 1)).id == "v2022"
     assert rules_for(date(2025, 7, 31)).id == "v2022"
     assert rules_for(date(2025, 8, 1)).id == "v2025"
@@ -44,10 +47,11 @@ def test_rule_set_parameters_from_the_yaml():
     old, mid, new = (rules_for(date(y, 9, 1)) for y in (2021, 2023, 2025))
     assert (old.min_duration_months, mid.min_duration_months) == (12, 12)
     assert new.min_duration_months == 8
+    # before August 2022: 20% of the apprentice's own hours, no 30-hour cap
     assert (old.otj_mode, old.otj_percent, old.otj_weekly_hours_cap) == (
         "percent",
         20.0,
-        30.0,
+        None,
     )
     assert (mid.otj_mode, mid.otj_weekly_hours, mid.exclude_statutory_leave) == (
         "weekly",
@@ -102,37 +106,24 @@ def test_minimum_duration_with_a_break():
 def test_otj_target_before_august_2022():
     rs = rules_for(date(2021, 9, 1))
     start, end = date(2021, 9, 1), date(2022, 9, 1)  # 365 days
-    # 37.5 h capped at 30: 20% x 30 = 6 h/week x W = 279.26 -> 280 (rounded up)
-    assert otj_target_hours(rs, start, end, 37.5) == 280.0
-    # 25 h: 20% x 25 = 5 h/week x W = 232.71 -> 233
-    assert otj_target_hours(rs, start, end, 25) == 233.0
+    # 37.5 h, no cap: 20% x 37.5 = 7.5 h/week x W = 348
+    assert otj_target_hours(rs, start, end, 37.5) == 348.0
+    # 25 h: 20% x 25 = 5 h/week x W = 232
+    assert otj_target_hours(rs, start, end, 25) == 232.0
 
 
 def test_otj_target_august_2022_to_july_2025_full_and_part_time():
     rs = rules_for(START)
-    assert otj_weeks(rs, START, END) == pytest.approx(46.542857, abs=1e-6)
-    # full time (30 h or more): 6 h/week x W = 279.26 -> 280
-    assert otj_target_hours(rs, START, END, 37.5) == 280.0
-    assert otj_target_hours(rs, START, END, 30) == 280.0
-    # part time 20 h: 20% x 20 = 4 h/week x W = 186.17 -> 187
-    assert otj_target_hours(rs, START, END, 20) == 187.0
+    assert otj_weeks(rs, START, END) == pytest.approx(46.4)
+    # full time (30 h or more): 6 h/week x W = 278.4 -> 278
+    assert otj_target_hours(rs, START, END, 37.5) == 278.0
+    assert otj_target_hours(rs, START, END, 30) == 278.0
+    # part time 20 h: 20% x 20 = 4 h/week x W = 185.6 -> 186
+    assert otj_target_hours(rs, START, END, 20) == 186.0
     with pytest.raises(ValueError):
         otj_target_hours(rs, START, END, 0)
     with pytest.raises(ValueError):
         otj_target_hours(rs, END, START, 37.5)
-
-
-def test_otj_target_from_august_2025_per_standard_with_187_hour_floor():
-    rs = rules_for(date(2025, 9, 1))
-    start, end = date(2025, 9, 1), date(2026, 9, 1)
-    # the standard's published hours (programme.otj_hours), whatever the hours worked
-    assert otj_target_hours(rs, start, end, 37.5, standard_otj_hours=400) == 400.0
-    assert otj_target_hours(rs, start, end, 16, standard_otj_hours=400) == 400.0
-    # no figure in the curriculum: the 187-hour funding floor
-    assert otj_target_hours(rs, start, end, 37.5) == 187.0
-    assert otj_target_hours(rs, start, end, None) == 187.0
-    # never below the floor
-    assert otj_target_hours(rs, start, end, 37.5, standard_otj_hours=150) == 187.0
 
 
 def test_break_extends_the_end_and_keeps_the_target():
@@ -142,7 +133,7 @@ def test_break_extends_the_end_and_keeps_the_target():
     # 394 calendar days less 29 on the break = the same 365 learning days
     assert learning_days(START, new_end, [BREAK]) == 365
     rs = rules_for(START)
-    assert otj_target_hours(rs, START, new_end, 37.5, breaks=[BREAK]) == 280.0
+    assert otj_target_hours(rs, START, new_end, 37.5, breaks=[BREAK]) == 278.0
     # a break after the (moved) end does not move it
     late = Break(date(2024, 3, 1), date(2024, 3, 31))
     assert adjusted_end_date(END, [BREAK, late]) == date(2024, 1, 31)
@@ -243,12 +234,12 @@ def test_review_every_3_calendar_months_from_august_2025():
 def test_calendar_month_reviews_with_a_break():
     start = date(2025, 9, 1)
     rs = rules_for(start)
-    ten_days = Break(date(2025, 10, 1), date(2025, 10, 10))
-    # 1 Dec + 10 days = 11 Dec, then every 3 months from there
-    assert review_due_dates(rs, start, date(2026, 6, 30), [ten_days]) == [
-        date(2025, 12, 11),
-        date(2026, 3, 11),
-        date(2026, 6, 11),
+    five_weeks = Break(date(2025, 10, 1), date(2025, 11, 4))  # 35 days: formal
+    # 1 Dec + 35 days = 5 Jan, then every 3 months from there
+    assert review_due_dates(rs, start, date(2026, 7, 31), [five_weeks]) == [
+        date(2026, 1, 5),
+        date(2026, 4, 5),
+        date(2026, 7, 5),
     ]
 
 

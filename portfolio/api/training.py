@@ -18,6 +18,7 @@ from portfolio.api.openapi import document
 from portfolio.api.openapi import schema
 from portfolio.api.openapi import text
 from portfolio.enrolments import services as training
+from portfolio.enrolments.models import BREAK_REQUESTERS
 from portfolio.progress import cohort as cohorts
 from portfolio.progress import tracking
 from portfolio.rules import FieldErrors
@@ -69,7 +70,13 @@ def start_break(enrolment_id: str):
     data = valid_body()
     start = as_date(data.get("start_date")) or date.today()
     enrolment = training.get_enrolment(g.user, enrolment_id)
-    training.start_break(g.user, enrolment, start, data.get("reason", ""))
+    training.start_break(
+        g.user,
+        enrolment,
+        start,
+        data.get("reason", ""),
+        requested_by=data.get("requested_by"),
+    )
     return jsonify({"id": enrolment.id, "status": enrolment.status})
 
 
@@ -204,14 +211,20 @@ GATEWAY = {
         {"type": "null"},
     ]
 }
+NNUMBER = {"type": ["number", "null"]}
 OTJ = schema(
     {
         "ruleset": S,
-        "target_hours": NUMBER,
-        "expected_to_date": NUMBER,
+        "ruleset_title": S,
+        "target_hours": NNUMBER,
+        "target_confirmed": {"type": "boolean"},
+        "target_basis": S,
+        "target_needs": S,
+        "not_confirmed": STRINGS,
+        "expected_to_date": NNUMBER,
         "signed_off_hours": NUMBER,
         "pending_hours": NUMBER,
-        "status": {"enum": ["green", "amber", "red"]},
+        "status": {"enum": ["green", "amber", "red", "not_confirmed"]},
         "entries": {
             "type": "array",
             "items": schema(
@@ -276,10 +289,15 @@ document(
 document(
     "/enrolments/{enrolment_id}/breaks",
     "post",
-    "Start a break in learning (lead, admin); from today unless start_date is given",
+    "Start a break in learning (lead, admin); from today unless start_date is given; "
+    "requested_by records who asked for it",
     response=ENROLMENT_STATUS,
     body=body_object(
-        {"start_date": DATE_IN, "reason": text(training.BREAK_REASON_MAX)}
+        {
+            "start_date": DATE_IN,
+            "reason": text(training.BREAK_REASON_MAX),
+            "requested_by": choice(*BREAK_REQUESTERS),
+        }
     ),
     errors=(400, 401, 403, 404, 409, 422),
 )

@@ -11,6 +11,7 @@ from portfolio.accounts.models import User
 from portfolio.accounts.services import find_organisation
 from portfolio.audit import services as audit
 from portfolio.curriculum import services as curricula
+from portfolio.enrolments.models import BREAK_REQUESTERS
 from portfolio.enrolments.models import ENROLMENT_STATUSES
 from portfolio.enrolments.models import SUPERVISOR_ROLES
 from portfolio.enrolments.models import Enrolment
@@ -26,6 +27,8 @@ from portfolio.rules import NotFound
 
 # Text limits, read by the web forms (progress_views) and the API parsers.
 BREAK_REASON_MAX = 300  # LearningBreak.reason is a String(300)
+# Apprentices are at least 16 (https://www.gov.uk/apprenticeships-guide).
+AGE_MIN, AGE_MAX = 16, 99
 REVIEW_SUMMARY_MAX = 10_000
 REVIEW_ACTIONS_MAX = 5_000  # the new actions together, one a line
 
@@ -51,6 +54,13 @@ def find_person(ref: str) -> User | None:
     return db.session.get(User, ref) if ref else None
 
 
+def _funding_rules_apply(org) -> bool:
+    """England's apprenticeship funding rules apply only to organisations in England."""
+    from portfolio.progress import apprenticeship
+
+    return apprenticeship.rules_apply_in(org.nation)
+
+
 def create_enrolment(
     actor: User,
     trainee: str,
@@ -60,8 +70,13 @@ def create_enrolment(
     expected_end_date: date | None,
     supervisors: Sequence[SupervisorInput] = (),
     contracted_hours_per_week: float | None = None,
+    age_at_start: int | None = None,
 ) -> Enrolment:
-    """Enrol a trainee; only a lead of that organisation or an admin may."""
+    """Enrol a trainee; only a lead of that organisation or an admin may.
+
+    ``age_at_start`` (apprenticeships) is the apprentice's age on the start day: English
+    and maths at gateway depend on it (``apprenticeship.english_maths_required``).
+    """
     errors = FieldErrors()
     org = find_organisation(organisation) if organisation else None
     if org is None:
@@ -95,12 +110,22 @@ def create_enrolment(
     if (
         programme is not None
         and programme.kind == "apprenticeship"
+        and (org is None or _funding_rules_apply(org))
         and start_date
         and expected_end_date
         and expected_end_date > start_date
     ):
         _check_minimum_duration(
             start_date, expected_end_date, contracted_hours_per_week, errors
+        )
+    if age_at_start is not None and (
+        isinstance(age_at_start, bool)
+        or not isinstance(age_at_start, int)
+        or not AGE_MIN <= age_at_start <= AGE_MAX
+    ):
+        errors.add(
+            "age_at_start",
+            f"Enter the age at the start as a whole number from {AGE_MIN} to {AGE_MAX}",
         )
     if (
         contracted_hours_per_week is not None
@@ -132,6 +157,7 @@ def create_enrolment(
             )
     enrolment = Enrolment(
         trainee_id=person.id,
+        age_at_start=age_at_start,
         curriculum_id=programme.id,
         organisation_id=org.id,
         start_date=start_date,
@@ -307,9 +333,18 @@ def current_supervisors(trainee_id: str) -> list[SupervisionAssignment]:
 
 
 def start_break(
-    actor: User, enrolment: Enrolment, start: date, reason: str = ""
+    actor: User,
+    enrolment: Enrolment,
+    start: date,
+    reason: str = "",
+    requested_by: str | None = None,
 ) -> None:
-    """Pause an enrolment: targets stop and the end date moves on until it resumes."""
+    """Pause an enrolment: targets stop and the end date moves on until it resumes.
+
+    ``requested_by`` records who asked for the break (apprentice, employer or
+    provider). For an apprenticeship only a break of more than 4 weeks is a formal
+    break in learning that moves the end date (``apprenticeship.formal_breaks``).
+    """
     if not policy.can_enrol(actor, enrolment.organisation_id):
         raise Forbidden(
             "Only a training lead of this organisation or an admin can record a break."
@@ -322,8 +357,18 @@ def start_break(
         raise Invalid.field(
             "start_date", "A break cannot start before the enrolment does"
         )
+    requested_by = requested_by or None
+    if requested_by is not None and requested_by not in BREAK_REQUESTERS:
+        raise Invalid.field(
+            "requested_by",
+            "Say who asked for the break: the apprentice, the employer or the provider",
+        )
     enrolment.breaks.append(
-        LearningBreak(start_date=start, reason=(reason or "")[:BREAK_REASON_MAX])
+        LearningBreak(
+            start_date=start,
+            reason=(reason or "")[:BREAK_REASON_MAX],
+            requested_by=requested_by,
+        )
     )
     enrolment.status = "break_in_learning"
     audit.record(
@@ -333,6 +378,7 @@ def start_break(
         enrolment.id,
         start=start,
         reason=reason,
+        requested_by=requested_by,
     )
     db.session.commit()
 

@@ -20,6 +20,11 @@ Conventions used by every function:
   days of any break in that span. Learning weeks are learning days / 7.
 - Calendar months keep the day of the month, or the last day of a shorter month:
   31 January + 3 months = 30 April; 30 November 2023 + 3 months = 29 February 2024.
+- The breaks passed to these functions are formal breaks in learning. An absence of up
+  to 4 weeks is not a break in learning and moves nothing; `formal_breaks` picks the
+  breaks that count from those recorded.
+- These are England's rules: `rules_apply_in(nation)` says whether they apply at all
+  (Scotland, Wales and Northern Ireland run their own apprenticeship systems).
 """
 
 import functools
@@ -29,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +48,12 @@ DEFAULT_RULES_PATH = (
     / "apprenticeship-rules.yaml"
 )
 OTJ_MODES = ("percent", "weekly", "fixed_per_standard")
+ROUNDINGS = ("esfa", "up")
+STANDARD_STATUSES = ("confirmed", "not confirmed")
+TRANSITIONAL_STATUSES = ("confirmed", "not listed", "not confirmed")
+# The DfE/ESFA funding rules are England's; the other nations run their own systems.
+RULES_NATION = "England"
+WEEKS_PER_YEAR = 52
 REVIEW_UNITS = ("weeks", "calendar_months")
 # Our own RAG policy for OTJ hours against the straight-line expectation (not a
 # funding rule): green at 95% of expected or more, amber from 80%, red below 80%.
@@ -82,6 +95,8 @@ class RuleSet:
     otj_weekly_hours_cap: float | None
     otj_weekly_hours: float | None
     otj_floor_hours: float | None
+    otj_transitional_before: date | None
+    otj_rounding: str
     exclude_statutory_leave: bool
     statutory_leave_weeks_per_year: float
     review_interval_unit: str
@@ -89,6 +104,8 @@ class RuleSet:
     otj_after_gateway: bool
     gateway_checks: tuple[str, ...]
     sources: tuple[str, ...]
+    funding_year: str = ""
+    not_confirmed: tuple[str, ...] = ()
 
     def applies_to(self, start: date) -> bool:
         """Say whether an apprentice who started on `start` follows this rule set."""
@@ -118,6 +135,8 @@ def _parse_ruleset(raw: Mapping[str, Any], where: str) -> RuleSet:
             otj_weekly_hours_cap=_optional_float(otj.get("weekly_hours_cap")),
             otj_weekly_hours=_optional_float(otj.get("weekly_hours")),
             otj_floor_hours=_optional_float(otj.get("floor_hours")),
+            otj_transitional_before=otj.get("transitional_before"),
+            otj_rounding=str(otj.get("rounding") or "esfa"),
             exclude_statutory_leave=bool(raw["exclude_statutory_leave"]),
             statutory_leave_weeks_per_year=float(raw["statutory_leave_weeks_per_year"]),
             review_interval_unit=str(review["unit"]),
@@ -125,6 +144,8 @@ def _parse_ruleset(raw: Mapping[str, Any], where: str) -> RuleSet:
             otj_after_gateway=bool(raw.get("otj_after_gateway", False)),
             gateway_checks=tuple(raw.get("gateway_checks") or ()),
             sources=tuple(raw.get("sources") or ()),
+            funding_year=str(raw.get("funding_year") or ""),
+            not_confirmed=tuple(str(n) for n in raw.get("not_confirmed") or ()),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{where}: bad rule set: {exc!r}") from exc
@@ -139,13 +160,19 @@ def _parse_ruleset(raw: Mapping[str, Any], where: str) -> RuleSet:
     problems += [
         f"{name} is required" for name in needed if getattr(ruleset, name) is None
     ]
+    if ruleset.otj_rounding not in ROUNDINGS:
+        problems.append(f"otj.rounding must be one of {', '.join(ROUNDINGS)}")
     if ruleset.review_interval_unit not in REVIEW_UNITS:
         problems.append(
             f"review_interval.unit must be one of {', '.join(REVIEW_UNITS)}"
         )
     if ruleset.review_interval_value < 1 or ruleset.min_duration_months < 1:
         problems.append("review_interval.value and min_duration_months must be >= 1")
-    for day in (ruleset.applies_from, ruleset.applies_before):
+    for day in (
+        ruleset.applies_from,
+        ruleset.applies_before,
+        ruleset.otj_transitional_before,
+    ):
         if day is not None and not isinstance(day, date):
             problems.append(f"{day!r} is not a date (write it as YYYY-MM-DD)")
     if problems:
@@ -165,9 +192,114 @@ def _read_rulesets(path: Path) -> tuple[RuleSet, ...]:
     return rulesets
 
 
+@dataclass(frozen=True)
+class StandardOtj:
+    """The DfE's minimum OTJ hours for one standard, for starts from 1 August 2025.
+
+    `min_otj_hours` is None until the published figure is confirmed (status
+    "not confirmed"); `needs` names the public source that would settle it.
+    """
+
+    code: str
+    title: str
+    min_otj_hours: float | None
+    status: str
+    transitional_hours: float | None
+    transitional_status: str
+    needs: str
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed" and self.min_otj_hours is not None
+
+
+@dataclass(frozen=True)
+class RulesDocument:
+    """Everything in the rules file: rule sets, per-standard OTJ, breaks, English and maths."""
+
+    rulesets: tuple[RuleSet, ...]
+    standards: Mapping[str, StandardOtj]
+    short_absence_max_days: int
+    break_sources: tuple[str, ...]
+    english_maths_optional_from: date
+    english_maths_mandatory_below_age: int
+    english_maths_sources: tuple[str, ...]
+
+
+def _parse_standard(code: str, raw: Mapping[str, Any], where: str) -> StandardOtj:
+    try:
+        standard = StandardOtj(
+            code=code.upper(),
+            title=str(raw["title"]),
+            min_otj_hours=_optional_float(raw.get("min_otj_hours")),
+            status=str(raw["status"]),
+            transitional_hours=_optional_float(raw.get("transitional_hours")),
+            transitional_status=str(raw["transitional_status"]),
+            needs=str(raw.get("needs") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: standards.{code}: {exc!r}") from exc
+    problems = []
+    if standard.status not in STANDARD_STATUSES:
+        problems.append(f"status must be one of {', '.join(STANDARD_STATUSES)}")
+    if standard.transitional_status not in TRANSITIONAL_STATUSES:
+        problems.append(
+            f"transitional_status must be one of {', '.join(TRANSITIONAL_STATUSES)}"
+        )
+    if (standard.status == "confirmed") != (standard.min_otj_hours is not None):
+        problems.append("min_otj_hours is given exactly when status is confirmed")
+    if (standard.transitional_status == "confirmed") != (
+        standard.transitional_hours is not None
+    ):
+        problems.append(
+            "transitional_hours is given exactly when transitional_status is confirmed"
+        )
+    if not standard.confirmed and not standard.needs:
+        problems.append("a figure that is not confirmed must say what it needs")
+    if problems:
+        raise ValueError(f"{where}: standards.{code}: {'; '.join(problems)}")
+    return standard
+
+
+def _read_document(path: Path) -> RulesDocument:
+    with open(path, encoding="utf-8") as f:
+        document = yaml.safe_load(f) or {}
+    try:
+        breaks = document["break_in_learning"]
+        english = document["english_maths"]
+        optional_from = english["optional_from"]
+        if not isinstance(optional_from, date):
+            raise ValueError("english_maths.optional_from is not a date")
+        return RulesDocument(
+            rulesets=_read_rulesets(path),
+            standards={
+                str(code).upper(): _parse_standard(str(code), raw, str(path))
+                for code, raw in (document.get("standards") or {}).items()
+            },
+            short_absence_max_days=int(breaks["short_absence_max_days"]),
+            break_sources=tuple(breaks.get("sources") or ()),
+            english_maths_optional_from=optional_from,
+            english_maths_mandatory_below_age=int(english["mandatory_below_age"]),
+            english_maths_sources=tuple(english.get("sources") or ()),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: missing or bad section: {exc!r}") from exc
+
+
 @functools.cache
+def _default_document() -> RulesDocument:
+    return _read_document(DEFAULT_RULES_PATH)
+
+
+def load_document(path: str | Path | None = None) -> RulesDocument:
+    """Read the whole rules file (the shipped file is read once and cached)."""
+    if path is None:
+        return _default_document()
+    return _read_document(Path(path))
+
+
 def _default_rulesets() -> tuple[RuleSet, ...]:
-    return _read_rulesets(DEFAULT_RULES_PATH)
+    return _default_document().rulesets
 
 
 def load_rulesets(path: str | Path | None = None) -> tuple[RuleSet, ...]:
@@ -187,6 +319,80 @@ def rules_for(start_date: date, rulesets: Iterable[RuleSet] | None = None) -> Ru
         if ruleset.applies_to(start_date):
             return ruleset
     raise LookupError(f"no apprenticeship rule set covers a start on {start_date}")
+
+
+def rules_apply_in(nation: str | None) -> bool:
+    """Say whether the DfE/ESFA funding rules apply to an organisation in `nation`.
+
+    They are the rules for apprenticeships in England. Scotland, Wales and Northern
+    Ireland run their own apprenticeship systems (Skills Development Scotland, the Welsh
+    Government's apprenticeship programme, the Department for the Economy's
+    ApprenticeshipsNI), so none of these rules is applied there.
+    """
+    return nation == RULES_NATION
+
+
+def standard_code(standard_ref: str | None) -> str | None:
+    """The standard's code from a reference such as "ST0218 v1.1" ("ST0218")."""
+    if not standard_ref:
+        return None
+    first = str(standard_ref).split()[0].upper()
+    return first if first.startswith("ST") and first[2:].isdigit() else None
+
+
+def standard_otj(
+    standard_ref: str | None, document: RulesDocument | None = None
+) -> StandardOtj | None:
+    """The published OTJ entry for a standard, or None when the file does not list it."""
+    code = standard_code(standard_ref)
+    if code is None:
+        return None
+    return (document or load_document()).standards.get(code)
+
+
+def break_days_long(b: Break, as_of: date | None = None) -> int:
+    """The length of a break in days, both ends included (ongoing: up to as_of)."""
+    return (b.last_day(as_of) - b.start).days + 1
+
+
+def formal_breaks(
+    breaks: Iterable[Break],
+    as_of: date | None = None,
+    document: RulesDocument | None = None,
+) -> tuple[Break, ...]:
+    """The breaks that are formal breaks in learning: longer than 4 weeks.
+
+    An absence of up to 4 weeks (28 days) is not a break in learning: the apprentice
+    stays on programme, catches up any missed OTJ and the planned end date does not move.
+    A formal break of more than 4 weeks, agreed by apprentice, employer and provider,
+    pauses the apprenticeship and moves the end date on by its length
+    (https://haso.skillsforhealth.org.uk/news/breaks-in-apprenticeship-training/).
+    An ongoing break becomes formal once it has lasted more than 4 weeks by as_of.
+    """
+    limit = (document or load_document()).short_absence_max_days
+    return tuple(b for b in breaks if break_days_long(b, as_of) > limit)
+
+
+def english_maths_required(
+    age_at_start: int | None,
+    on: date,
+    document: RulesDocument | None = None,
+) -> bool | None:
+    """Say whether English and maths qualifications are required at gateway on `on`.
+
+    From 11 February 2025 the requirement applies only to apprentices aged 16 to 18 on
+    the day they started; for those aged 19 or over it is optional, for new starts and
+    for apprentices already on programme
+    (https://help.apprenticeships.education.gov.uk/hc/en-gb/articles/24562861869586-Changes-to-English-and-maths-requirements).
+    Before that date every apprentice needed them. Returns None when the answer depends
+    on an age at start that has not been recorded.
+    """
+    doc = document or load_document()
+    if on < doc.english_maths_optional_from:
+        return True
+    if age_at_start is None:
+        return None
+    return age_at_start < doc.english_maths_mandatory_below_age
 
 
 def add_months(day: date, months: int) -> date:
@@ -284,6 +490,11 @@ def minimum_duration_ok(
     return planned_end >= earliest
 
 
+def round_half_up(value: float) -> int:
+    """Round to the nearest whole number, halves up (278.4 -> 278, 278.5 -> 279)."""
+    return int(Decimal(repr(value)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
 def otj_weeks(
     ruleset: RuleSet,
     start: date,
@@ -293,56 +504,88 @@ def otj_weeks(
 ) -> float:
     """Return the weeks that OTJ hours are planned over.
 
-    The OTJ calculation for starts from 1 Aug 2022 counts the weeks in the practical
-    period excluding statutory leave, about 5.6 weeks a year pro rata (the convention of
-    the ESFA's OTJ calculator; see
-    https://haso.skillsforhealth.org.uk/news/apprenticeship-funding-rules-august-2022-to-july-2023/):
-        weeks = learning days / 7 - 5.6 x learning days / 365
-    (leave is taken out only where the rule set says so).
+    The ESFA's convention (its worked example for the rules from 1 Aug 2022: a 12-month
+    full-time apprenticeship is 52 weeks less 5.6 weeks of statutory leave = 46.4 weeks;
+    https://martinsolent.github.io/bdats/docs/otjh/child-1.html quoting the DfE's
+    "Apprenticeship off-the-job training: policy background and examples"):
+        whole weeks = learning days / 7, rounded to the nearest week (365 days -> 52)
+        weeks = whole weeks - 5.6 x whole weeks / 52
+    Statutory leave (28 days, 5.6 weeks a year for a 5-day week) is taken out only where
+    the rule set says so; an apprentice's extra contractual leave is not
+    (https://customerhelp.education.gov.uk/hc/en-gb/community/posts/7648048720402-OTJ-statutory-entitlement).
+    With `rounding: up` the weeks are not rounded (learning days / 7).
     """
     days = learning_days(start, planned_end, breaks, as_of)
     weeks = days / 7
+    if ruleset.otj_rounding == "esfa":
+        weeks = float(round_half_up(weeks))
     if ruleset.exclude_statutory_leave:
-        weeks -= ruleset.statutory_leave_weeks_per_year * days / DAYS_PER_YEAR
+        weeks -= ruleset.statutory_leave_weeks_per_year * weeks / WEEKS_PER_YEAR
     return max(weeks, 0.0)
 
 
-def otj_target_hours(
+def _round_hours(ruleset: RuleSet, hours: float) -> float:
+    if ruleset.otj_rounding == "esfa":
+        return float(round_half_up(round(hours, 6)))
+    return float(math.ceil(round(hours, 6)))
+
+
+@dataclass(frozen=True)
+class OtjTarget:
+    """The minimum OTJ hours for an apprentice, or why the figure is not confirmed.
+
+    `hours` is None when the figure is not confirmed; `needs` then says which public
+    source would settle it. `basis` says in plain words where the figure comes from.
+    """
+
+    hours: float | None
+    basis: str
+    needs: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.hours is not None
+
+
+def otj_target(
     ruleset: RuleSet,
     start: date,
     planned_end: date,
     contracted_hours_per_week: float | None,
-    standard_otj_hours: float | None = None,
+    standard: StandardOtj | None = None,
     breaks: Iterable[Break] = (),
     as_of: date | None = None,
-) -> float:
+    standard_ref: str | None = None,
+) -> OtjTarget:
     """Return the minimum off-the-job hours for the whole practical period.
 
-    Rounded up to whole hours, so a plan never falls short by a fraction of an hour.
+    Rounded as the ESFA's calculator does (`rounding: esfa`): the duration in whole
+    weeks, the hours to the nearest hour.
 
-    - percent mode, starts before 1 Aug 2022: 20% of contracted hours, with the hours
-      used in the calculation capped at 30 a week
-      (https://haso.skillsforhealth.org.uk/recruitment-2; on the cap see
-      https://feweek.co.uk/2019/03/29/apprenticeship-off-the-job-calculation-change-wait-for-further-clarification/):
-          target = 20% x min(contracted hours, 30) x otj_weeks
-    - weekly mode, starts from 1 Aug 2022 to 31 Jul 2025: full time (30 h or more) an
-      average of 6 hours a week over the weeks excluding statutory leave; part time 20%
-      of the apprentice's own weekly hours over the same weeks
-      (https://www.tribalgroup.com/blog/apprenticeships-off-the-job-training-new-funding-rules):
+    - percent mode, starts before 1 Aug 2022: 20% of the apprentice's contracted
+      (working) hours over the weeks less statutory leave, with the hours used capped
+      where that funding year's rules cap them (none of the rule sets shipped does:
+      see the rules file for each year's source):
+          target = 20% x min(contracted hours, cap) x otj_weeks
+    - weekly mode, starts from 1 Aug 2022 to 31 Jul 2025: full time (30 h or more) 20%
+      of a 30-hour week, that is 6 hours, over the weeks excluding statutory leave; part
+      time 20% of the apprentice's own weekly hours over the same weeks
+      (https://haso.skillsforhealth.org.uk/training/):
           target = 6 x otj_weeks, or 6 / 30 x contracted hours x otj_weeks below 30 h
-    - fixed_per_standard mode, starts from 1 Aug 2025: a fixed minimum of OTJ hours
-      published for each standard, a funding floor of 187 OTJ hours, and no full-time
-      or part-time distinction
-      (https://www.cityandguilds.com/news/may-2025/2025-26-apprenticeship-funding-rules):
-          target = max(the standard's hours, 187)
-      The standard's hours come from the curriculum's `programme.otj_hours`; when the
-      curriculum does not give them, the target is the 187-hour floor. Dates, hours
-      and breaks do not change this target.
+      The ESFA's example: 12 months full time = 46.4 weeks x 6 = 278.4 -> 278 hours.
+    - fixed_per_standard mode, starts from 1 Aug 2025: the minimum the DfE published
+      for the standard, whatever the apprentice's hours or duration
+      (https://feweek.co.uk/dfe-sets-minimum-off-the-job-hours-for-each-apprenticeship-standard);
+      for starts before `transitional_before` (1 Jan 2026) the standard's temporary
+      transitional figure where it is on the DfE's list
+      (https://feweek.co.uk/dozens-of-apprenticeships-granted-transitional-off-the-job-hours).
+      187 hours is the funding-eligibility floor, not a target. When the figure (or,
+      for an August-December 2025 start, whether a transitional figure applies) is not
+      confirmed, the target is not confirmed: `hours` is None and `needs` names the
+      source. Dates, hours and breaks do not change this target.
     """
     if ruleset.otj_mode == "fixed_per_standard":
-        floor = ruleset.otj_floor_hours or 0.0
-        hours = floor if standard_otj_hours is None else max(standard_otj_hours, floor)
-        return float(math.ceil(round(hours, 6)))
+        return _fixed_target(ruleset, start, standard, standard_ref)
     if not contracted_hours_per_week or contracted_hours_per_week <= 0:
         raise ValueError("contracted hours per week must be more than 0")
     if planned_end <= start:
@@ -350,14 +593,81 @@ def otj_target_hours(
     weeks = otj_weeks(ruleset, start, planned_end, breaks, as_of)
     if ruleset.otj_mode == "percent":
         cap = ruleset.otj_weekly_hours_cap or contracted_hours_per_week
-        weekly = (
-            (ruleset.otj_percent or 0.0) / 100 * min(contracted_hours_per_week, cap)
-        )
+        percent = ruleset.otj_percent or 0.0
+        weekly = percent / 100 * min(contracted_hours_per_week, cap)
+        basis = f"{percent:g}% of {min(contracted_hours_per_week, cap):g} hours a week"
     else:
         full = ruleset.full_time_hours
         share = min(contracted_hours_per_week, full) / full
         weekly = (ruleset.otj_weekly_hours or 0.0) * share
-    return float(math.ceil(round(weekly * weeks, 6)))
+        basis = f"{weekly:g} hours a week"
+    hours = _round_hours(ruleset, weekly * weeks)
+    return OtjTarget(hours, f"{basis} over {weeks:g} weeks ({ruleset.title})")
+
+
+def _fixed_target(
+    ruleset: RuleSet,
+    start: date,
+    standard: StandardOtj | None,
+    standard_ref: str | None,
+) -> OtjTarget:
+    if standard is None:
+        what = standard_code(standard_ref) or "this programme's standard"
+        return OtjTarget(
+            None,
+            "the DfE's published minimum for the standard",
+            f"the published minimum OTJ hours for {what}: add it under `standards` "
+            "in curricula/rules/apprenticeship-rules.yaml from the DfE's list "
+            "(https://www.gov.uk/guidance/apprenticeship-funding-rules)",
+        )
+    transitional = (
+        ruleset.otj_transitional_before is not None
+        and start < ruleset.otj_transitional_before
+    )
+    if transitional and standard.transitional_status == "confirmed":
+        return OtjTarget(
+            _round_hours(ruleset, standard.transitional_hours or 0.0),
+            f"the DfE's transitional minimum for {standard.code} "
+            f"(starts before {ruleset.otj_transitional_before:%d %B %Y})",
+        )
+    if transitional and standard.transitional_status == "not confirmed":
+        return OtjTarget(
+            None,
+            f"the DfE's minimum for {standard.code}, or its transitional figure",
+            "whether a transitional (August to December 2025) figure applies to "
+            f"{standard.code}, and the figure: {standard.needs}",
+        )
+    if standard.confirmed:
+        return OtjTarget(
+            _round_hours(ruleset, standard.min_otj_hours or 0.0),
+            f"the DfE's published minimum for {standard.code}",
+        )
+    return OtjTarget(
+        None,
+        f"the DfE's published minimum for {standard.code}",
+        standard.needs,
+    )
+
+
+def otj_target_hours(
+    ruleset: RuleSet,
+    start: date,
+    planned_end: date,
+    contracted_hours_per_week: float | None,
+    standard: StandardOtj | None = None,
+    breaks: Iterable[Break] = (),
+    as_of: date | None = None,
+) -> float | None:
+    """The hours of `otj_target` (None when the figure is not confirmed)."""
+    return otj_target(
+        ruleset,
+        start,
+        planned_end,
+        contracted_hours_per_week,
+        standard,
+        breaks,
+        as_of,
+    ).hours
 
 
 def expected_otj_to_date(

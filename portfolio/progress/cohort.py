@@ -100,30 +100,23 @@ def _otj_signed_hours(enrolment_ids: list[str]) -> dict[str, float]:
 def _otj_flag_input(
     enrolment: Enrolment, signed: float, today: date
 ) -> tracking.OtjSummary | None:
-    if not tracking.is_apprenticeship(enrolment):
+    if not tracking.rules_apply(enrolment):
         return None
     ruleset = apprenticeship.rules_for(enrolment.start_date)
-    breaks = tracking.breaks_of(enrolment)
-    end = tracking.adjusted_end(enrolment, today)
-    target = apprenticeship.otj_target_hours(
-        ruleset,
-        enrolment.start_date,
-        end,
-        enrolment.contracted_hours_per_week or ruleset.full_time_hours,
-        (enrolment.curriculum.programme or {}).get("otj_hours"),
-        breaks,
-        as_of=today,
-    )
-    expected = apprenticeship.expected_otj_to_date(
-        target, enrolment.start_date, end, today, breaks
+    target = tracking.otj_target_of(enrolment, today)
+    expected, status = tracking.otj_expected_and_status(
+        enrolment, target, signed, today
     )
     return tracking.OtjSummary(
         ruleset.id,
-        target,
+        target.hours,
         expected,
         round(signed, 2),
         0.0,
-        apprenticeship.otj_status(signed, expected),
+        status,
+        target_basis=target.basis,
+        target_needs=target.needs,
+        ruleset_title=ruleset.title,
     )
 
 
@@ -201,7 +194,7 @@ def cohort(
                 enrolment.start_date,
                 last_reviews.get(enrolment.id),
                 today,
-                tracking.breaks_of(enrolment),
+                tracking.breaks_of(enrolment, today),
             )
         else:
             due = tracking.stp_review_due(

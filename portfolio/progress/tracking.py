@@ -33,17 +33,70 @@ def is_apprenticeship(enrolment: Enrolment) -> bool:
     return enrolment.curriculum.kind == "apprenticeship"
 
 
-def breaks_of(enrolment: Enrolment) -> tuple[apprenticeship.Break, ...]:
-    return tuple(
+def breaks_of(
+    enrolment: Enrolment, today: date | None = None
+) -> tuple[apprenticeship.Break, ...]:
+    """The breaks in learning that pause the clock.
+
+    For an apprenticeship only formal breaks count: an absence of up to 4 weeks is not
+    a break in learning and moves nothing (``apprenticeship.formal_breaks``).
+    """
+    breaks = tuple(
         apprenticeship.Break(b.start_date, b.end_date) for b in enrolment.breaks
     )
+    if is_apprenticeship(enrolment):
+        return apprenticeship.formal_breaks(breaks, as_of=today or date.today())
+    return breaks
 
 
 def adjusted_end(enrolment: Enrolment, today: date) -> date:
     """The expected end, moved on by the length of any break in learning."""
     return apprenticeship.adjusted_end_date(
-        enrolment.expected_end_date, breaks_of(enrolment), as_of=today
+        enrolment.expected_end_date, breaks_of(enrolment, today), as_of=today
     )
+
+
+def rules_apply(enrolment: Enrolment) -> bool:
+    """England's apprenticeship funding rules apply (an apprenticeship in England)."""
+    return is_apprenticeship(enrolment) and apprenticeship.rules_apply_in(
+        enrolment.organisation.nation
+    )
+
+
+def standard_ref_of(enrolment: Enrolment) -> str | None:
+    return (enrolment.curriculum.programme or {}).get("standard_ref")
+
+
+def otj_target_of(enrolment: Enrolment, today: date) -> apprenticeship.OtjTarget:
+    """The OTJ target of an apprenticeship in England under its start date's rules."""
+    ruleset = apprenticeship.rules_for(enrolment.start_date)
+    ref = standard_ref_of(enrolment)
+    return apprenticeship.otj_target(
+        ruleset,
+        enrolment.start_date,
+        adjusted_end(enrolment, today),
+        enrolment.contracted_hours_per_week or ruleset.full_time_hours,
+        apprenticeship.standard_otj(ref),
+        breaks_of(enrolment, today),
+        as_of=today,
+        standard_ref=ref,
+    )
+
+
+def otj_expected_and_status(
+    enrolment: Enrolment, target: apprenticeship.OtjTarget, signed: float, today: date
+) -> tuple[float | None, str]:
+    """Hours expected by today and the RAG status; "not_confirmed" without a target."""
+    if target.hours is None:
+        return None, "not_confirmed"
+    expected = apprenticeship.expected_otj_to_date(
+        target.hours,
+        enrolment.start_date,
+        adjusted_end(enrolment, today),
+        today,
+        breaks_of(enrolment, today),
+    )
+    return expected, apprenticeship.otj_status(signed, expected)
 
 
 def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
@@ -151,17 +204,30 @@ class OtjEntry:
 @dataclass
 class OtjSummary:
     ruleset: str
-    target_hours: float
-    expected_to_date: float
+    target_hours: float | None  # None: the figure is not confirmed (see target_needs)
+    expected_to_date: float | None
     signed_off_hours: float
     pending_hours: float
-    status: str  # green, amber, red
+    status: str  # green, amber, red; not_confirmed without a target
     entries: list[OtjEntry] = field(default_factory=list)
+    target_basis: str = ""
+    target_needs: str = ""
+    ruleset_title: str = ""
+    not_confirmed: tuple[str, ...] = ()
+
+    @property
+    def target_confirmed(self) -> bool:
+        return self.target_hours is not None
 
     def to_dict(self) -> dict:
         return {
             "ruleset": self.ruleset,
+            "ruleset_title": self.ruleset_title,
             "target_hours": self.target_hours,
+            "target_confirmed": self.target_confirmed,
+            "target_basis": self.target_basis,
+            "target_needs": self.target_needs,
+            "not_confirmed": list(self.not_confirmed),
             "expected_to_date": self.expected_to_date,
             "signed_off_hours": self.signed_off_hours,
             "pending_hours": self.pending_hours,
@@ -179,24 +245,10 @@ def otj_summary(enrolment: Enrolment, today: date) -> OtjSummary | None:
     Only signed-off hours count towards the target; hours logged after the gateway
     are listed but never counted (the rules allow no OTJ after gateway).
     """
-    if not is_apprenticeship(enrolment):
+    if not rules_apply(enrolment):
         return None
     ruleset = apprenticeship.rules_for(enrolment.start_date)
-    breaks = breaks_of(enrolment)
-    end = adjusted_end(enrolment, today)
-    standard_hours = (enrolment.curriculum.programme or {}).get("otj_hours")
-    target = apprenticeship.otj_target_hours(
-        ruleset,
-        enrolment.start_date,
-        end,
-        enrolment.contracted_hours_per_week or ruleset.full_time_hours,
-        standard_hours,
-        breaks,
-        as_of=today,
-    )
-    expected = apprenticeship.expected_otj_to_date(
-        target, enrolment.start_date, end, today, breaks
-    )
+    target = otj_target_of(enrolment, today)
     rows = db.session.scalars(
         sa.select(Evidence)
         .where(Evidence.owner_id == enrolment.trainee_id, Evidence.kind == "otj")
@@ -233,14 +285,19 @@ def otj_summary(enrolment: Enrolment, today: date) -> OtjSummary | None:
                 note,
             )
         )
+    expected, status = otj_expected_and_status(enrolment, target, signed, today)
     return OtjSummary(
         ruleset=ruleset.id,
-        target_hours=target,
+        target_hours=target.hours,
         expected_to_date=expected,
         signed_off_hours=round(signed, 2),
         pending_hours=round(pending, 2),
-        status=apprenticeship.otj_status(signed, expected),
+        status=status,
         entries=entries,
+        target_basis=target.basis,
+        target_needs=target.needs,
+        ruleset_title=ruleset.title,
+        not_confirmed=ruleset.not_confirmed,
     )
 
 
@@ -277,7 +334,7 @@ def next_review_due(
     if is_apprenticeship(enrolment):
         ruleset = apprenticeship.rules_for(enrolment.start_date)
         return apprenticeship.next_review_due(
-            ruleset, enrolment.start_date, last, today, breaks_of(enrolment)
+            ruleset, enrolment.start_date, last, today, breaks_of(enrolment, today)
         )
     return stp_review_due(enrolment.start_date, last)
 
@@ -320,14 +377,30 @@ def gateway_checklist(
             Evidence.status == "signed_off",
         )
     ).scalar_one()
-    checks = [
-        Check(
+    if not rules_apply(enrolment):
+        otj_check = Check(
             "Off-the-job training complete",
-            otj is not None and otj.signed_off_hours >= otj.target_hours,
-            f"{otj.signed_off_hours:g} of {otj.target_hours:g} hours signed off"
+            False,
+            f"England's apprenticeship funding rules do not apply in "
+            f"{enrolment.organisation.nation}: follow that nation's own programme rules",
+        )
+    elif otj is None or otj.target_hours is None:
+        otj_check = Check(
+            "Off-the-job training complete",
+            False,
+            f"{otj.signed_off_hours:g} hours signed off; the minimum is not confirmed "
+            f"(needs {otj.target_needs})"
             if otj
             else "",
-        ),
+        )
+    else:
+        otj_check = Check(
+            "Off-the-job training complete",
+            otj.signed_off_hours >= otj.target_hours,
+            f"{otj.signed_off_hours:g} of {otj.target_hours:g} hours signed off",
+        )
+    checks = [
+        otj_check,
         Check(
             "Every knowledge, skill and behaviour evidenced",
             bool(ksb) and not missing_ksb,
@@ -341,10 +414,11 @@ def gateway_checklist(
         Check(
             "Required qualifications recorded",
             certificates > 0,
-            "a signed-off certificate (e.g. English and maths) is on file"
+            "a signed-off certificate is on file"
             if certificates
             else "record certificates as evidence and have them signed off",
         ),
+        english_maths_check(enrolment, certificates > 0),
         Check(
             "Employer confirms the apprentice is ready",
             enrolment.employer_confirmed_at is not None,
@@ -361,6 +435,40 @@ def gateway_checklist(
         ),
     ]
     return checks
+
+
+def english_maths_check(enrolment: Enrolment, certificate_on_file: bool) -> Check:
+    """English and maths at gateway, by the apprentice's age on the day they started."""
+    label = "English and maths"
+    if not rules_apply(enrolment):
+        return Check(
+            label,
+            False,
+            f"England's rule does not apply in {enrolment.organisation.nation}: "
+            "follow that nation's own programme rules",
+        )
+    on = enrolment.gateway_date or date.today()
+    required = apprenticeship.english_maths_required(enrolment.age_at_start, on)
+    if required is None:
+        return Check(
+            label,
+            False,
+            "not confirmed: record the apprentice's age at the start (required if 16 "
+            "to 18, optional if 19 or over, from 11 February 2025)",
+        )
+    if not required:
+        return Check(
+            label,
+            True,
+            f"optional: the apprentice was {enrolment.age_at_start} at the start "
+            "(aged 19 or over, from 11 February 2025)",
+        )
+    return Check(
+        label,
+        certificate_on_file,
+        "required: record the English and maths certificates as evidence"
+        + ("; a signed-off certificate is on file" if certificate_on_file else ""),
+    )
 
 
 # ---- at-risk flags ------------------------------------------------------------------------
@@ -412,7 +520,7 @@ def risk_flags(
                 f"A sign-off request has waited {(today - oldest_request).days} days",
             )
         )
-    if otj is not None and otj.status != "green":
+    if otj is not None and otj.status in ("amber", "red"):
         flags.append(
             Flag(
                 "otj_behind",

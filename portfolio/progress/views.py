@@ -13,8 +13,10 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField
+from wtforms import RadioField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -55,6 +57,15 @@ class BreakForm(FlaskForm):
         "Reason (optional)",
         validators=[Optional(), Length(max=services.BREAK_REASON_MAX)],
     )
+    requested_by = RadioField(
+        "Who asked for the break?",
+        choices=[
+            SelectChoice("apprentice", "The apprentice (or trainee)"),
+            SelectChoice("employer", "The employer"),
+            SelectChoice("provider", "The training provider"),
+        ],
+        validators=[Optional()],
+    )
 
 
 def _enrolment(enrolment_id: str):
@@ -90,6 +101,7 @@ def enrolment(enrolment_id: str):
         review_form=ReviewForm(formdata=None, held_on=date.today()),
         break_form=BreakForm(formdata=None, day=date.today()),
         open_actions=tracking.open_actions(standing.reviews),
+        today=date.today(),
     )
 
 
@@ -131,6 +143,7 @@ def record_review(enrolment_id: str):
         form=form,
         break_form=BreakForm(formdata=None, day=date.today()),
         open_actions=tracking.open_actions(standing.reviews),
+        today=date.today(),
     ), 422
 
 
@@ -162,7 +175,11 @@ def toggle_break(enrolment_id: str):
         flash("The break has ended; targets run again.", "success")
     else:
         services.start_break(
-            current_user, enrolment, form.day.data, form.reason.data or ""
+            current_user,
+            enrolment,
+            form.day.data,
+            form.reason.data or "",
+            requested_by=form.requested_by.data or None,
         )
         flash("Break in learning recorded; targets are paused.", "success")
     return redirect(url_for("progress.enrolment", enrolment_id=enrolment_id))
