@@ -465,6 +465,41 @@ def import_capacity(path: Path, dry_run: bool):
     click.echo(f"{path}: {counts.summary()}")
 
 
+@capacity_cli.command("specialisms")
+@click.option(
+    "--fix", is_flag=True, help="Map the values that match a specialism (audited)."
+)
+def capacity_specialisms(fix: bool):
+    """List recorded specialisms that are not in the curricula's list (docs/capacity.md)."""
+    from portfolio.capacity import specialisms
+    from portfolio.capacity.services import merge_specialisms
+
+    if fix:
+        click.echo(f"mapped {merge_specialisms()} row(s) to their specialism")
+    allowed = specialisms.controlled()
+    listed = specialisms.listing(allowed) or "none"
+    click.echo(f"specialisms of the curricula: {listed}")
+    left = specialisms.unmapped(allowed)
+    if not left:
+        click.echo("every training place and workforce record has one of them")
+        return
+    click.echo(f"{len(left)} value(s) to fix (table, organisation, value, rows):")
+    for item in left:
+        if item.suggestion is None:
+            advice = "no match: choose the specialism on the organisation's page"
+        elif item.clashes:
+            advice = (
+                f"{item.clashes} would clash with existing {item.suggestion} rows "
+                "(the same intake or date): merge them by hand"
+            )
+        else:
+            advice = f"matches {item.suggestion}: --fix maps it"
+        click.echo(
+            f"  {item.table}  {item.organisation_code}  {item.specialism!r}  "
+            f"{item.rows}  {advice}"
+        )
+
+
 progress_cli = AppGroup("progress", help="The maintained progress summaries.")
 
 

@@ -11,6 +11,7 @@ from portfolio.capacity.services import import_capacity
 from portfolio.csvimport import CsvImportError
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
+from tests.helpers.capacity import load_specialisms
 
 EXAMPLE = PROJECT_ROOT / "data" / "capacity-example.csv"
 HEADER = (
@@ -23,9 +24,10 @@ GOOD_WORKFORCE = "workforce,RBV,RP,,,,,,2026-03-31,20.5,18.00,,2,6"
 
 
 @pytest.fixture
-def orgs(factory):
+def orgs(app, factory):
     for code in ("RBV", "RR8", "RPY"):
         factory.organisation(code)
+    load_specialisms(app)
 
 
 def csv(*lines: str, header: str = HEADER) -> str:
@@ -89,19 +91,42 @@ def test_upsert_changes_figures_by_key(app, orgs):
         assert record.retiring_5y is None and record.retiring_15y is None
 
 
-def test_free_text_specialism_and_vacancies_within_tolerance(app, orgs):
+def test_known_spellings_of_a_specialism_and_vacancies_within_tolerance(app, orgs):
     with app.app_context():
         import_capacity(
             csv(
-                "place,RBV,Rehabilitation engineering,apprenticeship_l4,2026,1,0,,,,,,,",
-                "workforce,RBV,CE,,,,,,2026-03-31,10,7.5,2.54,,",
+                "place,RBV,Radiotherapy Physics (RP),stp,2026,1,0,,,,,,,",
+                "place,RBV,radiotherapy physics.,stp,2027,1,0,,,,,,,",
+                "place,RBV,rp,stp,2028,1,0,,,,,,,",
+                "workforce,RBV,Clinical  Engineering,,,,,,2026-03-31,10,7.5,2.54,,",
             )
         )
-        place = db.session.scalar(sa.select(TrainingPlace))
-        assert place.specialism == "Rehabilitation engineering"
+        places = db.session.scalars(sa.select(TrainingPlace.specialism)).all()
+        assert places == ["RP", "RP", "RP"]
         record = db.session.scalar(sa.select(WorkforceRecord))
+        assert record.specialism == "CE"
         # 2.54 is within 0.05 of 2.50: the exact figure is stored.
         assert record.vacancies_wte == Decimal("2.50")
+
+
+def test_an_unknown_specialism_is_an_error_on_its_line(app, orgs):
+    errors = errors_of(
+        app,
+        csv(
+            GOOD_PLACE,
+            "place,RBV,Rehabilitation engineering,apprenticeship_l4,2026,1,0,,,,,,,",
+        ),
+    )
+    assert errors == [
+        (
+            3,
+            "specialism: 'Rehabilitation engineering' is not one of the specialisms "
+            "of the curricula: RP (Radiotherapy Physics), NM (Nuclear Medicine), DR "
+            "(Radiation Safety and Diagnostic Radiology), IN (Imaging with "
+            "Non-Ionising Radiation), CE (Clinical Engineering), CSC (Clinical "
+            "Scientific Computing)",
+        )
+    ]
 
 
 def test_header_errors(app, orgs):
@@ -141,9 +166,9 @@ def test_every_error_on_every_line_is_reported(app, orgs):
         "workforce,RBV,IN,,,,,,2026-03-31,10,8,1,,",  # 21
         "workforce,RBV,CE,,,,,,2026-03-31,-10,0,,,",  # 22
         "workforce,RBV,CSC,,,,,,2026-03-31,10.125,8,,,",  # 23
-        "workforce,RBV,MP-ND,,,,,,2026-03-31,ten,8,,,",  # 24
-        "workforce,RBV,RPX,,,,,,2026-03-31,10,8,,5,3",  # 25
-        "workforce,RBV,RPY,stp,,,,,2026-03-31,10,8,,,",  # 26
+        "workforce,RBV,Imaging with non-ionising radiation,,,,,,2026-03-31,ten,8,,,",  # 24
+        "workforce,RBV,nm,,,,,,2026-03-31,10,8,,5,3",  # 25
+        "workforce,RBV,dr,stp,,,,,2026-03-31,10,8,,,",  # 26
         GOOD_WORKFORCE,  # 27: the same key as line 17
     )
     errors = dict(errors_of(app, text, "capacity.csv"))
@@ -151,8 +176,8 @@ def test_every_error_on_every_line_is_reported(app, orgs):
         3: "record must be place or workforce, not 'staff'",
         4: "no organisation with code 'XYZ'",
         5: "organisation is empty",
-        6: "specialism: Enter the specialism",
-        7: "specialism: The specialism must be 40 characters or fewer",
+        6: "specialism: Choose the specialism",
+        7: "specialism: 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' is not one of",
         8: "programme: The programme must be one of stp, apprenticeship_l2",
         9: "intake_year: Enter the intake year",
         10: "intake_year: The intake year must be between 1900 and 2200",

@@ -1,5 +1,6 @@
 """Capacity pages: a lead's own figures, forms and their errors, who sees what."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from portfolio.capacity.models import WorkforceRecord
 from portfolio.extensions import db
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_from
+from tests.helpers.capacity import load_specialisms
 
 PLACE = {
     "specialism": "rp",
@@ -32,6 +34,12 @@ WORKFORCE = {
     "retiring_5y": "1",
     "retiring_15y": "4",
 }
+
+
+@pytest.fixture(autouse=True)
+def specialisms(app):
+    """The specialisms of the curricula: the forms' controlled list."""
+    load_specialisms(app)
 
 
 @pytest.fixture
@@ -115,6 +123,23 @@ def test_lead_edits_and_deletes_own_places(app, client, login_as):
     assert (left.id, left.commissioned, left.filled) == (first.id, 5, 5)
 
 
+def test_the_forms_offer_the_curricula_specialisms_only(app, client, login_as):
+    login_as("training_lead", "RBV")
+    for path in ("places", "workforce"):
+        page = text(client.get(f"/capacity/organisations/RBV/{path}/new"))
+        assert '<select class="nhsuk-select" id="specialism" name="specialism"' in page
+        offered = re.findall(
+            r'<option value="([^"]*)"',
+            page.split('id="specialism"')[1].split("</select>")[0],
+        )
+        assert offered == ["", "RP", "NM", "DR", "IN", "CE", "CSC"]
+        assert "Radiotherapy Physics (RP)</option>" in " ".join(page.split())
+    # A curriculum loaded with a new specialism adds it to the list.
+    load_specialisms(app, ("HSST-X",))
+    page = text(client.get("/capacity/organisations/RBV/places/new"))
+    assert '<option value="HSST-X"' in page
+
+
 def test_place_form_errors_keep_what_was_typed(app, client, login_as):
     login_as("training_lead", "RBV")
     response = client.post(
@@ -133,7 +158,7 @@ def test_place_form_errors_keep_what_was_typed(app, client, login_as):
     assert "Error: Add training places" in page
     assert "There is a problem" in page
     for message in (
-        "The specialism must be 40 characters or fewer",
+        "is not one of the specialisms of the curricula: RP (Radiotherapy Physics)",
         "Choose the programme",
         "The intake year must be a whole number",
         "Places filled (7) cannot be more than places commissioned (2)",

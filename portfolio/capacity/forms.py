@@ -1,4 +1,4 @@
-"""Capacity forms: training places, workforce figures and the two scenarios.
+"""Capacity forms: training places, workforce figures, the report and the two scenarios.
 
 The forms only hold what people type (as text, so a form shown again with errors
 keeps it); ``services.parse_place``, ``services.parse_workforce`` and
@@ -22,17 +22,15 @@ from portfolio.capacity.models import PROGRAMMES
 from portfolio.forms import DateInputField
 from portfolio.forms import choices
 
-SPECIALISM_HINT = (
-    "A code: RP, NM, DR, IN, CE, CSC or MP-ND (specialism not yet chosen), "
-    "or another name of up to 40 characters"
-)
+SPECIALISM_HINT = "One of the specialisms of the curricula"
 # Long enough for any real answer; the services give the helpful messages.
 TYPED = [Length(max=200, message="This answer is too long")]
 
 
 class PlaceForm(FlaskForm):
-    specialism = StringField(
-        "Specialism", description=SPECIALISM_HINT, validators=TYPED
+    # Choices: the controlled list (capacity.specialisms), set by the view.
+    specialism = SelectField(
+        "Specialism", description=SPECIALISM_HINT, validate_choice=False
     )
     programme = SelectField(
         "Programme",
@@ -60,8 +58,9 @@ class PlaceForm(FlaskForm):
 
 
 class WorkforceForm(FlaskForm):
-    specialism = StringField(
-        "Specialism", description=SPECIALISM_HINT, validators=TYPED
+    # Choices: the controlled list (capacity.specialisms), set by the view.
+    specialism = SelectField(
+        "Specialism", description=SPECIALISM_HINT, validate_choice=False
     )
     as_of = DateInputField(
         "Date the figures are for", description="For example, 31 3 2026"

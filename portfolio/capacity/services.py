@@ -17,7 +17,6 @@ Figures arrive as text (a form field or a CSV cell). ``parse_place`` and
 """
 
 import math
-import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -35,11 +34,11 @@ from portfolio import policy
 from portfolio.accounts.models import User
 from portfolio.audit import services as audit
 from portfolio.capacity import projection
+from portfolio.capacity import specialisms
 from portfolio.capacity.models import FUNDING_MAX
 from portfolio.capacity.models import MAX_YEAR
 from portfolio.capacity.models import MIN_YEAR
 from portfolio.capacity.models import PROGRAMMES
-from portfolio.capacity.models import SPECIALISM_MAX
 from portfolio.capacity.models import SPECIALISMS
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
@@ -122,34 +121,35 @@ def specialism_label(code: str) -> str:
     return SPECIALISMS.get(code, code) if code else "Specialism not recorded"
 
 
-def normalise_specialism(text: str) -> str:
-    """Known codes in capitals (``rp`` is ``RP``); other names as typed, tidied."""
-    text = re.sub(r"\s+", " ", (text or "").strip())
-    return text.upper() if text.upper() in SPECIALISMS else text
-
-
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _specialism(raw: Mapping, errors: FieldErrors) -> str | None:
-    value = normalise_specialism(_text(raw.get("specialism")))
-    if not value:
+def _specialism(
+    raw: Mapping, errors: FieldErrors, allowed: Mapping[str, str] | None
+) -> str | None:
+    """The controlled code of the specialism given (``specialisms.resolve``)."""
+    allowed = specialisms.controlled() if allowed is None else allowed
+    text = " ".join(_text(raw.get("specialism")).split())
+    if not allowed:
         errors.add(
             "specialism",
-            "Enter the specialism, a code such as RP, NM, DR, IN, CE, CSC or MP-ND, "
-            "or a name",
+            "No curricula with specialisms are loaded, so no figures can be "
+            "recorded yet: load the curricula first (flask curricula load)",
         )
         return None
-    if len(value) > SPECIALISM_MAX:
+    if not text:
+        errors.add("specialism", "Choose the specialism")
+        return None
+    code = specialisms.resolve(text, allowed)
+    if code is None:
+        shown = text if len(text) <= 60 else text[:57] + "..."
         errors.add(
-            "specialism", f"The specialism must be {SPECIALISM_MAX} characters or fewer"
+            "specialism",
+            f"{shown!r} is not one of the specialisms of the curricula: "
+            f"{specialisms.listing(allowed)}",
         )
-        return None
-    if not value.isprintable():
-        errors.add("specialism", "The specialism must be plain text")
-        return None
-    return value
+    return code
 
 
 def _whole(
@@ -240,10 +240,13 @@ def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def parse_place(raw: Mapping) -> PlaceFigures:
-    """Check training-place figures given as text; raise Invalid listing every problem."""
+def parse_place(raw: Mapping, allowed: Mapping[str, str] | None = None) -> PlaceFigures:
+    """Check training-place figures given as text; raise Invalid listing every problem.
+
+    ``allowed`` is the controlled list of specialisms (``specialisms.controlled()``
+    when None)."""
     errors = FieldErrors()
-    specialism = _specialism(raw, errors)
+    specialism = _specialism(raw, errors, allowed)
     programme = _text(raw.get("programme")).lower()
     if programme not in PROGRAMMES:
         errors.add(
@@ -281,10 +284,12 @@ def parse_place(raw: Mapping) -> PlaceFigures:
     return PlaceFigures(specialism, programme, year, commissioned, filled, funding)
 
 
-def parse_workforce(raw: Mapping) -> WorkforceFigures:
+def parse_workforce(
+    raw: Mapping, allowed: Mapping[str, str] | None = None
+) -> WorkforceFigures:
     """Check workforce figures given as text; vacancies are worked out if not given."""
     errors = FieldErrors()
-    specialism = _specialism(raw, errors)
+    specialism = _specialism(raw, errors, allowed)
     as_of = _date(raw, "as_of", "the date the figures are for", errors)
     establishment = _wte(raw, "establishment_wte", "the establishment", errors)
     in_post = _wte(raw, "in_post_wte", "the staff in post", errors)
@@ -378,7 +383,7 @@ class FiguresKind:
     model: type[TrainingPlace] | type[WorkforceRecord]
     target: str  # the audit event's target type
     fields: tuple[str, ...]
-    parse: Callable[[Mapping], Any]
+    parse: Callable[..., Any]  # (raw, allowed specialisms=None)
     clash_field: str  # the field told when the key is taken
     missing: str  # NotFound's message
     describe: Callable[[Any], str]  # figures or a row, in words
@@ -598,6 +603,7 @@ def import_capacity(
             )
         )
     }
+    allowed = specialisms.controlled()
     errors: list[LineError] = []
     places: list[tuple[int, Organisation, PlaceFigures]] = []
     records: list[tuple[int, Organisation, WorkforceFigures]] = []
@@ -628,7 +634,7 @@ def import_capacity(
             ]
             record = RECORD_KINDS[kind]
             try:
-                figures = record.parse(row)
+                figures = record.parse(row, allowed)
             except Invalid as invalid:
                 problems += [f"{e['field']}: {e['message']}" for e in invalid.errors]
             else:
@@ -673,6 +679,25 @@ def _upsert(places, records, actor: User | None) -> ImportCounts:
             _fill(kind, organisation, figures, row, actor_id)
     db.session.flush()
     return counts
+
+
+# ---- specialisms recorded before the controlled list ---------------------------------
+
+
+def merge_specialisms(actor: User | None = None) -> int:
+    """Map every recorded specialism that matches one of the list to its code
+    (``specialisms.merge``), audit it and commit; returns the rows changed."""
+    changed = specialisms.merge()
+    if changed:
+        audit.record(
+            actor,
+            "capacity.specialisms_merged",
+            "capacity_specialisms",
+            "all",
+            rows=changed,
+        )
+    db.session.commit()
+    return changed
 
 
 # ---- the projection -----------------------------------------------------------------

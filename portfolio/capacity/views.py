@@ -21,6 +21,7 @@ from portfolio.capacity import presenters
 from portfolio.capacity import queries
 from portfolio.capacity import report
 from portfolio.capacity import services
+from portfolio.capacity import specialisms
 from portfolio.capacity.chart import Line
 from portfolio.capacity.chart import gap_chart
 from portfolio.capacity.forms import PlaceForm
@@ -309,6 +310,13 @@ def _add_figures_pages(pages: FiguresPages) -> None:
             form = pages.form(
                 data=_form_data(existing, kind) if request.method == "GET" else None
             )
+        form.specialism.choices = field_choices(
+            {
+                code: f"{name} ({code})"
+                for code, name in specialisms.controlled().items()
+            },
+            blank="Choose a specialism",
+        )
         row = _save(form, org, kind, existing)
         if row is not None:
             verb = "Added" if existing is None else "Updated"

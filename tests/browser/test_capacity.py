@@ -82,7 +82,7 @@ def test_lead_records_training_places(page):
     check_axe(page)
     page.get_by_role("link", name="Add training places").click()
     check_axe(page)
-    page.get_by_label("Specialism").fill("nm")
+    page.get_by_label("Specialism").select_option("NM")
     page.get_by_label("Programme").select_option("stp")
     page.get_by_label("Intake year").fill("2031")
     page.get_by_label("Places commissioned").fill("2")

@@ -61,6 +61,35 @@ WORKFORCE = [
 ]
 
 
+# The specialisms of the shipped STP curricula (curricula/stp/*.yaml).
+STP_SPECIALISMS = ("RP", "NM", "DR", "IN", "CE", "CSC")
+
+
+def load_specialisms(app, codes=STP_SPECIALISMS) -> None:
+    """A curriculum row for each specialism, so the controlled list has them
+    (capacity.specialisms.controlled reads the loaded curricula), without loading
+    the whole curriculum files."""
+    from portfolio.curriculum.models import Curriculum
+
+    with app.app_context():
+        for code in codes:
+            slug = f"stp-{code.lower()}"
+            if db.session.scalar(sa.select(Curriculum).where(Curriculum.slug == slug)):
+                continue
+            db.session.add(
+                Curriculum(
+                    slug=slug,
+                    version="test",
+                    kind="stp",
+                    title=f"STP {code}",
+                    effective_from=date(2022, 9, 1),
+                    specialism=code,
+                    content_hash="0" * 64,
+                )
+            )
+        db.session.commit()
+
+
 def seed_capacity(app) -> None:
     """Name the world's trusts, put them in regions, and record places and figures."""
     with app.app_context():
