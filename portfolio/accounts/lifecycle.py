@@ -259,7 +259,8 @@ def _assignment(person: User, role_id: str) -> RoleAssignment:
 
 
 def remove_role(actor: User, user_id: str, role_id: str) -> RoleAssignment:
-    """End a role today (it was last held yesterday); one never yet held goes.
+    """End a role today (it was last held yesterday); one that starts today or
+    later was never held, and goes.
 
     The history stays: an ended role shows on the person's page with its dates.
     """
@@ -278,7 +279,7 @@ def remove_role(actor: User, user_id: str, role_id: str) -> RoleAssignment:
         )
     ):
         raise Conflict("You cannot remove your own admin role")
-    data = {
+    data: dict[str, object] = {
         "role": assignment.role,
         "organisation": assignment.organisation.code
         if assignment.organisation
