@@ -502,3 +502,16 @@ def test_a_single_sign_on_session_is_not_held_for_this_sites_second_factor(
     by_password.post("/auth/login", data={"email": email, "password": PASSWORD})
     held = by_password.get("/admin/users")
     assert held.status_code == 302 and "two-factor" in held.headers["Location"]
+
+
+def test_failed_single_sign_ins_are_throttled_like_failed_passwords(sso_app, client):
+    sso_app.config |= {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+    from portfolio.extensions import limiter
+
+    limiter.init_app(sso_app)
+    statuses = [
+        client.get("/auth/sso/test/callback?state=forged&code=x").status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400, 400, 400, 429]
+    sso_app.config["RATELIMIT_ENABLED"] = False

@@ -456,11 +456,15 @@ START_AGAIN = "This sign-in has expired or has already been used. Start again."
 def check_pending(p: Provider, pending: Mapping | None) -> Pending:
     """The session's record of this sign-in, if it is still good; else refuse."""
     minutes = float(current_app.config["OIDC_LOGIN_MINUTES"])
-    if not pending or pending.get("provider") != p.key:
+    if not isinstance(pending, Mapping) or pending.get("provider") != p.key:
         raise SsoError(START_AGAIN)
-    if time.time() - float(pending.get("started") or 0) > minutes * 60:
+    try:
+        held = Pending(**{k: pending[k] for k in Pending.__dataclass_fields__})
+    except (KeyError, TypeError) as error:
+        raise SsoError(START_AGAIN) from error
+    if time.time() - float(held.started or 0) > minutes * 60:
         raise SsoError(START_AGAIN)
-    return Pending(**{k: pending[k] for k in Pending.__dataclass_fields__})
+    return held
 
 
 def finish(

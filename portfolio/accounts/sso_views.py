@@ -3,6 +3,7 @@ sign-in rule (the flow itself is in ``accounts.oidc``)."""
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import jsonify
 from flask import redirect
@@ -63,8 +64,17 @@ def jwks():
     return response
 
 
+def _failed_limit() -> str:
+    """Failed single sign-ins count like failed password sign-ins (per address)."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _failed_response(response) -> bool:
+    return response.status_code != 302
+
+
 @bp.get("/auth/sso/<key>")
-@limiter.limit("30 per minute")
+@limiter.limit(_failed_limit, deduct_when=_failed_response)
 def start(key: str):
     p = _provider_or_404(key)
     if current_user.is_authenticated:
@@ -83,7 +93,7 @@ def start(key: str):
 
 
 @bp.get("/auth/sso/<key>/callback")
-@limiter.limit("30 per minute")
+@limiter.limit(_failed_limit, deduct_when=_failed_response)
 def callback(key: str):
     p = _provider_or_404(key)
     held = dict(session.get(PENDING) or {})
