@@ -481,6 +481,11 @@ def can_see_msf_summary(user: User, msf_round) -> bool:
     )
 
 
+def can_use_msf(user: User) -> bool:
+    """Trainees run feedback rounds; supervisors review their trainees' rounds."""
+    return can_record_evidence(user) or can_sign_off(user)
+
+
 def can_manage_msf(user: User, msf_round) -> bool:
     """The trainee whose round it is: invite raters, send links again, cancel."""
     return msf_round.trainee_id == user.id

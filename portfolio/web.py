@@ -88,6 +88,7 @@ NAVIGATION = (
     ("evidence.index", "Evidence", policy.can_record_evidence),
     ("progress.trainees", "My trainees", policy.can_sign_off),
     ("signoff.queue", "Sign-off queue", policy.can_sign_off),
+    ("msf.index", "Feedback", policy.can_use_msf),
     ("progress.cohort", "Cohort", policy.can_manage_enrolments),
     ("training.index", "Enrolments", policy.can_manage_enrolments),
     ("exports.index", "Exports", policy.can_use_exports),

@@ -74,6 +74,27 @@ WEB = [
     ("POST", "/signoff/no-such-id/withdraw", (302, 404, 404, 404, 404)),
     ("POST", "/signoff/no-such-id/decide", (302, 404, 404, 404, 404)),
     ("POST", "/signoff/no-such-id/unlock", (302, 404, 404, 404, 404)),
+    ("POST", "/signoff/no-such-id/ticket/resend", (302, 404, 404, 404, 404)),
+    ("POST", "/signoff/no-such-id/ticket/revoke", (302, 404, 404, 404, 404)),
+    ("POST", "/evidence/no-such-id/reflect", (302, 404, 404, 404, 404)),
+    # Tickets: the link's secret is the only key, for everyone alike.
+    ("GET", "/ticket/no-such-token-of-enough-length", (404, 404, 404, 404, 404)),
+    ("POST", "/ticket/no-such-token-of-enough-length", (404, 404, 404, 404, 404)),
+    (
+        "GET",
+        "/ticket/no-such-token-of-enough-length/files/no-such-id",
+        (404, 404, 404, 404, 404),
+    ),
+    # Multi-source feedback: trainees start rounds; supervisors see their
+    # trainees' rounds (the list is everyone's; a round one may not see is absent).
+    ("GET", "/msf/", (302, 200, 200, 200, 403)),
+    ("GET", "/msf/new", (302, 200, 403, 403, 403)),
+    ("POST", "/msf/new", (302, 422, 403, 403, 403)),
+    ("GET", "/msf/no-such-id", (302, 404, 404, 404, 404)),
+    ("POST", "/msf/no-such-id/raters", (302, 404, 404, 404, 404)),
+    ("POST", "/msf/no-such-id/raters/no-such-id/resend", (302, 404, 404, 404, 404)),
+    ("POST", "/msf/no-such-id/raters/no-such-id/revoke", (302, 404, 404, 404, 404)),
+    ("POST", "/msf/no-such-id/release", (302, 404, 404, 404, 404)),
     # The queue is for people who can be asked to sign off (supervisors and
     # leads); the same on the page, in the API and in the navigation.
     ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),
@@ -252,6 +273,11 @@ API = [
     ("POST", "/api/v1/evidence/no-such-id/submit", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/evidence/no-such-id/unlock", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/evidence/no-such-id/withdraw", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/evidence/no-such-id/ticket/resend", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/evidence/no-such-id/ticket/revoke", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/msf", (401, 400, 400, 400, 400)),
+    ("GET", "/api/v1/msf/no-such-id", (401, 404, 404, 404, 404)),
+    ("POST", "/api/v1/msf/no-such-id/release", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/exports", (401, 400, 400, 400, 400)),
     ("GET", "/api/v1/exports/no-such-id", (401, 404, 404, 404, 404)),
     ("GET", "/api/v1/exports/no-such-id/file", (401, 404, 404, 404, 404)),

@@ -34,7 +34,7 @@ ALIASES = {
 
 
 @bp.get("/")
-@login_required
+@policy.requires(policy.can_use_msf)
 def index():
     rounds = db.session.scalars(
         policy.visible_msf_rounds(current_user).order_by(

@@ -35,6 +35,12 @@ class ExternalAssessor:
     registration: str
     id: None = None
     external: bool = True
+    # As an account would answer: no account, so never deactivated.
+    active: bool = True
+    deactivated_at: None = None
+
+    def registration_text(self) -> str:
+        return self.registration
 
 
 class SignOff(Model):
