@@ -537,9 +537,11 @@ def register(app: Flask) -> None:
 def _account_commands() -> None:
     from portfolio.accounts.commands import deactivate_command
     from portfolio.accounts.commands import invite_command
+    from portfolio.accounts.sso_commands import unlink_sso_command
 
     users_cli.add_command(invite_command)
     users_cli.add_command(deactivate_command)
+    users_cli.add_command(unlink_sso_command)
 
 
 _account_commands()

@@ -515,3 +515,22 @@ def test_failed_single_sign_ins_are_throttled_like_failed_passwords(sso_app, cli
     ]
     assert statuses == [400, 400, 400, 429]
     sso_app.config["RATELIMIT_ENABLED"] = False
+
+
+def test_the_command_line_removes_a_link_so_the_next_sign_in_links_again(
+    sso_app, client, factory, runner
+):
+    factory.user("trainee", "RBV", email="trainee@example.org")
+    assert sso_sign_in(client, "trainee")[0].status_code == 302
+    refused, _ = sso_sign_in(sso_app.test_client(), "twin")
+    assert refused.status_code == 403
+    missing = runner.invoke(args=["users", "unlink-sso", "nobody@example.org"])
+    assert missing.exit_code == 1 and "No account" in missing.output
+    result = runner.invoke(args=["users", "unlink-sso", "trainee@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 single sign-on link(s)" in result.output
+    assert identities(sso_app) == []
+    linked, _ = sso_sign_in(sso_app.test_client(), "twin")
+    assert linked.status_code == 302
+    assert [s for _, s, _ in identities(sso_app)] == ["twin"]
+    assert "sso.unlinked" in audit_actions(sso_app, "sso.")

@@ -787,3 +787,32 @@ def set_sso_required(actor: User, code: str, required: bool) -> Organisation:
         )
     db.session.commit()
     return organisation
+
+
+def unlink(actor: User | None, email: str, key: str | None = None) -> int:
+    """Remove an account's single sign-on links (all, or one provider's), so its
+    next sign-in links again by verified email. ``actor`` None: the command line.
+    Returns how many were removed; commits."""
+    if actor is not None and not policy.can_manage_users(actor):
+        raise Forbidden("Only an administrator can remove single sign-on links")
+    user = find_user(email)
+    if user is None:
+        raise NotFound(f"No account with the email address {email}")
+    query = sa.select(UserIdentity).where(UserIdentity.user_id == user.id)
+    if key is not None:
+        query = query.where(UserIdentity.provider == key)
+    removed = 0
+    for identity in db.session.scalars(query):
+        audit.record(
+            actor,
+            "sso.unlinked",
+            "user",
+            user.id,
+            provider=identity.provider,
+            issuer=identity.issuer,
+            subject=identity.subject,
+        )
+        db.session.delete(identity)
+        removed += 1
+    db.session.commit()
+    return removed
