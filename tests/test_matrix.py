@@ -250,6 +250,7 @@ API = [
     ("POST", "/api/v1/enrolments", (401, 400, 400, 400, 400)),
     ("GET", "/api/v1/enrolments/no-such-id", (401, 404, 404, 404, 404)),
     ("GET", "/api/v1/enrolments/no-such-id/progress", (401, 404, 404, 404, 404)),
+    ("GET", "/api/v1/enrolments/no-such-id/stp", (401, 404, 404, 404, 404)),
     ("POST", "/api/v1/enrolments/no-such-id/breaks", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/enrolments/no-such-id/breaks/end", (401, 400, 400, 400, 400)),
     ("POST", "/api/v1/enrolments/no-such-id/gateway", (401, 400, 400, 400, 400)),

@@ -422,3 +422,40 @@ def test_an_extension_is_recorded_apart_from_breaks_and_holds_review_flags(
         assert "stp_review_missed" not in flags
     page = text(client.get(f"/enrolments/{stp.enrolment_id}"))
     assert "Statutory absence" in page and "Maternity leave" in page
+
+
+# ---- the API ---------------------------------------------------------------------------------------
+
+
+def test_api_gives_the_review_points_and_completion_as_documented(
+    app, client, stp, signed_in, api
+):
+    """GET /api/v1/enrolments/{id}/stp: the points with their sources, and completion.
+    https://nshcs.hee.nhs.uk/programmes/stp/trainees/the-stp-review-of-progression/summary-of-progression-requirement-responsibilities"""
+    import jsonschema
+
+    sitting(signed_in(stp.lead), stp, date(START.year + 1, 6, 20), "fail")
+    path = f"/api/v1/enrolments/{stp.enrolment_id}/stp"
+    response = api(stp.trainee).get(path)
+    assert response.status_code == 200
+    body = response.get_json()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    documented = spec["paths"]["/enrolments/{enrolment_id}/stp"]["get"]
+    assert documented["operationId"] == "enrolmentStp"
+    jsonschema.validate(
+        body, documented["responses"]["200"]["content"]["application/json"]["schema"]
+    )
+    assert [p["code"] for p in body["points"]] == [
+        "check_in",
+        "end_of_year_1",
+        "end_of_year_2",
+    ]
+    year_2 = body["points"][2]
+    assert any(
+        r["state"] == "not_loaded" and "S-C2" in r["label"]
+        for r in year_2["requirements"]
+    )
+    assert body["fya_sittings"][0]["outcome"] == "fail"
+    assert body["completion"]["complete"] is False
+    assert "stp_fya_failed" in {f["code"] for f in body["flags"]}
+    assert api(stp.leeds_lead).get(path).status_code == 404
