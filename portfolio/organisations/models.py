@@ -47,5 +47,19 @@ class Organisation(Model):
         default=False, server_default=sa.false()
     )
 
+    @property
+    def code_system_label(self) -> str:
+        return CODE_SYSTEM_LABELS.get(self.code_system, self.code_system)
+
+    @property
+    def code_confirmed(self) -> bool:
+        """False for a placeholder code of ours (LOCAL): the real code is not confirmed."""
+        return self.code_system != "LOCAL"
+
+    @property
+    def code_label(self) -> str:
+        """The code with its scheme, as admins see it: "RBV (ODS)"."""
+        return f"{self.code} ({self.code_system_label})"
+
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"

@@ -9,13 +9,18 @@ from portfolio.csvimport import LineError
 from portfolio.csvimport import read_rows
 from portfolio.extensions import db
 from portfolio.organisations.models import CODE_MAX
+from portfolio.organisations.models import CODE_SYSTEMS
 from portfolio.organisations.models import KINDS
 from portfolio.organisations.models import NAME_MAX
 from portfolio.organisations.models import NATIONS
 from portfolio.organisations.models import Organisation
 
-COLUMNS = ("code", "name", "kind", "nation", "region")
+COLUMNS = ("code", "name", "kind", "nation", "region", "code_system")
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
+# A GSS geography code: a letter for the nation (E, W, S, N) and eight digits.
+GSS_PATTERN = re.compile(r"^[EWSN]\d{8}$")
+# The code_system of a new row without one whose code is not GSS-shaped.
+DEFAULT_CODE_SYSTEM = "ODS"
 
 
 def import_organisations(
@@ -58,13 +63,40 @@ def import_organisations(
         organisation.kind = row["kind"]
         organisation.nation = row["nation"]
         organisation.region = row.get("region", "")
+        if (row.get("code_system") or "").strip():
+            organisation.code_system = _code_system(row)
+        elif organisation.code_system is None:
+            # A file without code_system: a new row's scheme follows its code's shape;
+            # an existing row keeps its scheme.
+            organisation.code_system = _code_system(row)
     db.session.commit()
     return counts
+
+
+def _code_system(row: dict[str, str]) -> str:
+    """The row's code_system; without one, GSS for a GSS-shaped code, else ODS."""
+    given = (row.get("code_system") or "").strip().upper()
+    if given:
+        return given
+    return "GSS" if GSS_PATTERN.match(row["code"].upper()) else DEFAULT_CODE_SYSTEM
 
 
 def _row_problems(row: dict[str, str]) -> list[str]:
     problems = []
     code = row["code"].upper()
+    system = _code_system(row)
+    if system not in CODE_SYSTEMS:
+        problems.append(
+            f"code_system {row.get('code_system')!r} is not one of {', '.join(CODE_SYSTEMS)}"
+        )
+    elif system == "ODS" and GSS_PATTERN.match(code):
+        problems.append(
+            f"code {code} is a GSS geography code, not an ODS code: set code_system to GSS"
+        )
+    elif system == "GSS" and code and not GSS_PATTERN.match(code):
+        problems.append(
+            f"code {code} is not a GSS code (a letter and eight digits, such as S08000015)"
+        )
     if not code:
         problems.append("code is empty")
     elif not CODE_PATTERN.match(code) or len(code) > CODE_MAX:
@@ -93,7 +125,8 @@ def list_organisations(
 
 
 def by_code(code: str) -> Organisation | None:
-    """The organisation with ``code`` (ODS/GSS codes compare case-insensitively)."""
+    """The organisation with ``code`` (codes compare case-insensitively, whatever
+    their scheme: ODS, GSS or a local placeholder)."""
     return db.session.scalar(
         sa.select(Organisation).where(
             sa.func.upper(Organisation.code) == (code or "").strip().upper()
