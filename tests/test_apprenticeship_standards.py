@@ -19,6 +19,7 @@ from portfolio.curriculum import services as curricula
 from portfolio.enrolments import services as enrolments
 from portfolio.enrolments.models import Enrolment
 from portfolio.evidence import services as evidence_services
+from portfolio.evidence.models import Evidence
 from portfolio.evidence.models import OutcomeClaim
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
@@ -231,10 +232,18 @@ def test_claims_on_old_codes_move_to_the_same_statement_under_its_p_code(app, pe
     evidence_id = claim(app, "ada@example.org", V11, "K4")
     [(_, code, before, _)] = claims_of(app, evidence_id)
     assert (code, before[:40]) == ("K4", OUR_SCOPE_STATEMENT[:40])
+    with app.app_context():
+        item = db.session.get(Evidence, evidence_id)
+        signed = evidence_services.content_hash(item)
     report = load(app, ST0218)
     assert report.claims_moved >= 1
     [(_, code, after, retired)] = claims_of(app, evidence_id)
     assert (code, after, retired) == ("P-K4", before, False)
+    with app.app_context():
+        # What was signed still matches: the moved claim keeps the key it had.
+        item = db.session.get(Evidence, evidence_id)
+        assert evidence_services.content_hash(item) == signed
+        assert evidence_services.claim_keys(item)[0].endswith(":P-K4")
     with app.app_context():
         item = evidence_services.load_visible(
             accounts.find_user("ada@example.org"), evidence_id

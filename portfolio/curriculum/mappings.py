@@ -200,6 +200,8 @@ def _move_claims(slug: str, from_code: str, to_code: str) -> int:
                 )
             )
             if duplicate is None:
+                # What was signed stays what the content hash covers.
+                claim.signed_as = claim.signed_as or claim.key
                 claim.outcome_id = new_id
             else:
                 db.session.delete(claim)  # the evidence already claims the new code

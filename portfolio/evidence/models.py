@@ -121,9 +121,19 @@ class OutcomeClaim(Model):
         sa.ForeignKey("evidence.id", ondelete="CASCADE"), index=True
     )
     outcome_id: Mapped[str] = mapped_column(sa.ForeignKey("outcome.id"))
+    # The claim as it was signed ("slug:version:code"), kept when a curriculum's
+    # code mapping moved it to the same statement under a new code: what was
+    # signed is still what the content hash covers. Cleared on unlock.
+    signed_as: Mapped[str | None] = mapped_column(sa.String(300))
 
     evidence: Mapped[Evidence] = relationship(back_populates="claims")
     outcome: Mapped[Outcome] = relationship(lazy="joined")
+
+    @property
+    def key(self) -> str:
+        """The claim as a stable string: ``slug:version:code``."""
+        curriculum = self.outcome.curriculum
+        return f"{curriculum.slug}:{curriculum.version}:{self.outcome.code}"
 
 
 class Attachment(Model):

@@ -330,10 +330,12 @@ def update_evidence(actor: User, evidence: Evidence, data: EvidenceInput) -> Evi
 
 def claim_keys(evidence: Evidence) -> list[str]:
     """Claims as stable strings: ``slug:version:code``."""
-    return sorted(
-        f"{c.outcome.curriculum.slug}:{c.outcome.curriculum.version}:{c.outcome.code}"
-        for c in evidence.claims
-    )
+    return sorted(c.key for c in evidence.claims)
+
+
+def signed_claim_keys(evidence: Evidence) -> list[str]:
+    """Claims as signed: a claim a code mapping moved keeps the key it had."""
+    return sorted(c.signed_as or c.key for c in evidence.claims)
 
 
 def snapshot(evidence: Evidence) -> dict:
@@ -344,7 +346,7 @@ def snapshot(evidence: Evidence) -> dict:
         else None,
         "body": evidence.body,
         "form": evidence.form,
-        "claims": claim_keys(evidence),
+        "claims": signed_claim_keys(evidence),
     }
 
 

@@ -635,6 +635,8 @@ def unlock(actor: User, evidence: Evidence, reason: str) -> Evidence:
     form = dict(evidence.form)
     form.pop("assessor_declaration", None)
     evidence.form = form
+    for claim in evidence.claims:  # the next sign-off signs the claims as they are
+        claim.signed_as = None
     audit.record(
         actor,
         "evidence.unlocked",
