@@ -204,6 +204,8 @@ def test_csv_with_a_bad_line_creates_nobody_and_reports_each_line(
         "email,name,role,organisation\n"
         "one@example.org,One Person,trainee,RBV\n"
         "two@example.org,Two Person,supervisor,RBV\n"
+        "two@example.org,Two Person,trainee,RBV\n"
+        f"{world.supervisor},,trainee,RBV\n"
     )
     response = client.post(
         "/people/invite/csv",
@@ -211,9 +213,12 @@ def test_csv_with_a_bad_line_creates_nobody_and_reports_each_line(
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
-    assert "two@example.org: invited" in response.get_data(as_text=True)
-    assert _user(app, "two@example.org").has_role("supervisor")
-    assert len(_actions(app, "invitation.sent")) == 2
+    text = response.get_data(as_text=True)
+    assert "two@example.org: invited" in text
+    assert f"{world.supervisor}: existing account given the role" in text
+    two = _user(app, "two@example.org")
+    assert two.has_role("supervisor") and two.has_role("trainee")
+    assert len(_actions(app, "invitation.sent")) == 4
 
 
 def test_admin_adding_a_person_without_a_password_sends_an_invitation(

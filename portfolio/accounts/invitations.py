@@ -236,13 +236,16 @@ def invite_csv(actor: User | None, text: str, filename: str) -> CsvReport:
     if problems:
         raise CsvImportError(filename, problems)
     report = []
+    made: dict[str, User] = {}  # an address on several lines gets one account
     try:
         for line, item in checked:
+            if item.user is None and item.email in made:
+                item.user = made[item.email]
             sent = _make(actor, item)
-            what = "invited" if sent.created else "existing account given the role"
+            made[item.email] = sent.invitation.user
+            has_password = bool(sent.invitation.user.password_hash)
+            what = "existing account given the role" if has_password else "invited"
             report.append((line, f"{item.email}: {what} ({_where(sent.invitation)})"))
-            if item.user is None:
-                db.session.flush()
         db.session.commit()
     except Exception:
         db.session.rollback()
