@@ -534,6 +534,21 @@ def test_user_page_shows_roles_tokens_enrolments_and_supervisions(
         "Supervises" in text and "Aisha Rahman" in text and "Active API tokens" in text
     )
     assert client.get("/people/no-such-id").status_code == 404
+    from portfolio.accounts.sso_models import UserIdentity
+
+    with app.app_context():
+        db.session.add(
+            UserIdentity(
+                user_id=aisha.id,
+                issuer="https://login.example.org",
+                subject="abc",
+                provider="nhsmail",
+                email_at_link=world.trainee,
+            )
+        )
+        db.session.commit()
+    detail = as_("admin").get(f"/api/v1/users/{aisha.id}").get_json()
+    assert detail["sign_in_method"] == "Single sign-on (nhsmail) and password"
 
 
 def test_a_person_changes_their_own_email_from_the_account_page(

@@ -132,9 +132,18 @@ class PersonRecord:
 
 
 def sign_in_method(user: User) -> str:
-    identities = getattr(user, "identities", None)
-    if identities:
-        return "Single sign-on" + (" and password" if user.password_hash else "")
+    from portfolio.accounts.sso_models import UserIdentity
+
+    providers = sorted(
+        set(
+            db.session.scalars(
+                sa.select(UserIdentity.provider).where(UserIdentity.user_id == user.id)
+            )
+        )
+    )
+    if providers:
+        also = " and password" if user.password_hash else ""
+        return f"Single sign-on ({', '.join(providers)}){also}"
     if user.password_hash:
         second = " with a second factor" if user.totp_enabled_at else ""
         return "Password" + second
