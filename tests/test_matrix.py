@@ -98,6 +98,9 @@ WEB = [
     # The queue is for people who can be asked to sign off (supervisors and
     # leads); the same on the page, in the API and in the navigation.
     ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),
+    # Reviewing several requests together: nothing chosen goes back to the queue.
+    ("GET", "/signoff/review", (302, 403, 302, 302, 403)),
+    ("POST", "/signoff/review", (302, 403, 302, 302, 403)),
     ("GET", "/trainees/", (302, 403, 200, 200, 403)),
     ("GET", "/notifications/", (302, 200, 200, 200, 200)),
     ("POST", "/notifications/read", (302, 302, 302, 302, 302)),

@@ -359,3 +359,41 @@ def test_tickets_through_the_api(app, people, api):
     revoked = me.post(f"/api/v1/evidence/{evidence_id}/ticket/revoke")
     assert revoked.status_code == 200 and revoked.get_json()["status"] == "draft"
     assert me.post(f"/api/v1/evidence/{evidence_id}/ticket/revoke").status_code == 409
+
+
+def test_several_requests_are_reviewed_in_full_then_signed_off_together(
+    app, client, people, as_user
+):
+    from tests.helpers.people import submit_to
+
+    first = make_evidence(app, people.aisha, title="QA log one", claims=[CLAIM])
+    second = make_evidence(
+        app, people.aisha, title="QA log two", body="Full *text* here", claims=[CLAIM]
+    )
+    dops = make_evidence(app, people.aisha, kind="dops", form=DOPS_FORM, claims=[CLAIM])
+    for item in (first, second, dops):
+        submit_to(app, item, people.aisha, people.helen)
+    as_user(people.helen)
+    queue = client.get("/signoff/queue").get_data(as_text=True)
+    assert f'value="{first}"' in queue and f'value="{dops}"' not in queue
+    # A DOPS cannot be approved in bulk: it needs its own assessment.
+    refused = client.get(f"/signoff/review?items={first}&items={dops}")
+    assert refused.status_code == 302
+    page = client.get(f"/signoff/review?items={first}&items={second}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert (
+        "QA log one" in html and "<em>text</em>" in html and "Outcomes claimed" in html
+    )
+    unread = client.post("/signoff/review", data={"items": [first, second]})
+    assert unread.status_code == 422
+    assert "Confirm that you have read each item in full" in unread.get_data(
+        as_text=True
+    )
+    assert status_of(app, first) == "submitted"
+    done = client.post(
+        "/signoff/review", data={"items": [first, second], "read_each": "y"}
+    )
+    assert done.status_code == 302
+    assert status_of(app, first) == status_of(app, second) == "signed_off"
+    assert status_of(app, dops) == "submitted"

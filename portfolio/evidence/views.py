@@ -52,6 +52,7 @@ def labels(state) -> None:
     state.app.jinja_env.globals.update(
         {
             "kind_labels": kinds.KIND_LABELS,
+            "wba_kinds": kinds.WBA_KINDS,
             "evidence_status_labels": STATUS_LABELS,
             "evidence_status_colours": STATUS_COLOURS,
             "error_items": error_items,

@@ -132,6 +132,14 @@ def decision_form(kind: str, **kwargs) -> DecisionForm:
     return decision_form_class(kind)(**kwargs)
 
 
+class BulkApproveForm(FlaskForm):
+    read_each = BooleanField("I have read each item above in full")
+    comment = TextAreaField(
+        "Comment for the trainee (optional)",
+        description="Added to every sign-off.",
+    )
+
+
 class UnlockForm(FlaskForm):
     reason = TextAreaField(
         "Reason for unlocking",

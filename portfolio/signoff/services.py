@@ -566,6 +566,53 @@ def complete_by_ticket(
     return signoff
 
 
+BULK_MAX = 25
+
+
+def bulk_reviewable(supervisor: User, evidence_ids: Sequence[str]) -> list[Evidence]:
+    """Items the supervisor may approve together, each to be shown in full first:
+    waiting for them, not a DOPS, OCE or CBD (each needs its own assessment) and
+    not a countersignature. Anything else named is refused with its reason."""
+    ids = list(dict.fromkeys(i for i in evidence_ids if i))
+    if not ids:
+        raise Invalid.field("items", "Choose at least one request to review")
+    if len(ids) > BULK_MAX:
+        raise Invalid.field("items", f"Review at most {BULK_MAX} requests at a time")
+    found = {
+        e.id: e
+        for e in db.session.scalars(queue(supervisor).where(Evidence.id.in_(ids)))
+    }
+    errors = FieldErrors()
+    for index, evidence_id in enumerate(ids):
+        item = found.get(evidence_id)
+        if item is None:
+            errors.add(f"items[{index}]", "That request is no longer waiting for you")
+        elif item.kind in WBA_KINDS:
+            errors.add(
+                f"items[{index}]",
+                f"“{item.title}” is a {item.kind.upper()}: open it to complete the "
+                "assessment on its own page",
+            )
+        elif pending_countersignature(item) is not None:
+            errors.add(
+                f"items[{index}]",
+                f"“{item.title}” waits for your countersignature: open it on its own page",
+            )
+    errors.raise_if_any("Some of the chosen requests cannot be approved together.")
+    return [found[i] for i in ids]
+
+
+def approve_all(
+    supervisor: User, evidence_ids: Sequence[str], read_each: bool, comment: str = ""
+) -> list[SignOff]:
+    """Sign off every item, after the supervisor has read each in full (the review
+    page shows them); each is one decision, as if made on its own page."""
+    items = bulk_reviewable(supervisor, evidence_ids)
+    if not read_each:
+        raise Invalid.field("read_each", "Confirm that you have read each item in full")
+    return [decide(supervisor, item, "approve", comment) for item in items]
+
+
 def latest_return(evidence: Evidence) -> SignOff | None:
     """The feedback the trainee is acting on: the last decision, if it was a return
     made on the current version (None once the item was approved since)."""

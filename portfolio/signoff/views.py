@@ -14,9 +14,12 @@ from portfolio.evidence.page import load
 from portfolio.evidence.page import render_evidence
 from portfolio.extensions import db
 from portfolio.forms import attempt
+from portfolio.forms import error_items
+from portfolio.rules import Invalid
 from portfolio.signoff import services
 from portfolio.signoff.forms import DECISION_ALIASES
 from portfolio.signoff.forms import SUBMIT_ALIASES
+from portfolio.signoff.forms import BulkApproveForm
 from portfolio.signoff.forms import DecisionForm
 from portfolio.signoff.forms import SubmitForm
 from portfolio.signoff.forms import UnlockForm
@@ -166,6 +169,67 @@ def _render_queue():
         trainee_id=trainee_id,
         trainees=list(trainees.values()),
     )
+
+
+def _review_page(items, form, status: int = 200, errors=None):
+    from portfolio.evidence import kinds
+    from portfolio.evidence import markdown
+
+    return render_template(
+        "signoff/review.jinja",
+        title="Review and sign off together",
+        items=[
+            {
+                "evidence": item,
+                "body_html": markdown.render(item.body),
+                "fields": kinds.text_fields(item.kind),
+                "earlier": services.signoffs_of(item),
+                "age": services.age_in_days(item),
+            }
+            for item in items
+        ],
+        form=form,
+        error_list=error_items(form, extra=errors),
+        back_href=url_for("signoff.queue"),
+    ), status
+
+
+@bp.get("/review")
+@policy.requires(policy.can_sign_off)
+def review():
+    """The chosen requests, each in full, with one sign-off for them all."""
+    ids = request.args.getlist("items")
+    try:
+        items = services.bulk_reviewable(current_user, ids)
+    except Invalid as error:
+        flash(" ".join(e["message"] for e in error.errors) or error.message, "error")
+        return redirect(url_for("signoff.queue"))
+    return _review_page(items, BulkApproveForm(formdata=None))
+
+
+@bp.post("/review")
+@policy.requires(policy.can_sign_off)
+def approve_reviewed():
+    ids = request.form.getlist("items")
+    form = BulkApproveForm()
+    done: list = []
+    unplaced = attempt(
+        form,
+        lambda: done.extend(
+            services.approve_all(
+                current_user, ids, bool(form.read_each.data), form.comment.data or ""
+            )
+        ),
+    )
+    if unplaced is not None:
+        try:
+            items = services.bulk_reviewable(current_user, ids)
+        except Invalid:
+            return redirect(url_for("signoff.queue"))
+        extra = [{"text": e["message"], "href": "#items"} for e in unplaced]
+        return _review_page(items, form, 422, extra)
+    flash(f"You signed off {len(done)} items.", "success")
+    return redirect(url_for("signoff.queue"))
 
 
 @bp.get("/queue")
