@@ -349,6 +349,8 @@ def test_cli_invites_and_deactivates(app, runner, world):
     )
     assert gone.exit_code == 0, gone.output
     assert _user(app, world.trainee).active is False
+    [event] = _actions(app, "user.deactivated")
+    assert event.actor_name == "command line" and event.actor_id is None
     again = runner.invoke(
         args=["users", "deactivate", world.trainee, "--reason", "Left"]
     )

@@ -173,7 +173,7 @@ def _make(actor: User | None, checked: Checked) -> Sent:
         _send_link(invitation, url, actor)
     db.session.flush()
     audit.record(
-        actor,
+        lifecycle.by(actor),
         "invitation.sent",
         "invitation",
         invitation.id,

@@ -42,6 +42,23 @@ from portfolio.rules import Invalid
 from portfolio.rules import NotFound
 
 NO_SUCH_PERSON = "No such person"
+
+
+class _CommandLine:
+    """Who the audit trail names when a command acts (no signed-in person)."""
+
+    id = None
+    name = "command line"
+
+
+COMMAND_LINE = _CommandLine()
+
+
+def by(actor: User | None):
+    """The actor to record: the person, or the command line."""
+    return COMMAND_LINE if actor is None else actor
+
+
 Q_MAX = 200
 # Letters, digits, spaces and hyphens: "CS12345", "RCT 0123", "7654321", "12A3456E".
 _REGISTRATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
@@ -418,7 +435,7 @@ def deactivate(actor: User | None, user_id: str, reason: str) -> User:
         token.revoked_at = now
         revoked += 1
     audit.record(
-        actor, "user.deactivated", "user", person.id, reason=reason, tokens=revoked
+        by(actor), "user.deactivated", "user", person.id, reason=reason, tokens=revoked
     )
     db.session.commit()
     return person
