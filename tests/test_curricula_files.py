@@ -127,7 +127,14 @@ def test_registration_standards_have_the_expected_headings():
     hcpc = list(
         walk(load_yaml(CURRICULA / "frameworks" / "hcpc-sop-cs.yaml")["outcomes"])
     )
-    assert [n["code"] for n in hcpc] == [f"SOP{i}" for i in range(1, 16)]
+    assert [n["code"] for n in hcpc if n["type"] == "standard"] == [
+        f"SOP{i}" for i in range(1, 16)
+    ]
+    # Sub-standards carry the HCPC's own numbering, n.m under standard n.
+    subs = [n for n in hcpc if n["type"] == "statement"]
+    assert subs and all(
+        n["code"] == f"SOP{n['source_ref']}" and "." in n["source_ref"] for n in subs
+    )
     rct = [
         n
         for n in walk(
@@ -135,7 +142,13 @@ def test_registration_standards_have_the_expected_headings():
         )
         if n["type"] == "scope"
     ]
-    assert len(rct) == 7
+    assert [n["code"] for n in rct] == [f"RCT{i}" for i in range(1, 9)]
+    assert rct[7]["title"] == "Clinical Computing Technologist"
+    # Every scope lists the tasks it expects; those are ours until the RCT list is checked.
+    assert all(
+        n.get("children") and all(c["code"].startswith("P-") for c in n["children"])
+        for n in rct
+    )
 
 
 def test_digital_framework_has_levels_and_sustainability_has_three():
@@ -209,11 +222,11 @@ def test_unknown_field_and_missing_field(runner, broken):
 
 
 def test_duplicate_code_names_both_lines(runner, broken):
-    path = broken(GSP, lambda t: t.replace("code: GSP2", "code: GSP1", 1))
+    path = broken(GSP, lambda t: t.replace("code: GSP2", "code: GSP3", 1))
     out = run_validate(runner, path)
-    first, second = line_of(path, "code: GSP1"), line_of(path, "code: GSP1", 2)
+    first, second = line_of(path, "code: GSP3"), line_of(path, "code: GSP3", 2)
     assert (
-        f"{path}:{second}: outcomes[1].code: duplicate code 'GSP1' (first used on line {first})"
+        f"{path}:{second}: outcomes[2].code: duplicate code 'GSP3' (first used on line {first})"
         in out
     )
 
