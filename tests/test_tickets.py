@@ -23,7 +23,7 @@ from tests.helpers.people import make_evidence
 from tests.helpers.people import status_of
 
 DOPS_FORM = {"activity": "CBCT QC", "setting": "Linac 2"}
-CLAIM = "stp-rp:P-RP-S2-TA01"
+CLAIM = "stp-rp:P-RP-S2-TA03"
 VISITOR = {"external_name": "Dr Vera Visitor", "external_email": "vera@elekta.example"}
 IDENTITY = {
     "name": "Dr Vera Visitor",
@@ -397,3 +397,26 @@ def test_several_requests_are_reviewed_in_full_then_signed_off_together(
     assert done.status_code == 302
     assert status_of(app, first) == status_of(app, second) == "signed_off"
     assert status_of(app, dops) == "submitted"
+
+
+def test_the_shipped_stp_curricula_keep_etas_for_officers_and_assessors(
+    app, client, people, as_user
+):
+    """The STP files' own rule (marked a proposal): an ETA is signed by the training
+    officer or an assessor, never by emailed link."""
+    eta = make_evidence(
+        app, people.aisha, kind="dops", form=DOPS_FORM, claims=["stp-rp:S-RP-S1-TA16"]
+    )
+    as_user(people.aisha)
+    by_link = client.post(
+        f"/signoff/{eta}/submit", data={"assessor": "external", **VISITOR}
+    )
+    assert by_link.status_code == 422
+    assert (
+        "may sign off ETA S-RP-S1-TA16, so it cannot go to an assessor by emailed"
+        in (by_link.get_data(as_text=True).replace("&#39;", "'"))
+    )
+    to_officer = client.post(
+        f"/signoff/{eta}/submit", data={"assessor": find_id(app, people.tom)}
+    )
+    assert to_officer.status_code == 302

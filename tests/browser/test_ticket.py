@@ -31,7 +31,7 @@ def _draft_dops(live_app) -> None:
                 kind="dops",
                 occurred_on=date.today(),
                 form={"activity": "MLC picket fence", "setting": "Linac 3"},
-                claims=[ClaimRef("stp-rp", "P-RP-S2-TA02")],
+                claims=[ClaimRef("stp-rp", "P-RP-S2-TA04")],
             ),
         )
         db.session.remove()
