@@ -171,3 +171,26 @@ def test_the_break_list_says_which_breaks_move_the_end(as_, world, login):
     page = as_("lead").client.get(f"/progress/{body['id']}").get_data(as_text=True)
     assert "asked for by the provider" in page
     assert "Up to 4 weeks is not a break in learning" in page
+
+
+def test_the_enrolment_form_records_the_age_at_start(
+    app, client, factory, people, as_user
+):
+    """The age at the start, asked on the enrolment form, drives English and maths at
+    gateway (https://help.apprenticeships.education.gov.uk/hc/en-gb/articles/24562861869586-Changes-to-English-and-maths-requirements)."""
+    from tests.test_enrolment_web import new_enrolment
+
+    factory.user("trainee", "RBV", "newbie@example.org", "New Trainee")
+    as_user(people.priya)
+    assert 'name="age_at_start"' in client.get("/enrolments/new").get_data(as_text=True)
+    bad = client.post("/enrolments/new", data=new_enrolment(age_at_start="nineteen"))
+    assert bad.status_code == 422
+    assert "Enter the age at the start as a whole number" in bad.get_data(as_text=True)
+    young = client.post("/enrolments/new", data=new_enrolment(age_at_start="15"))
+    assert young.status_code == 422
+    assert "from 16 to 99" in young.get_data(as_text=True)
+    response = client.post("/enrolments/new", data=new_enrolment(age_at_start="17"))
+    assert response.status_code == 302
+    enrolment_id = response.headers["Location"].rsplit("/", 1)[-1]
+    page = client.get(f"/progress/{enrolment_id}").get_data(as_text=True)
+    assert "English and maths" in page and "required" in page

@@ -66,6 +66,16 @@ class EnrolmentForm(FlaskForm):
         "for example 37.5",
         validators=[Length(max=10)],
     )
+    age_at_start = StringField(
+        "Age on the start day (optional)",
+        description="Apprenticeships only: from 11 February 2025 English and maths are "
+        "required at gateway only for apprentices aged 16 to 18 at the start",
+        validators=[
+            Length(
+                max=3, message="Enter the age at the start as a whole number, like 19"
+            )
+        ],
+    )
     supervisor = EmailField(
         "First supervisor's email address (optional)",
         description="You can add more supervisors on the enrolment's page",
@@ -79,6 +89,17 @@ class EnrolmentForm(FlaskForm):
 
     def validate_contracted_hours_per_week(self, field) -> None:
         parse_hours(field)
+
+    def validate_age_at_start(self, field) -> None:
+        value = (field.data or "").strip()
+        if value and not value.isdigit():
+            raise ValidationError(
+                "Enter the age at the start as a whole number, like 19"
+            )
+
+    def age(self) -> int | None:
+        value = (self.age_at_start.data or "").strip()
+        return int(value) if value.isdigit() else None
 
     def hours(self) -> float | None:
         value = (self.contracted_hours_per_week.data or "").strip()

@@ -119,6 +119,7 @@ def create():
                     expected_end_date=form.expected_end_date.data,
                     supervisors=supervisors,
                     contracted_hours_per_week=form.hours(),
+                    age_at_start=form.age(),
                 )
             ),
             ENROLMENT_ALIASES,
