@@ -210,6 +210,10 @@ def create():
             back_href=url_for("evidence.index"),
         ), 422 if chooser.kind.errors else 200
     form = evidence_form(kind)
+    if not form.is_submitted():
+        # A link may choose the outcomes to start with (the home page's next steps):
+        # ?claim=<curriculum slug>:<code>, checked like any claim when saved.
+        form.claims.data = [v for v in request.args.getlist("claim") if ":" in v][:20]
     status = 200
     if form.is_submitted() and request.form.get("action") == "save":
         evidence, status = _save(
