@@ -37,6 +37,7 @@ from portfolio.msf.models import MsfRound
 from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
+from portfolio.progress.models import ProgressOutcome
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.tickets.models import Ticket
@@ -61,6 +62,7 @@ __all__ = [
     "Notification",
     "OutcomeClaim",
     "ProgressionRecord",
+    "ProgressOutcome",
     "ProgressReview",
     "ProgressSummary",
     "ShareLink",

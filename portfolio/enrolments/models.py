@@ -211,11 +211,11 @@ class ProgressReview(Model):
 
 
 class ProgressSummary(Model):
-    """A cached percent complete per enrolment, for cohort pages at national scale.
+    """The maintained progress of an enrolment (with ``progress.models.ProgressOutcome``).
 
-    Only signed-off evidence moves progress, so the sign-off services delete the
-    owner's rows when they approve or unlock, and loading curricula clears them all;
-    a missing row is recomputed by the next page that needs it.
+    Written only by ``progress.tracking.refresh_progress``, in the transaction of every
+    change that moves progress (evidence and its claims and status, curricula, the
+    enrolment's curriculum); never by a read. ``flask progress rebuild`` refills it.
     """
 
     __tablename__ = "progress_summary"
@@ -227,3 +227,9 @@ class ProgressSummary(Model):
     done_units: Mapped[int]
     total_units: Mapped[int]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Distinct items claimed in the curriculum that are returned or drafts (next actions).
+    returned_items: Mapped[int] = mapped_column(default=0, server_default="0")
+    draft_items: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The trainee's latest evidence date and oldest waiting request (the risk flags).
+    last_evidence_on: Mapped[date | None]
+    oldest_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -93,6 +93,40 @@ class EvidenceFact:
 
 
 @dataclass(frozen=True)
+class OutcomeTally:
+    """The counts the rules need about one countable outcome's claimed evidence.
+
+    These are what the maintained read model stores per enrolment and outcome
+    (``progress_outcome``); the rules below turn them into a status and missing lines.
+    """
+
+    evidence: int = 0  # items claimed, any status
+    signed: int = 0
+    submitted: int = 0  # waiting for sign-off
+    returned: int = 0
+    drafts: int = 0
+    signed_dates: int = 0  # distinct dates of the signed-off items
+    signed_reflections: int = 0
+    signed_kinds: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Everything the rules need about one enrolment's evidence, without the items.
+
+    ``outcomes``: per countable outcome code with any claim; ``modules``: per module
+    with assessment requirements, the distinct assessments in its subtree counted by
+    ``"kind:status"``; ``returned_items`` and ``draft_items``: distinct items claimed
+    anywhere in the curriculum (for the next actions).
+    """
+
+    outcomes: Mapping[str, OutcomeTally] = field(default_factory=dict)
+    modules: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    returned_items: int = 0
+    draft_items: int = 0
+
+
+@dataclass(frozen=True)
 class OutcomeProgress:
     code: str
     title: str
@@ -214,8 +248,26 @@ def _items_line(short: int, kinds: tuple[str, ...]) -> str:
     return f"needs {short} more {noun} signed off ({listed})"
 
 
+def outcome_tally(facts: list[EvidenceFact]) -> OutcomeTally:
+    """Count one outcome's claimed evidence the way the rules read it."""
+    signed = [f for f in facts if f.status == SIGNED_OFF]
+    kinds: dict[str, int] = defaultdict(int)
+    for f in signed:
+        kinds[f.kind] += 1
+    return OutcomeTally(
+        evidence=len(facts),
+        signed=len(signed),
+        submitted=sum(1 for f in facts if f.status == SUBMITTED),
+        returned=sum(1 for f in facts if f.status == RETURNED),
+        drafts=sum(1 for f in facts if f.status == DRAFT),
+        signed_dates=len({f.occurred_on for f in signed}),
+        signed_reflections=kinds.get("reflection", 0),
+        signed_kinds=dict(kinds),
+    )
+
+
 def _assess_outcome(
-    spec: OutcomeSpec, facts: list[EvidenceFact], retired: bool
+    spec: OutcomeSpec, t: OutcomeTally, retired: bool
 ) -> OutcomeProgress:
     rules = spec.evidence or {}
     kinds = tuple(rules.get("kinds") or ())
@@ -223,13 +275,12 @@ def _assess_outcome(
     need_dates = int(rules.get("distinct_dates", 0))
     need_reflections = int(rules.get("reflections", 0))
 
-    signed = [f for f in facts if f.status == SIGNED_OFF]
-    submitted = sum(1 for f in facts if f.status == SUBMITTED)
-    returned = sum(1 for f in facts if f.status == RETURNED)
-    drafts = sum(1 for f in facts if f.status == DRAFT)
-    have_items = sum(1 for f in signed if not kinds or f.kind in kinds)
-    have_dates = len({f.occurred_on for f in signed})
-    have_reflections = sum(1 for f in signed if f.kind == "reflection")
+    submitted, returned, drafts = t.submitted, t.returned, t.drafts
+    have_items = (
+        sum(t.signed_kinds.get(k, 0) for k in set(kinds)) if kinds else t.signed
+    )
+    have_dates = t.signed_dates
+    have_reflections = t.signed_reflections
 
     item_short = max(need_items - have_items, 0)
     date_short = max(need_dates - have_dates, 0)
@@ -245,12 +296,12 @@ def _assess_outcome(
         extra_items = item_short
     shortfall = max(extra_items + reflection_short, date_short)
 
-    if (retired and signed) or shortfall == 0:
+    if (retired and t.signed) or shortfall == 0:
         status = SIGNED_OFF
         missing: list[str] = []
         shortfall = 0
     else:
-        status = "in_progress" if facts else "not_started"
+        status = "in_progress" if t.evidence else "not_started"
         missing = []
         if extra_items:
             missing.append(_items_line(extra_items, kinds))
@@ -269,8 +320,8 @@ def _assess_outcome(
         type=spec.type,
         parent=spec.parent,
         status=status,
-        evidence_count=len(facts),
-        signed_off_count=len(signed),
+        evidence_count=t.evidence,
+        signed_off_count=t.signed,
         pending_count=submitted,
         missing=missing,
         shortfall=shortfall,
@@ -279,8 +330,22 @@ def _assess_outcome(
     )
 
 
+def assessment_counts(facts: Iterable[EvidenceFact]) -> dict[str, int]:
+    """Distinct assessments by ``"kind:status"`` (what a module's requirements read)."""
+    counts: dict[str, int] = defaultdict(int)
+    for f in facts:
+        if f.kind in ASSESSMENT_KINDS and f.status in (
+            SIGNED_OFF,
+            SUBMITTED,
+            DRAFT,
+            RETURNED,
+        ):
+            counts[f"{f.kind}:{f.status}"] += 1
+    return dict(counts)
+
+
 def _assess_assessments(
-    requirements: Mapping[str, int], facts: Iterable[EvidenceFact]
+    requirements: Mapping[str, int], counts: Mapping[str, int]
 ) -> tuple[int, int, list[str]]:
     """Return (done units, total units, missing lines) for module WBA counts."""
     need = {
@@ -294,17 +359,16 @@ def _assess_assessments(
     submitted: dict[str, int] = defaultdict(int)
     drafts: dict[str, int] = defaultdict(int)
     returned: dict[str, int] = defaultdict(int)
-    for f in facts:
-        if f.kind not in ASSESSMENT_KINDS:
-            continue
-        if f.status == SIGNED_OFF:
-            signed[f.kind] += 1
-        elif f.status == SUBMITTED:
-            submitted[f.kind] += 1
-        elif f.status == DRAFT:
-            drafts[f.kind] += 1
-        elif f.status == RETURNED:
-            returned[f.kind] += 1
+    by_status = {
+        SIGNED_OFF: signed,
+        SUBMITTED: submitted,
+        DRAFT: drafts,
+        RETURNED: returned,
+    }
+    for key, n in counts.items():
+        kind, _, status = key.partition(":")
+        if kind in ASSESSMENT_KINDS and status in by_status:
+            by_status[status][kind] += n
 
     got = {k: min(signed[k], need[k]) for k in ("dops", "oce", "cbd", "msf")}
     spare = signed["dops"] - got["dops"] + signed["oce"] - got["oce"]
@@ -359,11 +423,9 @@ def _tree_order(specs: list[OutcomeSpec]) -> list[tuple[OutcomeSpec, int]]:
     return ordered
 
 
-def compute_progress(
-    outcomes: Iterable[OutcomeSpec], evidence: Iterable[EvidenceFact]
-) -> Progress:
-    """Work out progress, missing evidence and next actions for one curriculum."""
-    ordered = _tree_order(list(outcomes))
+def _layout(specs: list[OutcomeSpec]):
+    """The tree in depth-first order, each node's subtree end and retired flag."""
+    ordered = _tree_order(specs)
     n = len(ordered)
     position = {spec.code: i for i, (spec, _) in enumerate(ordered)}
 
@@ -380,22 +442,55 @@ def compute_progress(
     for i, (spec, _) in enumerate(ordered):
         parent = position.get(spec.parent) if spec.parent is not None else None
         retired[i] = spec.retired or (parent is not None and retired[parent])
+    return ordered, position, subtree_end, retired
 
-    claims: list[list[EvidenceFact]] = [[] for _ in range(n)]
+
+def _counted(spec: OutcomeSpec, i: int, subtree_end: list[int]) -> bool:
+    return subtree_end[i] == i + 1 and spec.type in COUNTABLE_TYPES
+
+
+def tally(outcomes: Iterable[OutcomeSpec], evidence: Iterable[EvidenceFact]) -> Tally:
+    """Count one enrolment's evidence against its curriculum (what the read model keeps)."""
+    ordered, position, subtree_end, retired = _layout(list(outcomes))
+    claims: list[list[EvidenceFact]] = [[] for _ in ordered]
     for fact in evidence:
         for code in fact.outcome_codes:
             at = position.get(code)
             if at is not None:
                 claims[at].append(fact)
+    outcome_tallies = {
+        spec.code: outcome_tally(claims[i])
+        for i, (spec, _) in enumerate(ordered)
+        if claims[i] and _counted(spec, i, subtree_end)
+    }
+    modules: dict[str, dict[str, int]] = {}
+    for i, (spec, _) in enumerate(ordered):
+        if spec.type != "module" or retired[i] or not spec.assessments:
+            continue
+        facts = {f.id: f for c in claims[i : subtree_end[i]] for f in c}
+        counts = assessment_counts(facts.values())
+        if counts:
+            modules[spec.code] = counts
+    returned = {f.id for c in claims for f in c if f.status == RETURNED}
+    drafts = {f.id for c in claims for f in c if f.status == DRAFT}
+    return Tally(outcome_tallies, modules, len(returned), len(drafts))
 
+
+NOTHING = OutcomeTally()
+
+
+def progress_from_tally(outcomes: Iterable[OutcomeSpec], counts: Tally) -> Progress:
+    """Apply the rules to an enrolment's tally: the single definition of progress."""
+    ordered, position, subtree_end, retired = _layout(list(outcomes))
+    n = len(ordered)
     results: list[OutcomeProgress | None] = [None] * n
     for i, (spec, _) in enumerate(ordered):
-        is_leaf = subtree_end[i] == i + 1
-        if not is_leaf or spec.type not in COUNTABLE_TYPES:
+        if not _counted(spec, i, subtree_end):
             continue
-        if retired[i] and not any(f.status == SIGNED_OFF for f in claims[i]):
+        t = counts.outcomes.get(spec.code, NOTHING)
+        if retired[i] and not t.signed:
             continue
-        results[i] = _assess_outcome(spec, claims[i], retired[i])
+        results[i] = _assess_outcome(spec, t, retired[i])
 
     modules: list[ModuleProgress] = []
     module_actions: list[str] = []
@@ -408,9 +503,8 @@ def compute_progress(
         wba_done, wba_total = 0, 0
         missing: list[str] = []
         if spec.assessments:
-            facts = {f.id: f for c in claims[i : subtree_end[i]] for f in c}
             wba_done, wba_total, missing = _assess_assessments(
-                spec.assessments, facts.values()
+                spec.assessments, counts.modules.get(spec.code, {})
             )
         done = sum(1 for r in inside if r.status == SIGNED_OFF) + wba_done
         total = len(inside) + wba_total
@@ -436,38 +530,40 @@ def compute_progress(
         percent_complete=percent(done_total, units_total),
         outcomes=counted,
         modules=modules,
-        next_actions=_next_actions(counted, claims, module_actions),
+        next_actions=_next_actions(
+            counted, counts.returned_items, counts.draft_items, module_actions
+        ),
         done_units=done_total,
         total_units=units_total,
     )
 
 
+def compute_progress(
+    outcomes: Iterable[OutcomeSpec], evidence: Iterable[EvidenceFact]
+) -> Progress:
+    """Work out progress, missing evidence and next actions for one curriculum."""
+    specs = list(outcomes)
+    return progress_from_tally(specs, tally(specs, evidence))
+
+
 def _next_actions(
     counted: list[OutcomeProgress],
-    claims: list[list[EvidenceFact]],
+    returned: int,
+    drafts: int,
     module_actions: list[str],
 ) -> list[str]:
-    returned: set[str] = set()
-    drafts: set[str] = set()
-    for facts in claims:
-        for f in facts:
-            if f.status == RETURNED:
-                returned.add(f.id)
-            elif f.status == DRAFT:
-                drafts.add(f.id)
-
     actions = []
-    if len(returned) == 1:
+    if returned == 1:
         actions.append(
             "Act on the feedback on 1 returned item and send it back for sign-off"
         )
     elif returned:
         actions.append(
-            f"Act on the feedback on {len(returned)} returned items and send them "
+            f"Act on the feedback on {returned} returned items and send them "
             "back for sign-off"
         )
     if drafts:
-        n = len(drafts)
+        n = drafts
         actions.append(f"Ask for sign-off of {n} draft {_plural(n, 'item', 'items')}")
     started = [r for r in counted if r.status == "in_progress"]
     started.sort(key=lambda r: r.shortfall)  # stable: ties keep tree order
