@@ -38,6 +38,11 @@ from portfolio.notifications.models import Notification
 from portfolio.notifications.models import OutboxEmail
 from portfolio.organisations.models import Organisation
 from portfolio.progress.models import ProgressOutcome
+from portfolio.registration.models import CpdActivity
+from portfolio.registration.models import CpdProfile
+from portfolio.registration.models import Nominee
+from portfolio.registration.models import RegisterEntry
+from portfolio.registration.models import RegistrationApplication
 from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 from portfolio.tickets.models import Ticket
@@ -73,6 +78,11 @@ __all__ = [
     "TrainingExtension",
     "TrainingPlace",
     "WorkforceRecord",
+    "CpdActivity",
+    "CpdProfile",
+    "Nominee",
+    "RegisterEntry",
+    "RegistrationApplication",
     "CrosswalkFile",
     "CrosswalkLink",
     "Curriculum",

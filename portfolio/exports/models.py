@@ -17,7 +17,14 @@ from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.extensions import Model
 
-EXPORT_KINDS = ("portfolio", "registration", "bundle", "capacity")
+EXPORT_KINDS = (
+    "portfolio",
+    "registration",
+    "bundle",
+    "capacity",
+    "registration_route",
+    "cpd_profile",
+)
 EXPORT_STATUSES = ("queued", "running", "done", "failed")
 # Crockford's base32 without look-alikes: easy to read aloud and type from paper.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

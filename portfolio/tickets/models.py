@@ -17,8 +17,9 @@ from portfolio.db import id_column
 from portfolio.db import utcnow
 from portfolio.extensions import Model
 
-# What a ticket opens: a DOPS, OCE or CBD to assess, or an MSF questionnaire.
-PURPOSES = ("wba", "msf")
+# What a ticket opens: a DOPS, OCE or CBD to assess, an MSF questionnaire, or a
+# registration application for a proposer or referee to confirm.
+PURPOSES = ("wba", "msf", "referee")
 # Professional registers an assessor can name (or "none").
 REGISTERS = {
     "hcpc": "HCPC (Health and Care Professions Council)",
