@@ -1,6 +1,7 @@
 """People in the browser: a training lead invites a trainee from the People pages,
 the trainee follows the emailed link, chooses a password and lands on their home
-page; an admin finds a person and deactivates them. Every page is axe-checked."""
+page; an admin finds a person and deactivates them; a person sets up a second
+factor and signs in with it. Every page is axe-checked."""
 
 import re
 import uuid
@@ -10,6 +11,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import check_axe
 from tests.browser.conftest import sign_in
+
+PASSWORD = "kettle-orbit-meadow-42"
 
 
 def _invitation_link(live_app, email: str) -> str:
@@ -52,8 +55,8 @@ def test_a_lead_invites_a_trainee_who_signs_up_and_lands_home(page, live_app):
     page.goto(page.base + _invitation_link(live_app, email))
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your account")
     check_axe(page)
-    page.get_by_label("New password", exact=True).fill("kettle-orbit-meadow-42")
-    page.get_by_label("Confirm new password").fill("kettle-orbit-meadow-42")
+    page.get_by_label("New password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm new password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Nia Newcomer")
     assert page.url.rstrip("/") == page.base
@@ -76,3 +79,41 @@ def test_an_admin_finds_and_deactivates_a_person(page):
     check_axe(page)
     page.get_by_role("button", name="Reactivate account").click()
     expect(page.get_by_text("can sign in again")).to_be_visible()
+
+
+def test_a_person_sets_up_a_second_factor_and_signs_in_with_it(page, live_app):
+    import time
+
+    import pyotp
+
+    from portfolio.accounts import services
+    from portfolio.extensions import db
+
+    email = f"tess.{uuid.uuid4().hex[:8]}@example.org"
+    with live_app.app_context():
+        services.add_person(email, "Tess Tester", PASSWORD, "trainee", "RBV")
+        db.session.remove()
+    sign_in(page, email, PASSWORD)
+    page.goto(page.base + "/auth/account")
+    page.get_by_role("link", name="Set up a second factor").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up a second factor")
+    check_axe(page)
+    secret = page.get_by_test_id("totp-secret").inner_text().strip()
+    page.get_by_label("Security code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    assert page.get_by_test_id("recovery-codes").get_by_role("listitem").count() == 10
+    check_axe(page)
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Enter your security code"
+    )
+    check_axe(page)
+    page.get_by_label("Security code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the 6-digit code")
+    check_axe(page)
+    page.get_by_label("Security code").fill(pyotp.TOTP(secret).at(time.time() + 30))
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Tess Tester")
