@@ -276,6 +276,8 @@ def test_deactivation_ends_the_session_and_tokens_on_the_next_request(
     # Their sign-off stays valid and says they are no longer active.
     record = as_("trainee").get(f"/api/v1/evidence/{evidence_id}").get_json()
     assert record["status"] == "signed_off"
+    [decision] = record["signoffs"]
+    assert decision["assessor"]["inactive_since"].startswith(date.today().isoformat())
     as_user(world.trainee)
     text = client.get(f"/evidence/{evidence_id}").get_data(as_text=True)
     assert "Dr Tom Okafor is no longer active since" in text

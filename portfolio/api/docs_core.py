@@ -53,6 +53,8 @@ SIGNER = schema(
         "external": {"type": "boolean"},
         "role": NS,
         "registration": NS,
+        # A deactivated account (a leaver): when; their sign-offs stay valid.
+        "inactive_since": NTIME,
     }
 )
 TICKET = schema(

@@ -67,6 +67,9 @@ def signer_json(assessor) -> dict:
         "external": bool(getattr(assessor, "external", False)),
         "role": getattr(assessor, "role", None) or None,
         "registration": assessor.registration_text() or None,
+        "inactive_since": None
+        if getattr(assessor, "active", True)
+        else iso(getattr(assessor, "deactivated_at", None)),
     }
 
 
