@@ -15,15 +15,39 @@ from portfolio.extensions import db
 bp = Blueprint("main", __name__)
 
 
+@bp.record_once
+def template_helpers(state) -> None:
+    """Percentages as people write them, and a module's "still needed" in words."""
+    from portfolio.progress import dashboard
+
+    state.app.jinja_env.filters["percent"] = dashboard.percent_text
+    state.app.jinja_env.globals["module_still_needed"] = dashboard.module_still_needed
+
+
 @bp.get("/")
 @login_required
 def home():
-    """Show each role what it came for."""
+    """Show each role what it came for: a trainee's dashboard, a supervisor's
+    workspace, a lead's cohort at a glance, then links to everything else."""
+    from portfolio.progress import dashboard
+
+    trainee = supervisor = lead = None
+    if policy.can_record_evidence(current_user):
+        trainee = dashboard.trainee_home(current_user)
+    if _lead_not_admin(current_user):
+        lead = dashboard.lead_home(policy.cohort_organisation_ids(current_user))
+    if policy.can_sign_off(current_user):
+        supervisor = dashboard.supervisor_home(current_user)
+        if lead and not (supervisor.trainees or supervisor.queue):
+            supervisor = None  # a lead who supervises no one: the cohort is theirs
     return render_template(
         "main/home.jinja",
         title="Home",
         roles=current_user.current_roles,
         sections=home_sections(),
+        trainee=trainee,
+        supervisor=supervisor,
+        lead=lead,
     )
 
 

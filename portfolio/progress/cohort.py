@@ -26,7 +26,39 @@ from portfolio.progress import stp_tracking
 from portfolio.progress import tracking
 from portfolio.progress.queries import last_activity
 
-SORTS = ("name", "percent", "flags", "last_activity", "programme")
+# The sort orders, in words (the page shows the words, the URL carries the key).
+SORT_LABELS = {
+    "name": "Name, A to Z",
+    "percent": "Progress, lowest first",
+    "flags": "Most flags first",
+    "last_activity": "Longest since last activity first",
+    "programme": "Programme",
+}
+SORTS = tuple(SORT_LABELS)
+# Each flag's short name, for the filter and the heat-map's columns.
+FLAG_LABELS = {
+    "no_training_officer": "No training officer",
+    "review_overdue": "Review overdue",
+    "review_unsigned": "Review not signed",
+    "no_evidence": "No recent evidence",
+    "signoff_waiting": "Sign-off waiting",
+    "otj_behind": "Off-the-job hours behind",
+    "end_near": "End near",
+    "stp_review_missed": "STP review point missed",
+    "stp_review_due": "STP review point due",
+    "stp_exception": "Exception reported",
+}
+PER_PAGE = 25
+# Programmes run with a named training officer (the STP's; an apprenticeship's
+# provider-side supervisor; a clinical technologist's): one missing is flagged. A
+# framework or standard someone works through on their own is not.
+OFFICER_KINDS = ("stp", "apprenticeship", "clinical-technologist")
+# Parties who sign a progress review, in the words the progress page uses.
+REVIEW_PARTIES = (
+    ("trainee_signed_at", "the trainee"),
+    ("employer_signed_at", "the employer"),
+    ("provider_signed_at", "the provider"),
+)
 
 
 @dataclass
@@ -43,6 +75,12 @@ class CohortRow:
     status: str
     # STP: the review of progression's point that matters now (stp_tracking).
     stp: stp_tracking.StpStanding | None = None
+    has_training_officer: bool = True
+
+    @property
+    def year(self) -> int:
+        """The year of training today is in (1 in the first twelve months)."""
+        return training_year(self.enrolment.start_date, date.today())
 
     def csv_row(self) -> list:
         return [
@@ -120,6 +158,54 @@ def _otj_flag_input(
     )
 
 
+def training_year(start: date, today: date) -> int:
+    years = 0
+    while apprenticeship.add_months(start, 12 * (years + 1)) <= today:
+        years += 1
+    return years + 1
+
+
+@dataclass
+class ReviewState:
+    last_complete: date | None
+    unsigned: ProgressReview | None  # held after the last complete one, not signed
+
+    @property
+    def unsigned_by(self) -> list[str]:
+        if self.unsigned is None:
+            return []
+        return [who for name, who in REVIEW_PARTIES if not getattr(self.unsigned, name)]
+
+
+def review_states(enrolment_ids: list[str]) -> dict[str, ReviewState]:
+    """Per enrolment: the last review everyone signed, and a later one held but not
+    yet signed by everyone (it stands in for "overdue" until it is signed), in one
+    query."""
+    states: dict[str, ReviewState] = {}
+    for review in db.session.scalars(
+        sa.select(ProgressReview)
+        .where(ProgressReview.enrolment_id.in_(enrolment_ids or [""]))
+        .order_by(ProgressReview.enrolment_id, ProgressReview.held_on)
+    ):
+        state = states.setdefault(review.enrolment_id, ReviewState(None, None))
+        if review.complete:
+            state.last_complete = review.held_on
+            state.unsigned = None
+        else:
+            state.unsigned = review
+    return states
+
+
+def review_flag(state: ReviewState | None) -> tracking.Flag | None:
+    if state is None or state.unsigned is None:
+        return None
+    return tracking.Flag(
+        "review_unsigned",
+        f"Review held {state.unsigned.held_on:%d %b %Y}, waiting to be signed by "
+        + ", ".join(state.unsigned_by),
+    )
+
+
 def flag_filter(value: str | None) -> bool:
     """The ``flagged`` query parameter, the same on the page and in the API."""
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
@@ -132,32 +218,338 @@ def cohort(
     status: str | None = None,
     flagged_only: bool = False,
     sort: str = "name",
+    flag: str | None = None,
+    **narrower: str | None,
 ) -> list[CohortRow]:
-    """The enrolments at these organisations (None: every organisation, for admins)."""
+    """The enrolments at these organisations (None: every organisation, for admins),
+    one row each (the CSV and the API); ``narrower``: the page's other filters
+    (specialism, year, name, supervisor)."""
     today = today or date.today()
+    query = _enrolments_query().where(
+        *filters(
+            organisation_ids, today, programme=programme, status=status, **narrower
+        )
+    )
+    rows = rows_for(list(db.session.scalars(query)), today)
+    if flagged_only or flag == "any":
+        rows = [r for r in rows if r.flags]
+    elif flag:
+        rows = [r for r in rows if any(f.code == flag for f in r.flags)]
+    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["name"]))
+
+
+def _enrolments_query() -> sa.Select:
+    # subqueryload, not selectinload: selectin sends ids in batches of 500, so
+    # a big trust's page would take more queries than a small one's. Roles are
+    # not shown here, so they are loaded only if something asks.
+    return sa.select(Enrolment).options(
+        subqueryload(Enrolment.breaks),
+        subqueryload(Enrolment.supervisors)
+        .joinedload(SupervisionAssignment.supervisor)
+        .lazyload(User.roles),
+        joinedload(Enrolment.trainee).lazyload(User.roles),
+    )
+
+
+YEARS = {"1": "Year 1", "2": "Year 2", "3": "Year 3", "4": "Year 4 or later"}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def filters(
+    organisation_ids: set[str] | None,
+    today: date,
+    programme: str | None = None,
+    status: str | None = None,
+    specialism: str | None = None,
+    year: str | None = None,
+    name: str | None = None,
+    supervisor: str | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """The SQL conditions on enrolments for the cohort's filters."""
+    where: list[sa.ColumnElement[bool]] = [
+        Enrolment.status != "withdrawn"
+        if status is None
+        else Enrolment.status == status
+    ]
+    if organisation_ids is not None:
+        where.append(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    if programme or specialism:
+        curricula = sa.select(Curriculum.id)
+        if programme:
+            curricula = curricula.where(Curriculum.slug == programme)
+        if specialism:
+            curricula = curricula.where(Curriculum.specialism == specialism)
+        where.append(Enrolment.curriculum_id.in_(curricula))
+    if year in YEARS:
+        n = int(year)
+        # Year n: started between n and n-1 years ago (year 4: 3 or more years ago).
+        where.append(
+            Enrolment.start_date <= apprenticeship.add_months(today, -12 * (n - 1))
+        )
+        if n < 4:
+            where.append(
+                Enrolment.start_date > apprenticeship.add_months(today, -12 * n)
+            )
+    if name and name.strip():
+        pattern = _like(name.strip()[:100])
+        where.append(
+            Enrolment.trainee_id.in_(
+                sa.select(User.id).where(
+                    sa.or_(
+                        sa.func.lower(User.name).like(pattern, escape="\\"),
+                        sa.func.lower(User.email).like(pattern, escape="\\"),
+                    )
+                )
+            )
+        )
+    if supervisor:
+        where.append(
+            Enrolment.id.in_(
+                sa.select(SupervisionAssignment.enrolment_id).where(
+                    SupervisionAssignment.supervisor_id == supervisor,
+                    SupervisionAssignment.in_force_on(today),
+                )
+            )
+        )
+    return where
+
+
+@dataclass
+class TraineeRow:
+    """One trainee, with the programmes they are on inside."""
+
+    trainee: User
+    rows: list[CohortRow]
+
+    @property
+    def flags(self) -> list[tracking.Flag]:
+        return [f for r in self.rows for f in r.flags]
+
+    @property
+    def flag_codes(self) -> set[str]:
+        return {f.code for f in self.flags}
+
+    @property
+    def last_activity(self) -> date | None:
+        return max(
+            (r.last_activity for r in self.rows if r.last_activity), default=None
+        )
+
+    @property
+    def percent(self) -> float:
+        return min((r.percent for r in self.rows), default=0.0)
+
+
+@dataclass
+class Cell:
+    """A heat-map cell: its words (never colour alone) and its RAG colour."""
+
+    text: str
+    rag: str  # green, amber, red, grey
+
+
+@dataclass
+class CohortPage:
+    trainees: list[TraineeRow]
+    total: int
+    page: int
+    pages: int
+    # The heat-map: columns (code, label) and a cell per trainee and column.
+    columns: list[tuple[str, str]]
+    cells: dict[str, dict[str, Cell]]
+    by_module: bool  # columns are the chosen programme's modules (else flags)
+
+
+def _sql_sorted(base: sa.Select, sort: str) -> sa.Select:
+    """A trainee-per-row query in the page's order (every sort but flags), in SQL."""
+    from portfolio.enrolments.models import ProgressSummary
+
+    name = sa.func.min(sa.func.lower(User.name))
+    if sort == "percent":
+        percent = sa.func.min(sa.func.coalesce(ProgressSummary.percent_complete, 0))
+        return base.order_by(percent, name, Enrolment.trainee_id)
+    if sort == "last_activity":
+        last = (
+            sa.select(
+                Evidence.owner_id.label("owner_id"),
+                sa.func.max(Evidence.updated_at).label("at"),
+            )
+            .group_by(Evidence.owner_id)
+            .subquery()
+        )
+        # Never active first, then the longest since.
+        return base.outerjoin(last, last.c.owner_id == Enrolment.trainee_id).order_by(
+            sa.func.max(last.c.at).asc().nulls_first(), name, Enrolment.trainee_id
+        )
+    if sort == "programme":
+        return base.order_by(sa.func.min(Curriculum.title), name, Enrolment.trainee_id)
+    return base.order_by(name, Enrolment.trainee_id)
+
+
+def cohort_page(
+    organisation_ids: set[str] | None,
+    today: date | None = None,
+    programme: str | None = None,
+    specialism: str | None = None,
+    year: str | None = None,
+    name: str | None = None,
+    flag: str | None = None,
+    status: str | None = None,
+    supervisor: str | None = None,
+    sort: str = "name",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> CohortPage:
+    """One row per trainee (their programmes inside), filtered, sorted and paged.
+
+    Filters, sorting and paging run in SQL; a flag filter or the flag sort needs the
+    flags, which are worked out for every matching enrolment (still a fixed number of
+    queries). No per-trainee queries and no writes.
+    """
+    from portfolio.enrolments.models import ProgressSummary
+
+    today = today or date.today()
+    where = filters(
+        organisation_ids,
+        today,
+        programme=programme,
+        status=status,
+        specialism=specialism,
+        year=year,
+        name=name,
+        supervisor=supervisor,
+    )
+    page = max(page, 1)
+    if flag or sort == "flags":
+        rows = rows_for(
+            list(db.session.scalars(_enrolments_query().where(*where))), today
+        )
+        trainees = _group(rows)
+        if flag == "any":
+            trainees = [t for t in trainees if t.flags]
+        elif flag:
+            trainees = [t for t in trainees if flag in t.flag_codes]
+        trainees.sort(key=lambda t: t.trainee.name.lower())
+        if sort == "flags":
+            trainees.sort(key=lambda t: -len(t.flags))
+        elif sort != "name":
+            trainees.sort(key=_PY_SORTS.get(sort, _PY_SORTS["name"]))
+        total = len(trainees)
+        trainees = trainees[(page - 1) * per_page : page * per_page]
+    else:
+        base = (
+            sa.select(Enrolment.trainee_id)
+            .join(User, User.id == Enrolment.trainee_id)
+            .join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
+            .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+            .where(*where)
+            .group_by(Enrolment.trainee_id)
+        )
+        total = (
+            db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+            or 0
+        )
+        ids = list(
+            db.session.scalars(
+                _sql_sorted(base, sort).limit(per_page).offset((page - 1) * per_page)
+            )
+        )
+        position = {tid: i for i, tid in enumerate(ids)}
+        enrolments = list(
+            db.session.scalars(
+                _enrolments_query().where(*where, Enrolment.trainee_id.in_(ids or [""]))
+            )
+        )
+        trainees = sorted(
+            _group(rows_for(enrolments, today)), key=lambda t: position[t.trainee.id]
+        )
+    pages = max((total + per_page - 1) // per_page, 1)
+    columns, cells, by_module = _heat_map(trainees, programme)
+    return CohortPage(trainees, total, page, pages, columns, cells, by_module)
+
+
+_PY_SORTS = {
+    "name": lambda t: t.trainee.name.lower(),
+    "percent": lambda t: t.percent,
+    "last_activity": lambda t: t.last_activity or date.min,
+    "programme": lambda t: min(r.programme for r in t.rows),
+}
+
+
+def _group(rows: list[CohortRow]) -> list[TraineeRow]:
+    people: dict[str, TraineeRow] = {}
+    for row in sorted(rows, key=lambda r: (r.kind != "stp", r.programme)):
+        people.setdefault(row.trainee.id, TraineeRow(row.trainee, [])).rows.append(row)
+    return list(people.values())
+
+
+def _heat_map(
+    trainees: list[TraineeRow], programme: str | None
+) -> tuple[list[tuple[str, str]], dict[str, dict[str, Cell]], bool]:
+    """Trainees x modules of the chosen programme (done of total in each cell), or
+    trainees x flags without one; words in every cell, so colour is never alone."""
+    cells: dict[str, dict[str, Cell]] = {}
+    if programme:
+        enrolments = [r.enrolment for t in trainees for r in t.rows]
+        progress = tracking.progress_many(enrolments)  # two queries for the page
+        columns: dict[str, str] = {}
+        for t in trainees:
+            for r in t.rows:
+                for m in progress[r.enrolment.id].modules:
+                    columns.setdefault(m.code, m.title)
+                    if not m.total_units:
+                        cells.setdefault(t.trainee.id, {})[m.code] = Cell(
+                            "nothing to count yet", "grey"
+                        )
+                        continue
+                    rag = (
+                        "green"
+                        if m.total_units and m.done_units >= m.total_units
+                        else "amber"
+                        if m.done_units
+                        else "grey"
+                    )
+                    words = {
+                        "green": "complete",
+                        "amber": "under way",
+                        "grey": "not started",
+                    }[rag]
+                    cells.setdefault(t.trainee.id, {})[m.code] = Cell(
+                        f"{m.done_units} of {m.total_units}, {words}", rag
+                    )
+        return list(columns.items()), cells, True
+    codes = [
+        code for code in FLAG_LABELS if any(code in t.flag_codes for t in trainees)
+    ]
+    for t in trainees:
+        mine = t.flag_codes
+        cells[t.trainee.id] = {
+            code: Cell("Yes", "red") if code in mine else Cell("No", "green")
+            for code in codes
+        }
+    return [(c, FLAG_LABELS[c]) for c in codes], cells, False
+
+
+def specialisms(organisation_ids: set[str] | None) -> list[str]:
+    """The specialisms of the programmes enrolled on at these organisations."""
     query = (
-        sa.select(Enrolment)
-        # subqueryload, not selectinload: selectin sends ids in batches of 500, so
-        # a big trust's page would take more queries than a small one's. Roles are
-        # not shown here, so they are loaded only if something asks.
-        .options(
-            subqueryload(Enrolment.breaks),
-            subqueryload(Enrolment.supervisors)
-            .joinedload(SupervisionAssignment.supervisor)
-            .lazyload(User.roles),
-            joinedload(Enrolment.trainee).lazyload(User.roles),
-        )
-        .where(
-            Enrolment.status != "withdrawn"
-            if status is None
-            else Enrolment.status == status
-        )
+        sa.select(Curriculum.specialism)
+        .join(Enrolment, Enrolment.curriculum_id == Curriculum.id)
+        .where(Enrolment.status != "withdrawn", Curriculum.specialism.is_not(None))
+        .distinct()
+        .order_by(Curriculum.specialism)
     )
     if organisation_ids is not None:
         query = query.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
-    enrolments = list(db.session.scalars(query))
-    if programme:
-        enrolments = [e for e in enrolments if e.curriculum.slug == programme]
+    return [s for s in db.session.scalars(query) if s]
+
+
+def rows_for(enrolments: list[Enrolment], today: date) -> list[CohortRow]:
+    """Where each enrolment stands, in a fixed number of queries for any number."""
     percents = tracking.percent_many(enrolments)
     stp = stp_tracking.for_cohort(enrolments, today)
     trainee_ids = sorted({e.trainee_id for e in enrolments})
@@ -170,36 +562,26 @@ def cohort(
         ).all()
     )
     otj = _otj_signed_hours([e.id for e in enrolments if tracking.is_apprenticeship(e)])
-    last_reviews = dict(
-        db.session.execute(
-            sa.select(ProgressReview.enrolment_id, sa.func.max(ProgressReview.held_on))
-            .where(
-                ProgressReview.enrolment_id.in_([e.id for e in enrolments]),
-                ProgressReview.trainee_signed_at.is_not(None),
-                ProgressReview.employer_signed_at.is_not(None),
-                ProgressReview.provider_signed_at.is_not(None),
-            )
-            .group_by(ProgressReview.enrolment_id)
-        ).all()
-    )
+    reviews = review_states([e.id for e in enrolments])
     rows = []
     for enrolment in enrolments:
         last = activity.get(enrolment.trainee_id)
         last_day = last.date() if last else None
         oldest = oldest_requests.get(enrolment.trainee_id)
         otj_summary = _otj_flag_input(enrolment, otj.get(enrolment.id, 0.0), today)
+        review = reviews.get(enrolment.id)
+        last_review = review.last_complete if review else None
         if tracking.is_apprenticeship(enrolment):
             due = apprenticeship.next_review_due(
                 apprenticeship.rules_for(enrolment.start_date),
                 enrolment.start_date,
-                last_reviews.get(enrolment.id),
+                last_review,
                 today,
                 tracking.breaks_of(enrolment, today),
             )
         else:
-            due = tracking.stp_review_due(
-                enrolment.start_date, last_reviews.get(enrolment.id)
-            )
+            due = tracking.stp_review_due(enrolment.start_date, last_review)
+        unsigned = review_flag(review)
         flags = tracking.risk_flags(
             enrolment,
             percents[enrolment.id],
@@ -207,8 +589,23 @@ def cohort(
             last_day,
             oldest.date() if oldest else None,
             otj_summary,
-            due,
+            # A review held but not yet signed is shown as that, not as overdue.
+            None if unsigned else due,
         )
+        has_officer = any(
+            a.role == "training_officer" and a.active_on(today)
+            for a in enrolment.supervisors
+        )
+        if enrolment.status == "active":
+            if unsigned:
+                flags.append(unsigned)
+            if not has_officer and enrolment.curriculum.kind in OFFICER_KINDS:
+                flags.insert(
+                    0,
+                    tracking.Flag(
+                        "no_training_officer", "No training officer assigned"
+                    ),
+                )
         stp_standing = stp.get(enrolment.id)
         if stp_standing is not None:
             flags += [tracking.Flag(f.code, f.message) for f in stp_standing.flags]
@@ -240,21 +637,22 @@ def cohort(
                 supervisor=officer,
                 status=enrolment.status,
                 stp=stp_standing,
+                has_training_officer=has_officer,
             )
         )
-    if flagged_only:
-        rows = [r for r in rows if r.flags]
-    keys = {
-        "name": lambda r: (r.trainee.name.lower(), r.programme),
-        "percent": lambda r: (r.percent, r.trainee.name.lower()),
-        "flags": lambda r: (-len(r.flags), r.trainee.name.lower()),
-        "last_activity": lambda r: (
-            r.last_activity or date.min,
-            r.trainee.name.lower(),
-        ),
-        "programme": lambda r: (r.kind, r.programme, r.trainee.name.lower()),
-    }
-    return sorted(rows, key=keys.get(sort, keys["name"]))
+    return rows
+
+
+SORT_KEYS = {
+    "name": lambda r: (r.trainee.name.lower(), r.programme),
+    "percent": lambda r: (r.percent, r.trainee.name.lower()),
+    "flags": lambda r: (-len(r.flags), r.trainee.name.lower()),
+    "last_activity": lambda r: (
+        r.last_activity or date.min,
+        r.trainee.name.lower(),
+    ),
+    "programme": lambda r: (r.kind, r.programme, r.trainee.name.lower()),
+}
 
 
 def programmes(organisation_ids: set[str] | None) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from wtforms.validators import Optional
 from portfolio import policy
 from portfolio.enrolments import services
 from portfolio.enrolments import standards
+from portfolio.enrolments.models import ENROLMENT_STATUSES
 from portfolio.progress import cohort as cohorts
 from portfolio.progress import supervision
 from portfolio.progress import tracking
@@ -194,13 +195,22 @@ def _cohort_scope():
 
 
 def _cohort_rows():
+    """The CSV's rows: one per enrolment, with the page's filters."""
     sort = request.args.get("sort", "name")
+    status = request.args.get("status")
+    flag = request.args.get("flag")
+    year = request.args.get("year")
     return cohorts.cohort(
         _cohort_scope(),
         programme=request.args.get("programme") or None,
-        status=request.args.get("status") or None,
+        status=status if status in ENROLMENT_STATUSES else None,
         flagged_only=cohorts.flag_filter(request.args.get("flagged")),
         sort=sort if sort in cohorts.SORTS else "name",
+        flag=flag if flag == "any" or flag in cohorts.FLAG_LABELS else None,
+        specialism=request.args.get("specialism") or None,
+        year=year if year in cohorts.YEARS else None,
+        name=(request.args.get("q") or "")[:100] or None,
+        supervisor=request.args.get("supervisor") or None,
     )
 
 
@@ -222,19 +232,41 @@ def trainees():
 @bp.get("/cohort/")
 @login_required
 def cohort():
-    """The organisation's trainees with progress, flags, last activity and supervisor."""
-    rows = _cohort_rows()
+    """The organisation's trainees, one row each with their programmes inside:
+    search, filters, progress, flags, a heat-map, supervisor load and actions."""
     scope = _cohort_scope()
-    programmes = cohorts.programmes(scope)
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    sort = args.get("sort", "name")
+    flag = args.get("flag") or (
+        "any" if cohorts.flag_filter(args.get("flagged")) else None
+    )
+    page_number = request.args.get("page", "1")
+    result = cohorts.cohort_page(
+        scope,
+        programme=args.get("programme") or None,
+        specialism=args.get("specialism") or None,
+        year=args.get("year") if args.get("year") in cohorts.YEARS else None,
+        name=(args.get("q") or "")[:100] or None,
+        flag=flag if flag == "any" or flag in cohorts.FLAG_LABELS else None,
+        status=args.get("status") if args.get("status") in ENROLMENT_STATUSES else None,
+        supervisor=args.get("supervisor") or None,
+        sort=sort if sort in cohorts.SORTS else "name",
+        page=int(page_number) if page_number.isdigit() and len(page_number) < 7 else 1,
+    )
     return render_template(
         "progress/cohort.jinja",
         title="Cohort",
-        rows=rows,
-        programmes=programmes,
+        result=result,
+        programmes=cohorts.programmes(scope),
+        specialisms=cohorts.specialisms(scope),
+        years=cohorts.YEARS,
+        flag_labels=cohorts.FLAG_LABELS,
+        officer_kinds=cohorts.OFFICER_KINDS,
+        sort_labels=cohorts.SORT_LABELS,
         loads=cohorts.supervisor_load(scope),
         cap=tracking.setting("SUPERVISOR_SOFT_CAP"),
-        args=request.args,
-        sorts=cohorts.SORTS,
+        args=args,
+        can_list_people=policy.can_list_people(current_user),
     )
 
 
