@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
+import pydyf  # type: ignore[import-untyped]
 from weasyprint import HTML
 from weasyprint import Attachment
 from weasyprint.urls import URLFetcher
@@ -31,6 +32,36 @@ ASSET_ROOT = PROJECT_ROOT / "portfolio" / "static" / "pdf"
 MAX_DATA_URL_BYTES = 256 * 1024
 MAX_ASSET_BYTES = 5 * 1024 * 1024
 log = logging.getLogger(__name__)
+
+
+def _linear_page_references() -> None:
+    """Make ``pydyf.PDF.page_references`` linear instead of quadratic in pages.
+
+    pydyf rebuilds the tuple of every page's reference each time the property is read,
+    and WeasyPrint's PDF/UA tagging reads it once per structure element (``pdf/tags.py``,
+    ``'Pg': pdf.page_references[page_number]``): for a 2,250-page portfolio, hundreds of
+    thousands of elements times 2,250 pages, most of a ten-minute render. The tuple is
+    kept and rebuilt only when a page has been added (pages are only ever appended), so
+    every read returns exactly what pydyf would.
+    """
+    current = pydyf.PDF.page_references
+    if getattr(current.fget, "cached_by_portfolio", False):
+        return
+    build = current.fget
+
+    def page_references(self):
+        kids = len(self.pages["Kids"])
+        cached = self.__dict__.get("_portfolio_page_references")
+        if cached is None or cached[0] != kids:
+            cached = (kids, build(self))
+            self.__dict__["_portfolio_page_references"] = cached
+        return cached[1]
+
+    page_references.cached_by_portfolio = True  # type: ignore[attr-defined]
+    pydyf.PDF.page_references = property(page_references)
+
+
+_linear_page_references()
 
 
 class BlockedResource(ValueError):
