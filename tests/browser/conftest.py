@@ -285,3 +285,21 @@ def sign_in(page, email, password="demo-password-1"):
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
+
+
+def emailed_link(live_app, email: str, prefix: str) -> str:
+    """The app path (``/ticket/...``, ``/auth/invitation/...``) in the latest email
+    the outbox holds for ``email``."""
+    from portfolio.notifications.models import OutboxEmail
+
+    with live_app.app_context():
+        body = db.session.scalars(
+            sa.select(OutboxEmail.body)
+            .where(OutboxEmail.to_address == email)
+            .order_by(OutboxEmail.created_at.desc())
+        ).first()
+        db.session.remove()
+    assert body, f"nothing emailed to {email}"
+    found = re.search(r"https?://[^/\s]+(" + re.escape(prefix) + r"\S+)", body)
+    assert found, f"no {prefix} link in the email to {email}"
+    return found.group(1)

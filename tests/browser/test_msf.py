@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_axe
+from tests.browser.conftest import emailed_link
 from tests.browser.conftest import sign_in
 from tests.browser.test_signoff_flow import switch_to
 
@@ -34,20 +35,6 @@ def _set_minimum(live_app, minimum: int | None) -> None:
             curriculum.programme = programme
         db.session.commit()
         db.session.remove()
-
-
-def _link(live_app, email: str) -> str:
-    from portfolio.extensions import db
-    from portfolio.notifications.models import OutboxEmail
-
-    with live_app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.created_at.desc())
-        ).first()
-        db.session.remove()
-    return re.search(r"https?://\S+(/ticket/\S+)", body).group(1)
 
 
 def _rate(page, prefix: str, value: str) -> None:
@@ -90,7 +77,7 @@ def test_msf_round_from_invitation_to_release(page, live_app):
         # Raters have no account; one answers on a phone.
         page.get_by_role("button", name="Sign out").click()
         page.set_viewport_size({"width": 390, "height": 844})
-        page.goto(page.base + _link(live_app, "sam.msf@example.org"))
+        page.goto(page.base + emailed_link(live_app, "sam.msf@example.org", "/ticket/"))
         expect(main).to_contain_text("Your answers are anonymous")
         check_axe(page)
         assert page.evaluate(
@@ -98,7 +85,7 @@ def test_msf_round_from_invitation_to_release(page, live_app):
         ), "the questionnaire scrolls sideways at 390 px"
         _answer(page, "above", "Unflappable")
         page.set_viewport_size({"width": 1280, "height": 900})
-        page.goto(page.base + _link(live_app, "jo.msf@example.org"))
+        page.goto(page.base + emailed_link(live_app, "jo.msf@example.org", "/ticket/"))
         _answer(page, "meets", "Clear handovers")
 
         # The supervisor reviews the collated answers, then releases them.

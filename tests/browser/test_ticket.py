@@ -7,10 +7,10 @@ who completed which part. Every page is axe-checked and none scrolls sideways.""
 import re
 from datetime import date
 
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_axe
+from tests.browser.conftest import emailed_link
 from tests.browser.conftest import sign_in
 
 TITLE = "DOPS: MLC leaf-position check with the visiting physicist"
@@ -35,21 +35,6 @@ def _draft_dops(live_app) -> None:
             ),
         )
         db.session.remove()
-
-
-def _ticket_link(live_app, email: str) -> str:
-    from portfolio.extensions import db
-    from portfolio.notifications.models import OutboxEmail
-
-    with live_app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.created_at.desc())
-        ).first()
-        db.session.remove()
-    assert body, f"nothing emailed to {email}"
-    return re.search(r"https?://\S+(/ticket/\S+)", body).group(1)
 
 
 def _fits(page) -> None:
@@ -77,7 +62,7 @@ def test_an_assessor_without_an_account_signs_off_on_a_phone(page, live_app):
 
     # The assessor has no account: a fresh browser, no cookies.
     page.context.clear_cookies()
-    link = _ticket_link(live_app, "vera.visitor@example.org")
+    link = emailed_link(live_app, "vera.visitor@example.org", "/ticket/")
     page.goto(page.base + link)
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
     expect(main).to_contain_text("MLC picket fence")
