@@ -308,6 +308,7 @@ def test_deactivation_from_the_web_page(app, client, world, as_user):
     assert done.status_code == 302
     page = client.get(f"/people/{ben.id}").get_data(as_text=True)
     assert "Deactivated" in page and "Reactivate account" in page
+    assert "Deactivated: Left" in page and "by Morgan Ellis" in page  # the history
     admin = _user(app, world.admin)
     assert (
         client.post(f"/people/{admin.id}/deactivate", data={"reason": "x"}).status_code

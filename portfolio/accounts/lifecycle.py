@@ -60,6 +60,21 @@ def by(actor: User | None):
 
 
 Q_MAX = 200
+HISTORY_SHOWN = 50
+# What the account's audit events say, on its page.
+HISTORY_LABELS = {
+    "user.updated": "Details changed",
+    "user.deactivated": "Deactivated",
+    "user.reactivated": "Reactivated",
+    "user.email_change_requested": "Email change asked for",
+    "user.email_changed": "Email address changed",
+    "role.added": "Role added",
+    "role.removed": "Role removed",
+    "totp.enabled": "Second factor set up",
+    "totp.reset": "Second factor reset",
+    "totp.recovery_code_used": "Recovery code used",
+    "totp.recovery_codes_replaced": "New recovery codes made",
+}
 # Letters, digits, spaces and hyphens: "CS12345", "RCT 0123", "7654321", "12A3456E".
 _REGISTRATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
 
@@ -146,6 +161,7 @@ class PersonRecord:
     enrolments: list
     supervisions: list
     invitations: list
+    history: list  # the audit events about the account, newest first
 
 
 def sign_in_method(user: User) -> str:
@@ -207,6 +223,7 @@ def person_record(actor: User, user_id: str) -> PersonRecord:
         enrolments=enrolments,
         supervisions=supervisions,
         invitations=invitations,
+        history=list(reversed(audit.history("user", person.id)))[:HISTORY_SHOWN],
     )
 
 

@@ -282,6 +282,7 @@ def _show(user_id: str, status: int = 200, form=None, **forms):
         can_remove=lambda r: policy.can_remove_role(current_user, r),
         can_manage_invitation=lambda i: policy.can_manage_invitation(current_user, i),
         errors=error_items(form) if form is not None else [],
+        history_labels=lifecycle.HISTORY_LABELS,
         today=utcnow().date(),
         now=utcnow(),
         **page_forms,
