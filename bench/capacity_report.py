@@ -407,6 +407,7 @@ def _curriculum(new_id, slug, kind, specialism, moment) -> dict:
         "specialism": specialism,
         "programme": "{}",
         "includes": "[]",
+        "case_associations": "[]",
         "is_current": True,
         "content_hash": "0" * 64,
         "source_file": "",

@@ -14,6 +14,7 @@ from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
 from portfolio.organisations.models import Organisation
+from tests.conftest import ON_POSTGRES
 
 TODAY = date(2026, 6, 1)
 NW, NEY, LONDON = "North West", "North East and Yorkshire", "London"
@@ -340,3 +341,50 @@ def test_unknown_grouping_is_refused(world, app_ctx):
         queries.place_totals(("kind",))
     with pytest.raises(queries.UnknownDimension):
         queries.supervisor_totals(("specialism",))
+
+
+def test_people_at_every_level_of_the_report_at_once(world, app_ctx):
+    """One pair of queries (GROUPING SETS on PostgreSQL) gives the same rows as the
+    per-level queries, at every level the capacity report uses."""
+    levels = [
+        ("organisation", "specialism"),
+        ("organisation",),
+        ("specialism",),
+        (),
+        ("region",),
+    ]
+    today = date.today()
+    counted = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        counted.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        together = queries.people_at_levels(levels, today=today, soft_cap=1)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    if ON_POSTGRES:
+        assert len(counted) == 2 and all("GROUPING SETS" in s for s in counted)
+
+    def rows(found):
+        return sorted(sorted(row.items()) for row in found)
+
+    for level in levels:
+        assert rows(together[level][0]) == rows(queries.trainee_totals(level)), level
+        assert rows(together[level][1]) == rows(
+            queries.supervisor_totals_by_specialism(level, today=today, soft_cap=1)
+        ), level
+    # An organisation's report: no region level, the figures of one organisation.
+    one = {world["orgs"]["RBV"]}
+    for asked in ([("organisation", "specialism"), ("organisation",)], [()]):
+        found = queries.people_at_levels(asked, one, today=today)
+        for level in asked:
+            assert rows(found[level][0]) == rows(queries.trainee_totals(level, one))
+            assert rows(found[level][1]) == rows(
+                queries.supervisor_totals_by_specialism(level, one, today=today)
+            )
+    assert together[()][0][0]["trainees"] > 0
+    assert any(row["supervisors"] for row in together[("organisation",)][1])
+    with pytest.raises(queries.UnknownDimension):
+        queries.people_at_levels([("kind",)])

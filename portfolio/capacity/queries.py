@@ -360,3 +360,146 @@ def supervisor_loads(
         trainees.desc(), User.name
     )
     return _rows(query)
+
+
+# ---- people at several levels at once (the capacity report) --------------------------
+
+# The levels people_at_levels can give, and the columns each names.
+_LEVEL_COLUMNS = {
+    ("organisation", "specialism"): ("organisation", "specialism"),
+    ("organisation",): ("organisation",),
+    ("specialism",): ("specialism",),
+    (): (),
+    ("region",): ("region",),
+}
+# The columns GROUPING() may be asked about, in order: a level's bit is 1 for each
+# of those it does not group by (PostgreSQL's GROUPING, most significant first).
+_GROUPING_ORDER = ("organisation", "region", "specialism")
+
+
+def _grouping_id(level: tuple[str, ...], present: list[str]) -> int:
+    bits = [0 if name in level else 1 for name in present]
+    return int("".join(map(str, bits)) or "0", 2)
+
+
+def people_at_levels(
+    levels: Iterable[tuple[str, ...]],
+    organisation_ids: Iterable[str] | None = None,
+    today: date | None = None,
+    soft_cap: int = DEFAULT_SOFT_CAP,
+) -> dict[tuple[str, ...], tuple[list[dict], list[dict]]]:
+    """``{level: (trainee_totals rows, supervisor totals rows)}`` for each level.
+
+    The same rows as ``trainee_totals(level)`` and ``supervisor_totals(level)`` (or
+    ``supervisor_totals_by_specialism`` for a level with the specialism), each
+    person counted once within each group. On PostgreSQL two queries give every
+    level (GROUP BY GROUPING SETS, https://www.postgresql.org/docs/current/queries-table-expressions.html#QUERIES-GROUPING-SETS);
+    elsewhere two queries a level. Levels: those of ``_LEVEL_COLUMNS``.
+    """
+    levels = [tuple(level) for level in levels]
+    for level in levels:
+        if level not in _LEVEL_COLUMNS:
+            raise UnknownDimension(f"people_at_levels cannot give the level {level!r}")
+    today = today or date.today()
+    if db.session.get_bind().dialect.name != "postgresql":
+        return {
+            level: (
+                trainee_totals(level, organisation_ids),
+                supervisor_totals_by_specialism(
+                    level, organisation_ids, today, soft_cap
+                ),
+            )
+            for level in levels
+        }
+    # Plain expressions (no labels, no bound parameters) so that GROUPING() and
+    # GROUPING SETS name exactly the same ones.
+    specialism = sa.func.coalesce(Curriculum.specialism, sa.literal_column("''"))
+    named = {
+        "organisation": (Organisation.code, Organisation.name),
+        "region": (Organisation.region,),
+        "specialism": (specialism,),
+    }
+    labels = {
+        "organisation": ("organisation_code", "organisation_name"),
+        "region": ("region",),
+        "specialism": ("specialism",),
+    }
+    # Only the columns some level groups by (GROUPING() may name no others).
+    present = [n for n in _GROUPING_ORDER if any(n in level for level in levels)]
+    everything: list[sa.Label] = [
+        column.label(label)
+        for name in present
+        for column, label in zip(named[name], labels[name], strict=True)
+    ]
+    grouping = (
+        sa.func.grouping(*(named[name][0] for name in present))
+        if present
+        else sa.literal_column("0")
+    ).label("grouping_id")
+
+    def sets(extra=()):
+        return sa.func.grouping_sets(
+            *(
+                sa.tuple_(
+                    *(c for name in level for c in named[name]),
+                    *extra,
+                )
+                for level in levels
+            )
+        )
+
+    trainees = sa.select(
+        *everything,
+        grouping,
+        sa.func.count(sa.distinct(Enrolment.trainee_id)).label("trainees"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((Enrolment.status == "active", 1), else_=0)), 0
+        ).label("active"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((Enrolment.status == "break_in_learning", 1), else_=0)),
+            0,
+        ).label("on_break"),
+    ).select_from(Enrolment)
+    trainees = _in_training(trainees, organisation_ids).group_by(sets())
+
+    loads = (
+        sa.select(
+            *everything,
+            grouping,
+            SupervisionAssignment.supervisor_id.label("supervisor_id"),
+            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)).label("load"),
+        )
+        .select_from(SupervisionAssignment)
+        .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
+    )
+    loads = _assignments_in_force(_in_training(loads, organisation_ids), today)
+    inner = loads.group_by(sets((SupervisionAssignment.supervisor_id,))).subquery()
+    keys = [inner.c[column.name] for column in everything] + [inner.c.grouping_id]
+    supervisors = sa.select(
+        *keys,
+        sa.func.count(sa.distinct(inner.c.supervisor_id)).label("supervisors"),
+        sa.func.coalesce(sa.func.sum(inner.c.load), 0).label("supervised"),
+        sa.func.coalesce(sa.func.max(inner.c.load), 0).label("max_load"),
+        sa.func.coalesce(
+            sa.func.sum(sa.case((inner.c.load > soft_cap, 1), else_=0)), 0
+        ).label("over_soft_cap"),
+    ).group_by(*keys)
+
+    by_id = {_grouping_id(level, present): level for level in levels}
+    found: dict[tuple[str, ...], tuple[list[dict], list[dict]]] = {
+        level: ([], []) for level in levels
+    }
+    for index, query in enumerate((trainees, supervisors)):
+        for row in _rows(query):
+            level = by_id[row.pop("grouping_id")]
+            shown = {label for name in level for label in labels[name]}
+            found[level][index].append(
+                {k: v for k, v in row.items() if k in shown or k not in _NAMES}
+            )
+    for trainee_rows, supervisor_rows in found.values():
+        for rows in (trainee_rows, supervisor_rows):
+            rows.sort(key=lambda r: tuple(str(v) for k, v in r.items() if k in _NAMES))
+    return found
+
+
+_NAMES = {"organisation_code", "organisation_name", "region", "specialism"}

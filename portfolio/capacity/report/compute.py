@@ -83,20 +83,12 @@ def compute(
         (*by_org_spec, "year"), ids, from_year=from_year, to_year=to_year
     )
     workforce = queries.workforce_totals(by_org_spec, ids, as_of=as_of)
-    people = {
-        level: (
-            queries.trainee_totals(level, ids),
-            queries.supervisor_totals_by_specialism(level, ids, today, soft_cap)
-            if "specialism" in level
-            else queries.supervisor_totals(level, ids, today, soft_cap),
-        )
-        for level in (by_org_spec, ("organisation",), ("specialism",), ())
-    }
+    # Trainees and supervisors, each counted once at every level (two queries on
+    # PostgreSQL, whatever the number of organisations).
+    levels = [by_org_spec, ("organisation",), ("specialism",), ()]
     if scope.kind == "national":
-        people[("region",)] = (
-            queries.trainee_totals(("region",), ids),
-            queries.supervisor_totals(("region",), ids, today, soft_cap),
-        )
+        levels.append(("region",))
+    people = queries.people_at_levels(levels, ids, today, soft_cap)
 
     # The finest level: one organisation's one specialism.
     cells: dict[tuple[str, str], Unit] = {}
