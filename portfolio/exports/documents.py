@@ -31,8 +31,8 @@ from portfolio.evidence.models import OutcomeClaim
 from portfolio.evidence.services import content_hash
 from portfolio.extensions import db
 from portfolio.progress import tracking
-from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import ExternalAssessor
+from portfolio.signoff.models import ImportedSignOff
 from portfolio.signoff.models import SignOff
 
 # Which standards a registration pack is arranged by, per route.
