@@ -272,3 +272,41 @@ def test_the_rules_apply_in_england_only():
     assert rules_apply_in("England")
     for nation in ("Scotland", "Wales", "Northern Ireland", None):
         assert not rules_apply_in(nation)
+
+
+# ---- minimum duration and reviews on each side of 1 August 2025 ---------------------
+
+
+def test_minimum_duration_drops_from_12_to_8_months_on_1_august_2025():
+    """Starts up to 31 July 2025 need 12 months (part time extended pro rata); from
+    1 August 2025 8 months, with no part-time extension.
+
+    Source: https://www.cityandguilds.com/news/may-2025/2025-26-apprenticeship-funding-rules
+    """
+    from portfolio.progress.apprenticeship import minimum_end_date
+
+    assert minimum_end_date(date(2025, 7, 31)) == date(2026, 7, 31)
+    assert minimum_end_date(date(2025, 8, 1)) == date(2026, 4, 1)
+    # part time 20 h: extended before, not after
+    assert minimum_end_date(date(2025, 7, 31), contracted_hours_per_week=20) > date(
+        2026, 7, 31
+    )
+    assert minimum_end_date(date(2025, 8, 1), contracted_hours_per_week=20) == date(
+        2026, 4, 1
+    )
+
+
+def test_review_interval_changes_from_12_weeks_to_3_months_on_1_august_2025():
+    """Progress reviews at least every 12 weeks for starts up to 31 July 2025; every
+    3 calendar months from 1 August 2025.
+
+    Sources: https://www.gov.uk/guidance/apprenticeship-funding-rules-for-training-providers/progress-reviews ;
+    https://customerhelp.education.gov.uk/hc/en-gb/community/posts/27228014966034-Progress-Review-Frequency
+    """
+    from portfolio.progress.apprenticeship import next_review_due
+
+    before, after = date(2025, 7, 31), date(2025, 8, 1)
+    assert next_review_due(
+        rules_for(before), before, None, before
+    ) == before + timedelta(weeks=12)
+    assert next_review_due(rules_for(after), after, None, after) == date(2025, 11, 1)
