@@ -3,7 +3,7 @@ purpose "referee"), the CPD log and profile, register entries, and the two new
 export kinds (a route's pack, the CPD profile)
 
 Revision ID: d8b2f6a1c3e7
-Revises: e1a7c3f9b2d4
+Revises: b7c3e9a1f5d2
 Create Date: 2026-12-02 00:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import portfolio.db
 
 # revision identifiers, used by Alembic.
 revision = "d8b2f6a1c3e7"
-down_revision = "e1a7c3f9b2d4"
+down_revision = "b7c3e9a1f5d2"
 branch_labels = None
 depends_on = None
 
