@@ -8,13 +8,18 @@ if anything fails the file is removed, so a rejected upload leaves nothing behin
 import hashlib
 import io
 import os
+import re
 import secrets
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 from flask import current_app
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 from PIL import Image
 from PIL import UnidentifiedImageError
 
@@ -35,6 +40,16 @@ ALLOWED = {
 }
 MAX_IMAGE_PIXELS = 40_000_000
 CHUNK = 1 << 16
+# What the file inputs offer: the allowed types by extension, and any image so a
+# phone offers its camera and photo library (anything but PNG or JPEG is refused by
+# the checks below, with the reason).
+ACCEPT = ".pdf,.docx,.png,.jpg,.jpeg,image/*"
+# Files added with the evidence form in one save.
+MAX_FILES_PER_SAVE = 5
+# A checked file waiting for its draft to be saved (the form was refused for
+# another reason) is kept this long, then swept away.
+PENDING_SECONDS = 24 * 3600
+PENDING_PREFIX = ".pending-"
 
 
 class TooLarge(RuleError):
@@ -64,6 +79,14 @@ def display_name(filename: str | None, extension: str) -> str:
     )
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return (stem[:150] or "attachment") + extension
+
+
+def refused_name(filename: str | None) -> str:
+    """An uploaded file's name as typed, made safe to show, for saying it was refused."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:150] or "A file without a name"
 
 
 @dataclass
@@ -191,6 +214,158 @@ def add_attachment(
         if final is not None:
             final.unlink(missing_ok=True)
         raise
+
+
+# ---- files added with the evidence form ---------------------------------------------
+
+
+@dataclass
+class Staged:
+    """A checked file under a temporary name, waiting for its evidence row."""
+
+    name: str  # the temporary file's name in storage_dir(), PENDING_PREFIX + hex
+    filename: str  # the display name
+    media_type: str
+    size: int
+    sha256: str
+
+    @property
+    def path(self) -> Path:
+        return storage_dir() / self.name
+
+
+def _sweep_pending(directory: Path) -> None:
+    """Remove checked files whose draft was never saved, and stray partial uploads."""
+    cutoff = time.time() - PENDING_SECONDS
+    for path in directory.glob(".*-*"):
+        if path.name.startswith((PENDING_PREFIX, ".upload-")):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass
+
+
+def stage(stream, filename: str | None) -> Staged:
+    """Check one upload as :func:`add_attachment` does (size, type by content,
+    images re-encoded) and keep it under a temporary name; raises TooLarge or
+    UnsupportedType and then leaves nothing behind."""
+    directory = storage_dir()
+    _sweep_pending(directory)
+    temporary = directory / f".upload-{secrets.token_hex(16)}"
+    try:
+        _copy_limited(stream, temporary)
+        media_type = _sniff(temporary)
+        if media_type.startswith("image/"):
+            _reencode_image(temporary, media_type)
+        sha256, size = _digest(temporary)
+        name = PENDING_PREFIX + secrets.token_hex(16)
+        os.replace(temporary, directory / name)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return Staged(
+        name, display_name(filename, ALLOWED[media_type]), media_type, size, sha256
+    )
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="evidence-pending-file"
+    )
+
+
+def pending_token(actor: User, staged: Staged) -> str:
+    """A signed reference to a checked file, for the form to carry to the next save."""
+    return _serializer().dumps(
+        {
+            "u": actor.id,
+            "n": staged.name,
+            "f": staged.filename,
+            "t": staged.media_type,
+            "s": staged.size,
+            "h": staged.sha256,
+        }
+    )
+
+
+def from_token(actor: User, token: str) -> Staged | None:
+    """The checked file a form carried, if it is ``actor``'s and still kept."""
+    try:
+        data = _serializer().loads(token, max_age=PENDING_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict) or data.get("u") != actor.id:
+        return None
+    name = str(data.get("n", ""))
+    if not re.fullmatch(re.escape(PENDING_PREFIX) + "[0-9a-f]{32}", name):
+        return None
+    if data.get("t") not in ALLOWED:
+        return None
+    staged = Staged(name, str(data["f"]), data["t"], int(data["s"]), str(data["h"]))
+    return staged if staged.path.is_file() else None
+
+
+def discard(staged: list[Staged]) -> None:
+    for item in staged:
+        item.path.unlink(missing_ok=True)
+
+
+def save_with_files(
+    actor: User, save: Callable[[], Evidence], staged: list[Staged]
+) -> Evidence:
+    """Save a draft (``save`` is the evidence service called with ``commit=False``)
+    and its checked files in one transaction: each file is moved into place and its
+    row added before the one commit; if anything fails the files go back to waiting
+    and no row is kept, so there is never a row without its file or a file without
+    its row."""
+    placed: list[tuple[Path, Path]] = []
+    try:
+        evidence = save()
+        if staged:
+            if evidence.owner_id != actor.id:
+                raise Forbidden(
+                    "Only the person who recorded this evidence can add files to it."
+                )
+            if not evidence.editable:
+                raise Conflict(
+                    "Files can only be added while the evidence is a draft or returned."
+                )
+        directory = storage_dir()
+        for item in staged:
+            stored_name = secrets.token_hex(16)
+            final = directory / stored_name
+            os.replace(item.path, final)
+            placed.append((final, item.path))
+            attachment = Attachment(
+                evidence_id=evidence.id,
+                filename=item.filename,
+                stored_name=stored_name,
+                media_type=item.media_type,
+                size=item.size,
+                sha256=item.sha256,
+                uploaded_by_id=actor.id,
+            )
+            db.session.add(attachment)
+            db.session.flush()
+            audit.record(
+                actor,
+                "attachment.added",
+                "evidence",
+                evidence.id,
+                attachment=attachment.id,
+                filename=attachment.filename,
+                sha256=item.sha256,
+                size=item.size,
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for final, waiting in placed:
+            if final.exists():
+                os.replace(final, waiting)
+        raise
+    return evidence
 
 
 def removable(actor: User, evidence: Evidence, attachment_id: str) -> Attachment:

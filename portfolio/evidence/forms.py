@@ -4,6 +4,7 @@ from functools import cache
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from wtforms import Form
 from wtforms import FormField
 from wtforms import RadioField
@@ -12,7 +13,9 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import Length
+from wtforms.validators import ValidationError
 
+from portfolio.evidence import attachments
 from portfolio.evidence import kinds
 from portfolio.evidence.services import ClaimRef
 from portfolio.evidence.services import EvidenceInput
@@ -80,6 +83,18 @@ class EvidenceForm(FlaskForm):
     claims = SelectMultipleField(
         "Outcomes this evidence shows", choices=[], validate_choice=False
     )
+    files = MultipleFileField(
+        "Add files",
+        description="PDF, Word (.docx), PNG or JPEG, up to "
+        f"{attachments.MAX_FILES_PER_SAVE} at a time. On a phone you can take a "
+        "photo. They are saved with the draft.",
+    )
+    # The view's file checks: each refused file, named, with the reason.
+    file_errors: tuple[str, ...] = ()
+
+    def validate_files(self, field) -> None:
+        if self.file_errors:
+            raise ValidationError(self.file_errors[0])
 
     def claim_refs(self) -> list[ClaimRef]:
         """The ticked outcomes, each once, in the order they were chosen."""

@@ -178,8 +178,12 @@ def _check_basics(data: EvidenceInput, errors: FieldErrors, creating: bool) -> N
         errors.add("body", f"The text must be {BODY_MAX:,} characters or fewer")
 
 
-def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
-    """Record a new draft. Only trainees record evidence (about themselves)."""
+def create_evidence(owner: User, data: EvidenceInput, commit: bool = True) -> Evidence:
+    """Record a new draft. Only trainees record evidence (about themselves).
+
+    ``commit=False`` leaves the transaction open for the caller to add to (the
+    draft's files, ``attachments.save_with_files``) and commit once.
+    """
     if not policy.can_record_evidence(owner):
         raise Forbidden("Only trainees record evidence.")
     errors = FieldErrors()
@@ -217,7 +221,8 @@ def create_evidence(owner: User, data: EvidenceInput) -> Evidence:
         title=evidence.title,
         claims=claim_keys(evidence),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return evidence
 
 
@@ -276,8 +281,13 @@ def reflections_on(evidence: Evidence) -> list[Evidence]:
 
 
 @one_decision_wins
-def update_evidence(actor: User, evidence: Evidence, data: EvidenceInput) -> Evidence:
-    """Edit a draft or returned item; editing returned evidence makes it a draft again."""
+def update_evidence(
+    actor: User, evidence: Evidence, data: EvidenceInput, commit: bool = True
+) -> Evidence:
+    """Edit a draft or returned item; editing returned evidence makes it a draft again.
+
+    ``commit=False`` as for :func:`create_evidence`.
+    """
     if evidence.owner_id != actor.id:
         raise Forbidden("Only the person who recorded this evidence can change it.")
     if not evidence.editable:
@@ -324,7 +334,10 @@ def update_evidence(actor: User, evidence: Evidence, data: EvidenceInput) -> Evi
         changed.append("status")
     if changed:
         audit.record(actor, "evidence.edited", "evidence", evidence.id, changed=changed)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return evidence
 
 

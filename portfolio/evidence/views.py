@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -21,6 +22,7 @@ from portfolio.downloads import send_stored
 from portfolio.errors import too_large_form
 from portfolio.evidence import attachments
 from portfolio.evidence import kinds
+from portfolio.evidence import picker
 from portfolio.evidence import services
 from portfolio.evidence.forms import EVIDENCE_ALIASES
 from portfolio.evidence.forms import KIND_HINTS
@@ -145,10 +147,59 @@ def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[st
     return chosen, found, [c.title for c in enrolled.values()]
 
 
-def _render_form(form, kind: str, evidence: Evidence | None, status: int = 200):
-    chosen, found, enrolled = _claim_options(
-        evidence.owner_id if evidence else current_user.id, form
-    )
+@bp.url_value_preprocessor
+def allow_several_files(endpoint: str | None, _values) -> None:
+    """The evidence form may carry several files: room for each at its limit.
+    (Runs before anything reads the body, so before the CSRF check.)"""
+    if endpoint in ("evidence.create", "evidence.edit") and request.method == "POST":
+        per_file = float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+        request.max_content_length = int(
+            per_file * attachments.MAX_FILES_PER_SAVE + 1024 * 1024
+        )
+
+
+def _gather_files(form) -> list[attachments.Staged]:
+    """The files this submission brings (new ones checked now, and those checked on
+    an earlier submission of the form); each refused one is named on the form."""
+    staged, errors = [], []
+    limit = attachments.MAX_FILES_PER_SAVE
+    for token in request.form.getlist("kept_files")[:limit]:
+        item = attachments.from_token(current_user, token)
+        if item is None:
+            errors.append(
+                "A file you chose earlier is no longer held (after a day we remove "
+                "it). Choose it again."
+            )
+        else:
+            staged.append(item)
+    uploads = [u for u in request.files.getlist(form.files.name) if u and u.filename]
+    for upload in uploads:
+        name = attachments.refused_name(upload.filename)
+        if len(staged) >= limit:
+            errors.append(
+                f"{name} was not added: you can add up to {limit} files at a time. "
+                "Save the draft, then add more."
+            )
+            continue
+        try:
+            staged.append(attachments.stage(upload.stream, upload.filename))
+        except (attachments.TooLarge, attachments.UnsupportedType) as error:
+            errors.append(f"{name} was not added. {error.message}")
+    form.file_errors = tuple(errors)
+    return staged
+
+
+def _render_form(
+    form,
+    kind: str,
+    evidence: Evidence | None,
+    status: int = 200,
+    staged: list[attachments.Staged] | None = None,
+):
+    owner_id = evidence.owner_id if evidence else current_user.id
+    chosen, found, enrolled = _claim_options(owner_id, form)
+    if form.file_errors and not form.files.errors:
+        form.files.errors = list(form.file_errors)
     return render_template(
         "evidence/form.jinja",
         title="Edit evidence"
@@ -170,6 +221,17 @@ def _render_form(form, kind: str, evidence: Evidence | None, status: int = 200):
         back_href=url_for("evidence.show", evidence_id=evidence.id)
         if evidence
         else url_for("evidence.create"),
+        tree=picker.outcome_tree(owner_id, {c["value"] for c in chosen}),
+        # The field's first error is in the summary already; the rest link to it too.
+        more_file_errors=[
+            {"text": message, "href": f"#{form.files.id}"}
+            for message in form.file_errors[1:]
+        ],
+        kept=[(attachments.pending_token(current_user, s), s) for s in staged or []],
+        accept=attachments.ACCEPT,
+        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
+        max_files=attachments.MAX_FILES_PER_SAVE,
+        allowed_types=sorted(attachments.ALLOWED),
     ), status
 
 
@@ -214,16 +276,52 @@ def create():
         # A link may choose the outcomes to start with (the home page's next steps):
         # ?claim=<curriculum slug>:<code>, checked like any claim when saved.
         form.claims.data = [v for v in request.args.getlist("claim") if ":" in v][:20]
-    status = 200
+    status, staged = 200, []
+    if form.is_submitted():
+        staged = _gather_files(form)
     if form.is_submitted() and request.form.get("action") == "save":
         evidence, status = _save(
             form,
-            lambda: services.create_evidence(current_user, form.to_input(kind)),
+            lambda: attachments.save_with_files(
+                current_user,
+                lambda: services.create_evidence(
+                    current_user, form.to_input(kind), commit=False
+                ),
+                staged,
+            ),
         )
         if evidence is not None:
-            flash("Your draft was saved.", "success")
+            flash(_saved_message("Your draft was saved", staged), "success")
             return redirect(url_for("evidence.show", evidence_id=evidence.id))
-    return _render_form(form, kind, None, status)
+    elif form.file_errors:
+        status = 422
+    return _render_form(form, kind, None, status, staged)
+
+
+def _saved_message(said: str, staged: list[attachments.Staged]) -> str:
+    if not staged:
+        return f"{said}."
+    names = ", ".join(s.filename for s in staged)
+    return f"{said} with {len(staged)} file{'s' if len(staged) != 1 else ''}: {names}."
+
+
+@too_large_form("evidence.create")
+def create_too_large(message: str):
+    """The form again (empty: the body was not read), saying the files were too big."""
+    kind = request.args.get("kind")
+    if kind not in kinds.KIND_LABELS or not policy.can_record_evidence(current_user):
+        abort(413)
+    form = evidence_form(kind, formdata=None)
+    form.file_errors = (_too_large_message(),)
+    return _render_form(form, kind, None, 413)[0]
+
+
+def _too_large_message() -> str:
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return (
+        f"The files were too large to receive, so nothing was saved. Each file can be "
+        f"up to {limit} MB, and up to {attachments.MAX_FILES_PER_SAVE} at a time."
+    )
 
 
 @bp.post("/<evidence_id>/reflect")
@@ -264,16 +362,35 @@ def edit(evidence_id: str):
         if evidence.owner_id != current_user.id:
             abort(403)
         form = evidence_form(evidence.kind)
-    status = 200
+    status, staged = 200, []
+    if form.is_submitted():
+        staged = _gather_files(form)
     if form.is_submitted() and request.form.get("action") == "save":
         saved, status = _save(
             form,
-            lambda: services.update_evidence(current_user, evidence, form.to_input()),
+            lambda: attachments.save_with_files(
+                current_user,
+                lambda: services.update_evidence(
+                    current_user, evidence, form.to_input(), commit=False
+                ),
+                staged,
+            ),
         )
         if saved is not None:
-            flash("Your changes were saved.", "success")
+            flash(_saved_message("Your changes were saved", staged), "success")
             return redirect(url_for("evidence.show", evidence_id=saved.id))
-    return _render_form(form, evidence.kind, evidence, status)
+    elif form.file_errors:
+        status = 422
+    return _render_form(form, evidence.kind, evidence, status, staged)
+
+
+@too_large_form("evidence.edit")
+def edit_too_large(message: str, evidence_id: str):
+    evidence = load(evidence_id)
+    _check_editable(evidence)
+    form = evidence_form(evidence.kind, formdata=None, data=initial_data(evidence))
+    form.file_errors = (_too_large_message(),)
+    return _render_form(form, evidence.kind, evidence, 413)[0]
 
 
 @bp.get("/<evidence_id>/delete")
