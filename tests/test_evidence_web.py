@@ -144,7 +144,8 @@ def test_picker_keeps_wba_context_and_untick_drops_a_claim(
     assert checked(html, "claims", "stp-rp:P-RP-S4-TA01") is False
     data.update(claims=[], action="find", q="")
     html = client.post("/evidence/new?kind=dops", data=data).get_data(as_text=True)
-    assert checked(html, "claims", "stp-rp:P-RP-S2-TA02") is False  # still in the tree, unticked
+    # Still in the tree, unticked.
+    assert checked(html, "claims", "stp-rp:P-RP-S2-TA02") is False
 
 
 def test_a_trainee_cannot_rate_their_own_wba_on_the_web(app, client, people, as_user):
