@@ -19,6 +19,7 @@ from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import LearningBreak
 from portfolio.enrolments.models import ProgressReview
 from portfolio.enrolments.models import ProgressSummary
+from portfolio.enrolments.models import ScheduledReview
 from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.enrolments.stp_models import FyaSitting
 from portfolio.enrolments.stp_models import ProgressionRecord
@@ -70,6 +71,7 @@ __all__ = [
     "ProgressOutcome",
     "ProgressReview",
     "ProgressSummary",
+    "ScheduledReview",
     "ShareLink",
     "SignOff",
     "StpCompletion",

@@ -201,6 +201,10 @@ class ProgressReview(Model):
     created_by_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # When the parties still to sign were last reminded (``flask progress
+    # remind-reviews``), so each is reminded at most once a reminder interval.
+    signatures_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     @property
     def complete(self) -> bool:
         return bool(
@@ -208,6 +212,26 @@ class ProgressReview(Model):
             and self.employer_signed_at
             and self.provider_signed_at
         )
+
+
+class ScheduledReview(Model):
+    """A progress review planned for a day to come; the parties are told, reminded
+    before it, and it is marked held when a review is recorded on or after it."""
+
+    __tablename__ = "scheduled_review"
+
+    id: Mapped[str] = id_column()
+    enrolment_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("enrolment.id", ondelete="CASCADE"), index=True
+    )
+    scheduled_on: Mapped[date]
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_by_id: Mapped[str] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("progress_review.id", ondelete="SET NULL")
+    )
 
 
 class ProgressSummary(Model):
