@@ -128,6 +128,9 @@ def register_blueprints(app: Flask) -> None:
     from portfolio.notifications.views import bp as notifications_bp
     from portfolio.organisations.views import bp as organisations_bp
     from portfolio.progress.views import bp as progress_bp
+    from portfolio.registration.cpd_views import bp as cpd_bp
+    from portfolio.registration.referee_views import bp as referee_bp
+    from portfolio.registration.views import bp as registration_bp
     from portfolio.signoff.views import bp as signoff_bp
     from portfolio.tickets.views import bp as tickets_bp
 
@@ -152,6 +155,9 @@ def register_blueprints(app: Flask) -> None:
         capacity_bp,
         progress_bp,
         stp_bp,
+        registration_bp,
+        referee_bp,
+        cpd_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -520,6 +520,8 @@ def rebuild_progress(enrolment_id: str | None):
 
 
 def register(app: Flask) -> None:
+    from portfolio.registration.cli import cpd_cli
+
     for command in (
         progress_cli,
         users_cli,
@@ -531,6 +533,7 @@ def register(app: Flask) -> None:
         export_cli,
         badges_cli,
         capacity_cli,
+        cpd_cli,
         worker,
     ):
         app.cli.add_command(command)

@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_DAYS": 90,
     # Days an emailed link for an assessor or MSF rater without an account works.
     "TICKET_DAYS": 14,
+    # Days before a registration renewal deadline (HCPC, RCT) that `flask cpd remind`
+    # reminds a registrant who recorded that register on the CPD page.
+    "CPD_REMINDER_DAYS": 60,
     # MSF answers needed before the collated feedback can be released, where the
     # curriculum does not say (programme.assessment.msf_min_raters).
     "MSF_MIN_RATERS": 10,

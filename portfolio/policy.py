@@ -496,6 +496,22 @@ def can_release_msf(user: User, msf_round) -> bool:
     return supervises(user.id, msf_round.trainee_id)
 
 
+def can_apply_for_registration(user: User) -> bool:
+    """Anyone signed in keeps their own registration applications and CPD log:
+    trainees as they finish, and qualified staff (whatever their other roles) who
+    renew their registration. Nobody sees another person's."""
+    return user.is_authenticated
+
+
+def visible_registration_applications(user: User) -> sa.Select:
+    """Registration applications ``user`` may see: their own only."""
+    from portfolio.registration.models import RegistrationApplication
+
+    return sa.select(RegistrationApplication).where(
+        RegistrationApplication.owner_id == user.id
+    )
+
+
 def can_decide(user: User, evidence) -> bool:
     """The supervisor it was submitted to, while they still supervise the trainee."""
     return (

@@ -95,6 +95,36 @@ WEB = [
     ("POST", "/msf/no-such-id/raters/no-such-id/resend", (302, 404, 404, 404, 404)),
     ("POST", "/msf/no-such-id/raters/no-such-id/revoke", (302, 404, 404, 404, 404)),
     ("POST", "/msf/no-such-id/release", (302, 404, 404, 404, 404)),
+    # Registration and CPD: everyone signed in keeps their own (nobody sees
+    # another's: absent, 404); a proposer's or referee's link is the only key.
+    ("GET", "/registration/", (302, 200, 200, 200, 200)),
+    ("POST", "/registration/", (302, 422, 422, 422, 422)),
+    ("GET", "/registration/no-such-id", (302, 404, 404, 404, 404)),
+    ("POST", "/registration/no-such-id/statements", (302, 404, 404, 404, 404)),
+    ("POST", "/registration/no-such-id/stage", (302, 404, 404, 404, 404)),
+    ("POST", "/registration/no-such-id/nominees", (302, 404, 404, 404, 404)),
+    (
+        "POST",
+        "/registration/no-such-id/nominees/no-such-id/resend",
+        (302, 404, 404, 404, 404),
+    ),
+    (
+        "POST",
+        "/registration/no-such-id/nominees/no-such-id/revoke",
+        (302, 404, 404, 404, 404),
+    ),
+    ("POST", "/registration/no-such-id/pack", (302, 404, 404, 404, 404)),
+    ("GET", "/referee/no-such-token-of-enough-length", (404, 404, 404, 404, 404)),
+    ("POST", "/referee/no-such-token-of-enough-length", (404, 404, 404, 404, 404)),
+    ("GET", "/cpd/", (302, 200, 200, 200, 200)),
+    ("GET", "/cpd/new", (302, 200, 200, 200, 200)),
+    ("POST", "/cpd/new", (302, 422, 422, 422, 422)),
+    ("POST", "/cpd/no-such-id/delete", (302, 404, 404, 404, 404)),
+    ("GET", "/cpd/profile", (302, 200, 200, 200, 200)),
+    ("POST", "/cpd/profile", (302, 302, 302, 302, 302)),
+    ("POST", "/cpd/profile/export", (302, 302, 302, 302, 302)),
+    ("POST", "/cpd/registers", (302, 422, 422, 422, 422)),
+    ("POST", "/cpd/registers/no-such-id/remove", (302, 404, 404, 404, 404)),
     # The queue is for people who can be asked to sign off (supervisors and
     # leads); the same on the page, in the API and in the navigation.
     ("GET", "/signoff/queue", (302, 403, 200, 200, 403)),

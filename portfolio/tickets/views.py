@@ -4,8 +4,10 @@ and send no referrer, so the secret does not leak into logs of other sites."""
 
 from flask import Blueprint
 from flask import abort
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 
 from portfolio.downloads import send_stored
 from portfolio.evidence import kinds
@@ -61,6 +63,9 @@ def open_ticket(token: str):
         db.session.commit()
     if ticket.purpose == "wba":
         return _assess(ticket, token)
+    if ticket.purpose == "referee":
+        # A proposer's or referee's link: their page lives with registration.
+        return redirect(url_for("referee.confirm", token=token))
     return _answer_msf(ticket, token)
 
 
