@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import g
 from flask import request
@@ -114,6 +115,49 @@ def navigation_items() -> list[dict]:
     return items
 
 
+# The header counts unread notifications up to this many ("99+ unread" beyond), so
+# drawing it costs the same for someone with ten thousand unread as with one.
+UNREAD_CAP = 100
+
+
+def unread_subquery(user_id) -> sa.ScalarSelect:
+    """A scalar subquery: the unread notifications of ``user_id``, at most UNREAD_CAP."""
+    from portfolio.notifications.models import Notification
+
+    capped = (
+        sa.select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(UNREAD_CAP)
+        .correlate_except(Notification)
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(capped).scalar_subquery()
+
+
+def remember_unread(user, count: int) -> None:
+    """Keep the count read with the user for this request's header."""
+    if user is not None:
+        g.header_unread = (user.id, int(count or 0))
+
+
+def unread_label() -> str:
+    """The header's notifications link text, from the count read with the user."""
+    if not current_user.is_authenticated:
+        return "Notifications"
+    kept = g.get("header_unread")
+    if kept is None or kept[0] != current_user.id:
+        from portfolio.extensions import db
+
+        count = db.session.scalar(sa.select(unread_subquery(current_user.id))) or 0
+        remember_unread(current_user, count)
+        kept = g.header_unread
+    count = kept[1]
+    if not count:
+        return "Notifications"
+    shown = f"{UNREAD_CAP - 1}+" if count >= UNREAD_CAP else str(count)
+    return f"Notifications ({shown} unread)"
+
+
 def no_store(view):
     """Responses of ``view`` carry ``Cache-Control: no-store``, signed in or not.
 
@@ -138,5 +182,6 @@ def init_app(app: Flask) -> None:
         choice_items=choice_items,
         form_error_list=form_error_list,
         navigation_items=navigation_items,
+        unread_label=unread_label,
         external_url=external_url,
     )

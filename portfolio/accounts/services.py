@@ -384,12 +384,28 @@ def password_reset_job(email: str) -> None:
 
 
 def load_user(session_token: str) -> User | None:
-    """The active user a session belongs to (Flask-Login's user loader)."""
-    return db.session.scalar(
-        sa.select(User).where(
-            User.session_token == session_token, User.active.is_(True)
+    """The active user a session belongs to (Flask-Login's user loader).
+
+    One query for the whole signed-in header: the user, their roles and their unread
+    notifications (counted up to ``web.UNREAD_CAP``, so the cost never grows with
+    their history), kept for the request by ``portfolio.web.remember_unread``.
+    """
+    from portfolio.web import remember_unread
+    from portfolio.web import unread_subquery
+
+    row = (
+        db.session.execute(
+            sa.select(User, unread_subquery(User.id))
+            .options(sa.orm.joinedload(User.roles))
+            .where(User.session_token == session_token, User.active.is_(True))
         )
+        .unique()
+        .first()
     )
+    if row is None:
+        return None
+    remember_unread(row[0], row[1])
+    return row[0]
 
 
 def add_person(

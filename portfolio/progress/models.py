@@ -36,3 +36,6 @@ class ProgressOutcome(Model):
     signed_reflections: Mapped[int] = mapped_column(default=0)
     # {"kind": n} for an outcome's signed items; {"kind:status": n} for a module.
     counts: Mapped[dict] = mapped_column(JSONDocument, default=dict)
+
+
+from portfolio.progress import maintain  # noqa: E402,F401  the hook that keeps these rows

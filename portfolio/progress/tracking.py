@@ -8,6 +8,7 @@ enrolment (or per cohort page), then handed to the plain rule modules
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,8 +19,12 @@ from portfolio.enrolments.models import ProgressReview
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
+from portfolio.progress.engine import OutcomeTally
 from portfolio.progress.engine import Progress
-from portfolio.progress.engine import compute_progress
+from portfolio.progress.engine import Tally
+from portfolio.progress.engine import progress_from_tally
+from portfolio.progress.engine import tally
+from portfolio.progress.models import ProgressOutcome
 from portfolio.progress.queries import evidence_facts
 from portfolio.progress.queries import outcome_specs
 
@@ -99,21 +104,104 @@ def otj_expected_and_status(
     return expected, apprenticeship.otj_status(signed, expected)
 
 
-def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
-    """Progress for many enrolments with two queries in all."""
+def recompute_many(enrolments: list[Enrolment]) -> dict[str, tuple[list, Tally]]:
+    """Each enrolment's outcome specs and tally counted afresh from every evidence fact.
+
+    Two queries in all, but reads all of each trainee's claimed evidence: what
+    ``refresh_progress`` writes and what the read model is checked against; pages use
+    ``progress_many``, which reads the maintained rows instead.
+    """
     specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
     facts = evidence_facts([(e.trainee_id, e.curriculum_id) for e in enrolments])
-    return {
-        e.id: compute_progress(
-            specs.get(e.curriculum_id, []),
-            facts.get((e.trainee_id, e.curriculum_id), []),
+    result = {}
+    for e in enrolments:
+        mine = specs.get(e.curriculum_id, [])
+        result[e.id] = (
+            mine,
+            tally(mine, facts.get((e.trainee_id, e.curriculum_id), [])),
         )
-        for e in enrolments
+    return result
+
+
+def recomputed_progress(enrolments: list[Enrolment]) -> dict[str, Progress]:
+    """Progress computed from every evidence fact (the reference for the read model)."""
+    return {
+        enrolment_id: progress_from_tally(specs, counts)
+        for enrolment_id, (specs, counts) in recompute_many(enrolments).items()
     }
 
 
+def stored_tallies(enrolment_ids: list[str]) -> dict[str, Tally]:
+    """The maintained tallies of the enrolments that have a summary, in two queries."""
+    from portfolio.enrolments.models import ProgressSummary
+
+    if not enrolment_ids:
+        return {}
+    summaries = {
+        row.enrolment_id: row
+        for row in db.session.execute(
+            sa.select(
+                ProgressSummary.enrolment_id,
+                ProgressSummary.returned_items,
+                ProgressSummary.draft_items,
+            ).where(ProgressSummary.enrolment_id.in_(enrolment_ids))
+        )
+    }
+    if not summaries:
+        return {}
+    outcomes: dict[str, dict[str, OutcomeTally]] = {i: {} for i in summaries}
+    modules: dict[str, dict[str, dict[str, int]]] = {i: {} for i in summaries}
+    for row in db.session.scalars(
+        sa.select(ProgressOutcome).where(
+            ProgressOutcome.enrolment_id.in_(list(summaries))
+        )
+    ):
+        if row.scope == "module":
+            modules[row.enrolment_id][row.code] = dict(row.counts or {})
+        else:
+            outcomes[row.enrolment_id][row.code] = _tally_of(row)
+    return {
+        i: Tally(outcomes[i], modules[i], row.returned_items, row.draft_items)
+        for i, row in summaries.items()
+    }
+
+
+def _tally_of(row: ProgressOutcome) -> OutcomeTally:
+    return OutcomeTally(
+        evidence=row.evidence_count,
+        signed=row.signed_count,
+        submitted=row.submitted_count,
+        returned=row.returned_count,
+        drafts=row.draft_count,
+        signed_dates=row.signed_dates,
+        signed_reflections=row.signed_reflections,
+        signed_kinds=dict(row.counts or {}),
+    )
+
+
+def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
+    """Progress for many enrolments from the maintained read model, in three queries.
+
+    The work is the size of the curricula, not of the evidence: the rules
+    (``engine.progress_from_tally``) run over the stored counts. Never writes; an
+    enrolment without maintained rows (made before they existed) is computed in
+    memory from its evidence, and ``flask progress rebuild`` fills such gaps.
+    """
+    if not enrolments:
+        return {}
+    stored = stored_tallies([e.id for e in enrolments])
+    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
+    missing = [e for e in enrolments if e.id not in stored]
+    fresh = recompute_many(missing) if missing else {}
+    result = {}
+    for e in enrolments:
+        counts = stored[e.id] if e.id in stored else fresh[e.id][1]
+        result[e.id] = progress_from_tally(specs.get(e.curriculum_id, []), counts)
+    return result
+
+
 def percent_many(enrolments: list[Enrolment]) -> dict[str, float]:
-    """Percent complete per enrolment from the maintained summaries.
+    """Percent complete per enrolment from the maintained summaries (one query).
 
     Never writes: the rows are kept up to date by the services that change
     progress (``refresh_progress``, in their own transaction). An enrolment with no
@@ -131,33 +219,101 @@ def percent_many(enrolments: list[Enrolment]) -> dict[str, float]:
     cached: dict[str, float] = {row[0]: row[1] for row in rows}
     missing = [e for e in enrolments if e.id not in cached]
     if missing:
-        for enrolment_id, progress in progress_many(missing).items():
+        for enrolment_id, progress in recomputed_progress(missing).items():
             cached[enrolment_id] = progress.percent_complete
     return cached
 
 
+@dataclass(frozen=True)
+class FlagDates:
+    """What the risk flags read about a trainee's evidence."""
+
+    last_evidence_on: date | None
+    oldest_submitted_at: datetime | None
+
+
+def flag_dates_many(enrolments: list[Enrolment]) -> dict[str, FlagDates]:
+    """The latest evidence date and oldest waiting request per enrolment, one query.
+
+    From the maintained summaries; an enrolment without one is read from its evidence.
+    """
+    from portfolio.enrolments.models import ProgressSummary
+
+    ids = [e.id for e in enrolments]
+    found = {
+        row.enrolment_id: FlagDates(row.last_evidence_on, row.oldest_submitted_at)
+        for row in db.session.execute(
+            sa.select(
+                ProgressSummary.enrolment_id,
+                ProgressSummary.last_evidence_on,
+                ProgressSummary.oldest_submitted_at,
+            ).where(ProgressSummary.enrolment_id.in_(ids or [""]))
+        )
+    }
+    missing = [e for e in enrolments if e.id not in found]
+    if missing:
+        dates = _trainee_dates(sorted({e.trainee_id for e in missing}))
+        for e in missing:
+            found[e.id] = dates.get(e.trainee_id, FlagDates(None, None))
+    return found
+
+
+def _trainee_dates(trainee_ids: list[str]) -> dict[str, FlagDates]:
+    last = dict(
+        db.session.execute(
+            sa.select(Evidence.owner_id, sa.func.max(Evidence.occurred_on))
+            .where(Evidence.owner_id.in_(trainee_ids))
+            .group_by(Evidence.owner_id)
+        ).all()
+    )
+    oldest = dict(
+        db.session.execute(
+            sa.select(Evidence.owner_id, sa.func.min(Evidence.submitted_at))
+            .where(Evidence.owner_id.in_(trainee_ids), Evidence.status == "submitted")
+            .group_by(Evidence.owner_id)
+        ).all()
+    )
+    return {t: FlagDates(last.get(t), oldest.get(t)) for t in trainee_ids}
+
+
 # How many enrolments a refresh computes at a time (bounds memory on a rebuild).
 REFRESH_CHUNK = 500
+
+# Trainees whose evidence changed in this session's transaction and are not yet
+# refreshed (filled by portfolio.progress.maintain's flush hook).
+PENDING = "progress_pending_trainees"
 
 
 def refresh_progress(
     trainee_id: str | None = None,
     enrolment_ids: list[str] | None = None,
     commit: bool = False,
+    trainee_ids: list[str] | None = None,
 ) -> int:
-    """Recompute and store the progress summaries of one trainee's enrolments (or the
-    given ones, or all) inside the caller's transaction; returns how many.
+    """Recompute and store the progress read model of one trainee's enrolments (or
+    the given trainees' or enrolments', or all) inside the caller's transaction;
+    returns how many enrolments.
 
-    Called by every change that moves progress: a sign-off or its withdrawal, a
-    curriculum load, an import, a new enrolment.
+    Only rows whose counts changed are written. Called by every change that moves
+    progress (a sign-off or its withdrawal, a curriculum load, an import, a new
+    enrolment); any other change to evidence, its status or its claims is caught by
+    the flush hook in ``portfolio.progress.maintain``, which calls this before the
+    transaction commits.
     """
     from portfolio.enrolments.models import ProgressSummary
 
-    query = sa.select(Enrolment).order_by(Enrolment.id)
+    db.session.flush()  # the changes being counted, and the hook's marks for them
+    pending: set[str] = db.session.info.setdefault(PENDING, set())
     if trainee_id is not None:
-        query = query.where(Enrolment.trainee_id == trainee_id)
+        trainee_ids = [*(trainee_ids or []), trainee_id]
+    query = sa.select(Enrolment).order_by(Enrolment.id)
+    if trainee_ids is not None:
+        query = query.where(Enrolment.trainee_id.in_(sorted(set(trainee_ids))))
+        pending.difference_update(trainee_ids)
     if enrolment_ids is not None:
         query = query.where(Enrolment.id.in_(enrolment_ids))
+    if trainee_ids is None and enrolment_ids is None:
+        pending.clear()
     done = 0
     last_id = ""
     while True:
@@ -168,19 +324,97 @@ def refresh_progress(
             if commit:  # a rebuild on its own (the CLI)
                 db.session.commit()
             return done
-        for enrolment_id, progress in progress_many(chunk).items():
-            db.session.merge(
-                ProgressSummary(
-                    enrolment_id=enrolment_id,
-                    percent_complete=progress.percent_complete,
-                    done_units=progress.done_units,
-                    total_units=progress.total_units,
-                    computed_at=utcnow(),
-                )
+        ids = [e.id for e in chunk]
+        fresh = recompute_many(chunk)
+        dates = _trainee_dates(sorted({e.trainee_id for e in chunk}))
+        summaries = {
+            row.enrolment_id: row
+            for row in db.session.scalars(
+                sa.select(ProgressSummary).where(ProgressSummary.enrolment_id.in_(ids))
             )
+        }
+        rows: dict[str, dict[tuple[str, str], ProgressOutcome]] = {i: {} for i in ids}
+        for row in db.session.scalars(
+            sa.select(ProgressOutcome).where(ProgressOutcome.enrolment_id.in_(ids))
+        ):
+            rows[row.enrolment_id][(row.enrolment_id, row.code)] = row
+        now = utcnow()
+        for e in chunk:
+            specs, counts = fresh[e.id]
+            progress = progress_from_tally(specs, counts)
+            wanted = _rows_of(e.id, counts)
+            mine = rows[e.id]
+            for key in set(mine) - set(wanted):
+                db.session.delete(mine[key])
+            for key, wanted_values in wanted.items():
+                if key in mine:
+                    _assign(mine[key], wanted_values)
+                else:
+                    db.session.add(ProgressOutcome(**wanted_values))
+            flag = dates.get(e.trainee_id, FlagDates(None, None))
+            values = {
+                "percent_complete": progress.percent_complete,
+                "done_units": progress.done_units,
+                "total_units": progress.total_units,
+                "returned_items": counts.returned_items,
+                "draft_items": counts.draft_items,
+                "last_evidence_on": flag.last_evidence_on,
+                "oldest_submitted_at": flag.oldest_submitted_at,
+            }
+            summary = summaries.get(e.id)
+            if summary is None:
+                db.session.add(
+                    ProgressSummary(enrolment_id=e.id, computed_at=now, **values)
+                )
+            elif _assign(summary, values):
+                summary.computed_at = now
         db.session.flush()
+        pending.difference_update(e.trainee_id for e in chunk)
         done += len(chunk)
         last_id = chunk[-1].id
+
+
+def _rows_of(enrolment_id: str, counts: Tally) -> dict[tuple[str, str], dict]:
+    rows = {}
+    for code, t in counts.outcomes.items():
+        rows[(enrolment_id, code)] = {
+            "enrolment_id": enrolment_id,
+            "code": code,
+            "scope": "outcome",
+            "evidence_count": t.evidence,
+            "signed_count": t.signed,
+            "submitted_count": t.submitted,
+            "returned_count": t.returned,
+            "draft_count": t.drafts,
+            "signed_dates": t.signed_dates,
+            "signed_reflections": t.signed_reflections,
+            "counts": dict(t.signed_kinds),
+        }
+    for code, module_counts in counts.modules.items():
+        rows[(enrolment_id, code)] = {
+            "enrolment_id": enrolment_id,
+            "code": code,
+            "scope": "module",
+            "evidence_count": 0,
+            "signed_count": 0,
+            "submitted_count": 0,
+            "returned_count": 0,
+            "draft_count": 0,
+            "signed_dates": 0,
+            "signed_reflections": 0,
+            "counts": dict(module_counts),
+        }
+    return rows
+
+
+def _assign(row, values: dict) -> bool:
+    """Set only the attributes that differ (so an unchanged row is not written)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
 
 
 def progress_of(enrolment: Enrolment) -> Progress:
@@ -566,16 +800,8 @@ def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
     otj = otj_summary(enrolment, today)
     reviews = reviews_of(enrolment)
     due = next_review_due(enrolment, reviews, today)
-    last = db.session.scalar(
-        sa.select(sa.func.max(Evidence.occurred_on)).where(
-            Evidence.owner_id == enrolment.trainee_id
-        )
-    )
-    oldest = db.session.scalar(
-        sa.select(sa.func.min(Evidence.submitted_at)).where(
-            Evidence.owner_id == enrolment.trainee_id, Evidence.status == "submitted"
-        )
-    )
+    dates = flag_dates_many([enrolment])[enrolment.id]
+    last, oldest = dates.last_evidence_on, dates.oldest_submitted_at
     flags = risk_flags(
         enrolment,
         progress.percent_complete,
