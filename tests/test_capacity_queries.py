@@ -388,3 +388,36 @@ def test_people_at_every_level_of_the_report_at_once(world, app_ctx):
     assert any(row["supervisors"] for row in together[("organisation",)][1])
     with pytest.raises(queries.UnknownDimension):
         queries.people_at_levels([("kind",)])
+
+
+def test_places_completions_and_workforce_at_every_level_at_once(world, app_ctx):
+    """The report's totals come from the database at each level: the *_at queries
+    give the same rows as one query a level."""
+
+    def rows(found):
+        return sorted(sorted((k, str(v)) for k, v in row.items()) for row in found)
+
+    keys = [("organisation", "specialism"), ("organisation",), ("specialism",), ()]
+    national = [*keys, ("region",)]
+    for scope in (None, {world["orgs"]["RBV"]}):
+        levels = keys if scope else national
+        places = queries.place_totals_at(
+            [(*level, "intake_year") for level in levels], scope, 2020, 2030
+        )
+        completions = queries.completion_totals_at(
+            [(*level, "year") for level in levels], scope, 2020, 2040
+        )
+        workforce = queries.workforce_totals_at(levels, scope, date(2030, 12, 31))
+        for level in levels:
+            by_year = (*level, "intake_year")
+            assert rows(places[by_year]) == rows(
+                queries.place_totals(by_year, scope, 2020, 2030)
+            ), by_year
+            by_year = (*level, "year")
+            assert rows(completions[by_year]) == rows(
+                queries.completion_totals(by_year, scope, 2020, 2040)
+            ), by_year
+            assert rows(workforce[level]) == rows(
+                queries.workforce_totals(level, scope, date(2030, 12, 31))
+            ), level
+    assert places[("intake_year",)] and workforce[()][0]["organisations"]

@@ -72,7 +72,9 @@ def _scoped(query: sa.Select, column, organisation_ids) -> sa.Select:
 
 
 def _rows(query: sa.Select) -> list[dict]:
-    return [dict(row._mapping) for row in db.session.execute(query)]
+    result = db.session.execute(query)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def _grouped(query: sa.Select, columns: list) -> sa.Select:
@@ -503,3 +505,212 @@ def people_at_levels(
 
 
 _NAMES = {"organisation_code", "organisation_name", "region", "specialism"}
+
+
+# ---- places, completions and workforce at several levels at once --------------------
+
+
+def _at_levels(
+    levels: list[tuple[str, ...]],
+    named: dict[str, tuple],
+    labels: dict[str, tuple[str, ...]],
+    build,
+) -> dict[tuple[str, ...], list[dict]]:
+    """Run ``build(columns, grouping, grouping_sets)`` (PostgreSQL only) and split its
+    rows by level. ``named`` gives each dimension's plain expressions (the same
+    objects in GROUPING() and GROUPING SETS), ``labels`` their column names."""
+    present = [n for n in named if any(n in level for level in levels)]
+    columns = [
+        column.label(label)
+        for name in present
+        for column, label in zip(named[name], labels[name], strict=True)
+    ]
+    grouping = (
+        sa.func.grouping(*(named[name][0] for name in present))
+        if present
+        else sa.literal_column("0")
+    ).label("grouping_id")
+    sets = sa.func.grouping_sets(
+        *(sa.tuple_(*(c for name in level for c in named[name])) for level in levels)
+    )
+    by_id = {_grouping_id(level, present): level for level in levels}
+    every = {label for name in present for label in labels[name]}
+    found: dict[tuple[str, ...], list[dict]] = {level: [] for level in levels}
+    for row in _rows(build(columns, grouping, sets)):
+        level = by_id[row.pop("grouping_id")]
+        shown = {label for name in level for label in labels[name]}
+        found[level].append(
+            {k: v for k, v in row.items() if k in shown or k not in every}
+        )
+    return found
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _organisation_named() -> tuple[dict, dict]:
+    return (
+        {
+            "organisation": (Organisation.code, Organisation.name),
+            "region": (Organisation.region,),
+        },
+        {
+            "organisation": ("organisation_code", "organisation_name"),
+            "region": ("region",),
+        },
+    )
+
+
+def place_totals_at(
+    levels: Iterable[tuple[str, ...]],
+    organisation_ids: Iterable[str] | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> dict[tuple[str, ...], list[dict]]:
+    """``{level: place_totals(level) rows}``: one query on PostgreSQL (GROUPING SETS),
+    one a level elsewhere."""
+    levels = [tuple(level) for level in levels]
+    if not _postgresql():
+        return {
+            level: place_totals(level, organisation_ids, from_year, to_year)
+            for level in levels
+        }
+    named, labels = _organisation_named()
+    named |= {
+        "specialism": (TrainingPlace.specialism,),
+        "programme": (TrainingPlace.programme,),
+        "intake_year": (TrainingPlace.intake_year,),
+    }
+    labels |= {
+        "specialism": ("specialism",),
+        "programme": ("programme",),
+        "intake_year": ("intake_year",),
+    }
+
+    def build(columns, grouping, sets):
+        query = sa.select(
+            *columns,
+            grouping,
+            sa.func.coalesce(sa.func.sum(TrainingPlace.commissioned), 0).label(
+                "commissioned"
+            ),
+            sa.func.coalesce(sa.func.sum(TrainingPlace.filled), 0).label("filled"),
+            sa.func.count(sa.distinct(TrainingPlace.organisation_id)).label(
+                "organisations"
+            ),
+        ).join(Organisation, Organisation.id == TrainingPlace.organisation_id)
+        query = _scoped(query, TrainingPlace.organisation_id, organisation_ids)
+        if from_year is not None:
+            query = query.where(TrainingPlace.intake_year >= from_year)
+        if to_year is not None:
+            query = query.where(TrainingPlace.intake_year <= to_year)
+        return query.group_by(sets)
+
+    return _at_levels(levels, named, labels, build)
+
+
+def completion_totals_at(
+    levels: Iterable[tuple[str, ...]],
+    organisation_ids: Iterable[str] | None = None,
+    from_year: int | None = None,
+    to_year: int | None = None,
+) -> dict[tuple[str, ...], list[dict]]:
+    """``{level: completion_totals(level) rows}``, as ``place_totals_at``."""
+    levels = [tuple(level) for level in levels]
+    if not _postgresql():
+        return {
+            level: completion_totals(level, organisation_ids, from_year, to_year)
+            for level in levels
+        }
+    year = sa.cast(sa.extract("year", Enrolment.expected_end_date), sa.Integer)
+    named, labels = _organisation_named()
+    named |= {
+        "specialism": (
+            sa.func.coalesce(Curriculum.specialism, sa.literal_column("''")),
+        ),
+        "year": (year,),
+    }
+    labels |= {"specialism": ("specialism",), "year": ("year",)}
+
+    def build(columns, grouping, sets):
+        query = sa.select(
+            *columns, grouping, sa.func.count().label("completions")
+        ).select_from(Enrolment)
+        query = _in_training(query, organisation_ids)
+        if from_year is not None:
+            query = query.where(year >= from_year)
+        if to_year is not None:
+            query = query.where(year <= to_year)
+        return query.group_by(sets)
+
+    return _at_levels(levels, named, labels, build)
+
+
+def workforce_totals_at(
+    levels: Iterable[tuple[str, ...]],
+    organisation_ids: Iterable[str] | None = None,
+    as_of: date | None = None,
+) -> dict[tuple[str, ...], list[dict]]:
+    """``{level: workforce_totals(level) rows}``, as ``place_totals_at``."""
+    levels = [tuple(level) for level in levels]
+    if not _postgresql():
+        return {
+            level: workforce_totals(level, organisation_ids, as_of) for level in levels
+        }
+    record = WorkforceRecord
+    newest = sa.select(
+        record.organisation_id,
+        record.specialism,
+        sa.func.max(record.as_of).label("as_of"),
+    )
+    if as_of is not None:
+        newest = newest.where(record.as_of <= as_of)
+    newest = _scoped(newest, record.organisation_id, organisation_ids)
+    latest = newest.group_by(record.organisation_id, record.specialism).subquery()
+    named, labels = _organisation_named()
+    named |= {"specialism": (record.specialism,)}
+    labels |= {"specialism": ("specialism",)}
+
+    def build(columns, grouping, sets):
+        return (
+            sa.select(
+                *columns,
+                grouping,
+                sa.func.coalesce(sa.func.sum(record.establishment_wte), 0).label(
+                    "establishment_wte"
+                ),
+                sa.func.coalesce(sa.func.sum(record.in_post_wte), 0).label(
+                    "in_post_wte"
+                ),
+                sa.func.coalesce(sa.func.sum(record.vacancies_wte), 0).label(
+                    "vacancies_wte"
+                ),
+                sa.func.sum(record.retiring_5y).label("retiring_5y"),
+                sa.func.sum(record.retiring_15y).label("retiring_15y"),
+                sa.func.count(sa.distinct(record.organisation_id)).label(
+                    "organisations"
+                ),
+                sa.func.min(record.as_of).label("oldest"),
+                sa.func.max(record.as_of).label("newest"),
+            )
+            .join(
+                latest,
+                sa.and_(
+                    record.organisation_id == latest.c.organisation_id,
+                    record.specialism == latest.c.specialism,
+                    record.as_of == latest.c.as_of,
+                ),
+            )
+            .join(Organisation, Organisation.id == record.organisation_id)
+            .group_by(sets)
+        )
+
+    found = _at_levels(levels, named, labels, build)
+    for rows in found.values():
+        for row in rows:
+            establishment = row["establishment_wte"]
+            row["vacancy_rate"] = (
+                float(row["vacancies_wte"] / establishment) if establishment else None
+            )
+    return found

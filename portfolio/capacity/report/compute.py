@@ -76,19 +76,26 @@ def compute(
     organisations = [tuple(row) for row in db.session.execute(org_query)]
 
     by_org_spec = ("organisation", "specialism")
-    places = queries.place_totals(
-        (*by_org_spec, "intake_year"), ids, from_year=from_year, to_year=to_year
+    # Every level the report shows, added up by the database: one organisation's
+    # one specialism (the cells), each organisation, each specialism, each region
+    # (national reports) and the total. One GROUPING SETS query per measure on
+    # PostgreSQL; no figure is added up here.
+    keys = [by_org_spec, ("organisation",), ("specialism",), ()]
+    if scope.kind == "national":
+        keys.append(("region",))
+    places_at = queries.place_totals_at(
+        [(*key, "intake_year") for key in keys], ids, from_year, to_year
     )
-    completions = queries.completion_totals(
-        (*by_org_spec, "year"), ids, from_year=from_year, to_year=to_year
+    completions_at = queries.completion_totals_at(
+        [(*key, "year") for key in keys], ids, from_year, to_year
     )
-    workforce = queries.workforce_totals(by_org_spec, ids, as_of=as_of)
+    workforce_at = queries.workforce_totals_at(keys, ids, as_of=as_of)
+    places = places_at[(*by_org_spec, "intake_year")]
+    completions = completions_at[(*by_org_spec, "year")]
+    workforce = workforce_at[by_org_spec]
     # Trainees and supervisors, each counted once at every level (two queries on
     # PostgreSQL, whatever the number of organisations).
-    levels = [by_org_spec, ("organisation",), ("specialism",), ()]
-    if scope.kind == "national":
-        levels.append(("region",))
-    people = queries.people_at_levels(levels, ids, today, soft_cap)
+    people = queries.people_at_levels(keys, ids, today, soft_cap)
 
     # The finest level: one organisation's one specialism.
     cells: dict[tuple[str, str], Unit] = {}
@@ -111,15 +118,7 @@ def compute(
         unit = cell(row["organisation_code"], row["specialism"])
         unit.completions[int(row["year"])] = int(row["completions"])
     for row in workforce:
-        cell(row["organisation_code"], row["specialism"]).workforce = Workforce(
-            establishment=Decimal(row["establishment_wte"]),
-            in_post=Decimal(row["in_post_wte"]),
-            vacancies=Decimal(row["vacancies_wte"]),
-            retiring_5y=_int_or_none(row["retiring_5y"]),
-            retiring_15y=_int_or_none(row["retiring_15y"]),
-            oldest=_as_date(row["oldest"]),
-            newest=_as_date(row["newest"]),
-        )
+        cell(row["organisation_code"], row["specialism"]).workforce = _workforce(row)
     trainee_rows, supervisor_rows = people[by_org_spec]
     trainees_at = {(r["organisation_code"], r["specialism"]): r for r in trainee_rows}
     supervisors_at = {
@@ -128,7 +127,8 @@ def compute(
     for key in trainees_at.keys() | supervisors_at.keys():
         _people(cell(*key), trainees_at.get(key), supervisors_at.get(key))
 
-    # Organisations, specialisms, regions and the total, added up from the cells.
+    # Organisations, specialisms, regions and the total: the units the cells
+    # belong to, with the database's totals for each.
     info = {
         code: (name, region, nation) for code, name, region, nation in organisations
     }
@@ -146,17 +146,43 @@ def compute(
                 code, name, region, nation, Unit(f"{name} ({code})", years)
             )
         block.specialisms.append(unit)
-        block.total.add_places(unit)
         if specialism not in by_specialism:
             by_specialism[specialism] = Unit(
                 presenters.specialism_label(specialism), years, specialism=specialism
             )
-        by_specialism[specialism].add_places(unit)
         if scope.kind == "national":
             if region not in by_region:
                 by_region[region] = Unit(presenters.region_label(region), years)
-            by_region[region].add_places(unit)
-        total.add_places(unit)
+
+    _totals(
+        {code: block.total for code, block in by_organisation.items()},
+        ("organisation_code",),
+        places_at[("organisation", "intake_year")],
+        completions_at[("organisation", "year")],
+        workforce_at[("organisation",)],
+    )
+    _totals(
+        by_specialism,
+        ("specialism",),
+        places_at[("specialism", "intake_year")],
+        completions_at[("specialism", "year")],
+        workforce_at[("specialism",)],
+    )
+    _totals(
+        {"": total},
+        (),
+        places_at[("intake_year",)],
+        completions_at[("year",)],
+        workforce_at[()],
+    )
+    if scope.kind == "national":
+        _totals(
+            by_region,
+            ("region",),
+            places_at[("region", "intake_year")],
+            completions_at[("region", "year")],
+            workforce_at[("region",)],
+        )
 
     trainee_rows, supervisor_rows = people[("organisation",)]
     _people_by(by_organisation, "organisation_code", trainee_rows, supervisor_rows)
@@ -258,6 +284,47 @@ def _people_by(blocks: dict, key: str, trainee_rows, supervisor_rows) -> None:
     supervisors = {r[key]: r for r in supervisor_rows}
     for code, block in blocks.items():
         _people(block.total, trainees.get(code), supervisors.get(code))
+
+
+def _workforce(row: dict) -> Workforce:
+    return Workforce(
+        establishment=Decimal(row["establishment_wte"]),
+        in_post=Decimal(row["in_post_wte"]),
+        vacancies=Decimal(row["vacancies_wte"]),
+        retiring_5y=_int_or_none(row["retiring_5y"]),
+        retiring_15y=_int_or_none(row["retiring_15y"]),
+        oldest=_as_date(row["oldest"]),
+        newest=_as_date(row["newest"]),
+    )
+
+
+def _totals(
+    units: dict[str, Unit],
+    key: tuple[str, ...],
+    places: list[dict],
+    completions: list[dict],
+    workforce: list[dict],
+) -> None:
+    """Put the database's totals of one level on its units (``key`` names the
+    column that says which unit a row is for; none for the total)."""
+
+    def unit_of(row: dict) -> Unit | None:
+        return units.get(row[key[0]] if key else "")
+
+    for row in places:
+        unit = unit_of(row)
+        if unit is not None:
+            unit.commissioned[row["intake_year"]] = int(row["commissioned"])
+            unit.filled[row["intake_year"]] = int(row["filled"])
+    for row in completions:
+        unit = unit_of(row)
+        if unit is not None and row["year"] is not None:
+            unit.completions[int(row["year"])] = int(row["completions"])
+    for row in workforce:
+        unit = unit_of(row)
+        # A total over no records at all (no GROUP BY) is no figures, not zeros.
+        if unit is not None and row["organisations"]:
+            unit.workforce = _workforce(row)
 
 
 def _int_or_none(value) -> int | None:
