@@ -10,11 +10,11 @@ Who may ask: a training lead for their own organisation; an admin for any
 organisation, any region and the nation. The report names organisations, never a
 person: every figure is a count or a sum.
 
-Every figure comes from SQL aggregates (``portfolio.capacity.queries``, one GROUP BY
-query each); the Python here only adds aggregate rows together (training places,
-completions and workforce figures are additive) and runs the projection model.
-Counts of people (trainees, supervisors) are never added up: each level has its own
-distinct count from SQL.
+Every figure comes from SQL aggregates (``portfolio.capacity.queries``): each level
+(an organisation's specialism, an organisation, a specialism, a region, the total)
+is added up by the database, one GROUPING SETS query per measure on PostgreSQL; the
+Python here puts the rows on the report's units and runs the projection model.
+Counts of people (trainees, supervisors) are distinct at each level.
 
 The figures (see docs/capacity.md, "The capacity report"):
 

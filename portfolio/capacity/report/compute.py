@@ -1,7 +1,8 @@
 """Every figure of the capacity report, from a fixed number of SQL aggregates.
 
-The queries are ``portfolio.capacity.queries`` (one GROUP BY query each); the
-Python here only adds aggregate rows together and runs the projection model.
+The queries are ``portfolio.capacity.queries`` (the ``*_at`` ones give every level
+the report shows at once); the Python here puts their rows on the report's units
+and runs the projection model: it adds nothing up.
 """
 
 import math
