@@ -500,7 +500,9 @@ def capacity_specialisms(fix: bool):
         )
 
 
-progress_cli = AppGroup("progress", help="The maintained progress summaries.")
+progress_cli = AppGroup(
+    "progress", help="The maintained progress summaries, and review reminders."
+)
 
 
 @progress_cli.command("rebuild")
@@ -517,6 +519,15 @@ def rebuild_progress(enrolment_id: str | None):
         commit=True,
     )
     click.echo(f"rebuilt the progress of {count} enrolment(s)")
+
+
+def _progress_commands() -> None:
+    from portfolio.progress.review_commands import remind_reviews_command
+
+    progress_cli.add_command(remind_reviews_command)
+
+
+_progress_commands()
 
 
 def register(app: Flask) -> None:

@@ -215,6 +215,7 @@ WEB = [
     ("POST", "/progress/no-such-id/gateway/employer", (302, 404, 404, 404, 404)),
     ("POST", "/progress/no-such-id/reviews", (302, 404, 404, 404, 404)),
     ("POST", "/progress/no-such-id/reviews/no-such-id/sign", (302, 404, 404, 404, 404)),
+    ("POST", "/progress/no-such-id/reviews/schedule", (302, 404, 404, 404, 404)),
     # STP: review-of-progression records (progress page) and completion records
     # (enrolment page); an enrolment one may not see is not found.
     ("POST", "/progress/no-such-id/stp/records", (302, 404, 404, 404, 404)),

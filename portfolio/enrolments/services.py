@@ -17,6 +17,7 @@ from portfolio.enrolments.models import SUPERVISOR_ROLES
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import LearningBreak
 from portfolio.enrolments.models import ProgressReview
+from portfolio.enrolments.models import ScheduledReview
 from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
 from portfolio.rules import Conflict
@@ -480,6 +481,9 @@ def record_review(
     db.session.add(review)
     db.session.flush()
     _sign(review, actor, parties - {"trainee"})
+    planned = next(iter(scheduled_reviews(enrolment)), None)
+    if planned is not None:
+        planned.review_id = review.id  # the review booked is the one now held
     audit.record(
         actor,
         "review.recorded",
@@ -488,8 +492,251 @@ def record_review(
         review=review.id,
         held_on=held_on,
     )
+    _ask_to_sign(review, enrolment, actor)
     db.session.commit()
     return review
+
+
+# Who gives each party's signature, in the order they are asked.
+PARTY_LABELS = {
+    "trainee": "the trainee or apprentice",
+    "employer": "the employer (workplace supervisor or training lead)",
+    "provider": "the training provider (training officer or assessor)",
+}
+SCHEDULE_NOTE_MAX = 300
+SCHEDULE_AHEAD_DAYS = 731  # a review is booked at most two years ahead
+
+
+def signers_for(enrolment: Enrolment, party: str, today: date) -> list[User]:
+    """The people who can give ``party``'s signature on this enrolment's reviews
+    (those :func:`party_for` gives that party), the nearest first: for the
+    employer the workplace supervisors, else the organisation's training leads; for
+    the provider the training officers, else the assessors."""
+    if party == "trainee":
+        return [enrolment.trainee]
+    active = [a for a in enrolment.supervisors if a.active_on(today)]
+
+    def people(role: str) -> list[User]:
+        return [a.supervisor for a in active if a.role == role]
+
+    if party == "employer":
+        found = people("workplace_supervisor")
+        if not found:
+            from portfolio.accounts.models import RoleAssignment
+
+            leads = db.session.scalars(
+                sa.select(User)
+                .join(RoleAssignment, RoleAssignment.user_id == User.id)
+                .where(
+                    RoleAssignment.role == "training_lead",
+                    RoleAssignment.organisation_id == enrolment.organisation_id,
+                )
+            ).unique()
+            found = [
+                u
+                for u in leads
+                if u.has_role("training_lead", enrolment.organisation_id)
+            ]
+    else:
+        found = people("training_officer") or people("assessor")
+    unique: dict[str, User] = {}
+    for user in found:
+        if user.active:
+            unique.setdefault(user.id, user)
+    return list(unique.values())
+
+
+def unsigned_parties(review: ProgressReview) -> list[str]:
+    return [
+        party
+        for party, signed in (
+            ("trainee", review.trainee_signed_at),
+            ("employer", review.employer_signed_at),
+            ("provider", review.provider_signed_at),
+        )
+        if signed is None
+    ]
+
+
+def _notify_parties(
+    enrolment: Enrolment,
+    parties: list[str],
+    actor: User | None,
+    about_you: str,
+    about_them: str,
+    today: date,
+) -> int:
+    """Tell each person who gives one of ``parties``' signatures (not ``actor``),
+    in the app and by email; ``about_them`` names the trainee for the others."""
+    from portfolio.notifications.services import notify
+
+    link = f"/progress/{enrolment.id}#reviews"
+    told: set[str] = set()
+    for party in parties:
+        for user in signers_for(enrolment, party, today):
+            if user.id in told or (actor is not None and user.id == actor.id):
+                continue
+            told.add(user.id)
+            notify(
+                user, about_you if user.id == enrolment.trainee_id else about_them, link
+            )
+    return len(told)
+
+
+def _ask_to_sign(
+    review: ProgressReview, enrolment: Enrolment, actor: User | None
+) -> int:
+    held = f"{review.held_on:%d %B %Y}"
+    return _notify_parties(
+        enrolment,
+        unsigned_parties(review),
+        actor,
+        f"Your progress review of {held} needs your signature. Read it and sign it.",
+        f"The progress review of {held} for {enrolment.trainee.name}, "
+        f"{enrolment.curriculum.title}, needs your signature.",
+        date.today(),
+    )
+
+
+def scheduled_reviews(enrolment: Enrolment) -> list[ScheduledReview]:
+    """Reviews booked and not yet held, the soonest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ScheduledReview)
+            .where(
+                ScheduledReview.enrolment_id == enrolment.id,
+                ScheduledReview.review_id.is_(None),
+            )
+            .order_by(ScheduledReview.scheduled_on, ScheduledReview.created_at)
+        )
+    )
+
+
+def schedule_review(
+    actor: User, enrolment: Enrolment, scheduled_on: date | None, note: str = ""
+) -> ScheduledReview:
+    """Book a review on a day to come; everyone who signs it is told."""
+    today = date.today()
+    if not party_for(actor, enrolment, today) - {"trainee"}:
+        raise Forbidden("Reviews are booked by the employer or the training provider.")
+    errors = FieldErrors()
+    if scheduled_on is None:
+        errors.add("scheduled_on", "Enter the date of the review")
+    elif scheduled_on <= today:
+        errors.add("scheduled_on", "The date of the review must be in the future")
+    elif (scheduled_on - today).days > SCHEDULE_AHEAD_DAYS:
+        errors.add("scheduled_on", "The date of the review must be within 2 years")
+    note = (note or "").strip()
+    if len(note) > SCHEDULE_NOTE_MAX:
+        errors.add("note", f"The note must be {SCHEDULE_NOTE_MAX} characters or fewer")
+    errors.raise_if_any()
+    assert scheduled_on is not None
+    planned = ScheduledReview(
+        enrolment_id=enrolment.id,
+        scheduled_on=scheduled_on,
+        note=note,
+        created_by_id=actor.id,
+    )
+    db.session.add(planned)
+    db.session.flush()
+    audit.record(
+        actor,
+        "review.scheduled",
+        "enrolment",
+        enrolment.id,
+        scheduled=planned.id,
+        scheduled_on=scheduled_on,
+    )
+    day = f"{scheduled_on:%A %d %B %Y}"
+    extra = f" Note: {note}" if note else ""
+    _notify_parties(
+        enrolment,
+        ["trainee", "employer", "provider"],
+        actor,
+        f"Your progress review is booked for {day}.{extra}",
+        f"A progress review for {enrolment.trainee.name}, "
+        f"{enrolment.curriculum.title}, is booked for {day}.{extra}",
+        today,
+    )
+    db.session.commit()
+    return planned
+
+
+def remind_reviews(
+    today: date | None = None, days_before: int = 7, every_days: int = 7
+) -> tuple[int, int]:
+    """Remind the parties of reviews booked within ``days_before`` days (once per
+    booking), and the people still to sign a recorded review (at most once every
+    ``every_days`` days). Returns (bookings reminded, reviews reminded)."""
+    from datetime import timedelta
+
+    from portfolio.db import utcnow
+
+    today = today or date.today()
+    now = utcnow()
+    running = ("active", "break_in_learning")
+    booked = 0
+    for planned in db.session.scalars(
+        sa.select(ScheduledReview)
+        .join(Enrolment, Enrolment.id == ScheduledReview.enrolment_id)
+        .where(
+            ScheduledReview.review_id.is_(None),
+            ScheduledReview.reminded_at.is_(None),
+            ScheduledReview.scheduled_on >= today,
+            ScheduledReview.scheduled_on <= today + timedelta(days=days_before),
+            Enrolment.status.in_(running),
+        )
+    ):
+        enrolment = db.session.get(Enrolment, planned.enrolment_id)
+        assert enrolment is not None
+        day = f"{planned.scheduled_on:%A %d %B %Y}"
+        _notify_parties(
+            enrolment,
+            ["trainee", "employer", "provider"],
+            None,
+            f"Reminder: your progress review is on {day}.",
+            f"Reminder: the progress review for {enrolment.trainee.name}, "
+            f"{enrolment.curriculum.title}, is on {day}.",
+            today,
+        )
+        planned.reminded_at = now
+        audit.record(
+            None, "review.reminded", "enrolment", enrolment.id, scheduled=planned.id
+        )
+        booked += 1
+    unsigned = 0
+    due = now - timedelta(days=every_days)
+    for review in db.session.scalars(
+        sa.select(ProgressReview)
+        .join(Enrolment, Enrolment.id == ProgressReview.enrolment_id)
+        .where(
+            Enrolment.status.in_(running),
+            sa.or_(
+                ProgressReview.trainee_signed_at.is_(None),
+                ProgressReview.employer_signed_at.is_(None),
+                ProgressReview.provider_signed_at.is_(None),
+            ),
+            sa.or_(
+                ProgressReview.signatures_reminded_at.is_(None),
+                ProgressReview.signatures_reminded_at <= due,
+            ),
+            ProgressReview.created_at <= due,
+        )
+    ):
+        enrolment = db.session.get(Enrolment, review.enrolment_id)
+        assert enrolment is not None
+        if _ask_to_sign(review, enrolment, None):
+            review.signatures_reminded_at = now
+            audit.record(
+                None,
+                "review.signatures_reminded",
+                "enrolment",
+                enrolment.id,
+                review=review.id,
+            )
+            unsigned += 1
+    db.session.commit()
+    return booked, unsigned
 
 
 def _sign(review, actor: User, parties: set[str]) -> None:

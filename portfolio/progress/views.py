@@ -25,6 +25,8 @@ from portfolio import policy
 from portfolio.enrolments import services
 from portfolio.enrolments import standards
 from portfolio.enrolments.models import ENROLMENT_STATUSES
+from portfolio.forms import DateInputField
+from portfolio.forms import submit
 from portfolio.progress import cohort as cohorts
 from portfolio.progress import supervision
 from portfolio.progress import tracking
@@ -50,6 +52,28 @@ class ReviewForm(FlaskForm):
         description="One per line. Open actions from the last review are carried forward.",
         validators=[Optional(), Length(max=services.REVIEW_ACTIONS_MAX)],
     )
+
+
+class ScheduleForm(FlaskForm):
+    scheduled_on = DateInputField(
+        "Date of the review",
+        description="For example, 14 3 2027",
+        required="Enter the date of the review",
+    )
+    note = StringField(
+        "Note (optional)",
+        description="For example, the time and where it is held",
+        validators=[Optional(), Length(max=services.SCHEDULE_NOTE_MAX)],
+    )
+
+
+def _review_context(enrolment, schedule_form=None) -> dict:
+    """What the reviews section needs besides the standing: reviews booked and the
+    form to book one."""
+    return {
+        "scheduled": services.scheduled_reviews(enrolment),
+        "schedule_form": schedule_form or ScheduleForm(formdata=None),
+    }
 
 
 class BreakForm(FlaskForm):
@@ -103,6 +127,7 @@ def enrolment(enrolment_id: str):
         break_form=BreakForm(formdata=None, day=date.today()),
         open_actions=tracking.open_actions(standing.reviews),
         today=date.today(),
+        **_review_context(enrolment),
     )
 
 
@@ -145,15 +170,62 @@ def record_review(enrolment_id: str):
         break_form=BreakForm(formdata=None, day=date.today()),
         open_actions=tracking.open_actions(standing.reviews),
         today=date.today(),
+        **_review_context(enrolment),
+    ), 422
+
+
+@bp.post("/progress/<enrolment_id>/reviews/schedule")
+@login_required
+def schedule_review(enrolment_id: str):
+    """Book a review on a day to come; the people who sign it are told."""
+    enrolment = _enrolment(enrolment_id)
+    form = ScheduleForm()
+    unplaced = submit(
+        form,
+        lambda: services.schedule_review(
+            current_user, enrolment, form.scheduled_on.data, form.note.data or ""
+        ),
+    )
+    if unplaced is None:
+        flash(
+            f"Review booked for {form.scheduled_on.data:%d %B %Y}. Everyone who "
+            "signs it has been told.",
+            "success",
+        )
+        return redirect(
+            url_for("progress.enrolment", enrolment_id=enrolment.id, _anchor="reviews")
+        )
+    form.form_errors += [e["message"] for e in unplaced]
+    standing = tracking.standing(enrolment)
+    parties = services.party_for(current_user, enrolment, date.today())
+    return render_template(
+        "progress/enrolment.jinja",
+        title=f"Progress: {enrolment.trainee.name}",
+        s=standing,
+        parties=parties,
+        can_record=bool(parties - {"trainee"}),
+        can_manage=policy.can_enrol(current_user, enrolment.organisation_id),
+        review_form=ReviewForm(formdata=None, held_on=date.today()),
+        form=form,
+        break_form=BreakForm(formdata=None, day=date.today()),
+        open_actions=tracking.open_actions(standing.reviews),
+        today=date.today(),
+        **_review_context(enrolment, form),
     ), 422
 
 
 @bp.post("/progress/<enrolment_id>/reviews/<review_id>/sign")
 @login_required
 def sign_review(enrolment_id: str, review_id: str):
-    services.sign_review(current_user, _enrolment(enrolment_id), review_id)
-    flash("You signed the review.", "success")
-    return redirect(url_for("progress.enrolment", enrolment_id=enrolment_id))
+    review = services.sign_review(current_user, _enrolment(enrolment_id), review_id)
+    flash(f"You signed the review of {review.held_on:%d %B %Y}.", "success")
+    return redirect(
+        url_for(
+            "progress.enrolment",
+            enrolment_id=enrolment_id,
+            _anchor=f"review-{review.id}",
+        )
+    )
 
 
 @bp.post("/progress/<enrolment_id>/gateway/<party>")
