@@ -59,7 +59,9 @@ test: install-test assets lint
 
 bench: install-test
 	$(BIN)/python bench/generate.py --reuse $(BENCH_GENERATE)
+	$(BIN)/python bench/load.py --prepare-only
 	$(BIN)/python bench/run.py $(BENCH_RUN)
+	$(BIN)/python bench/load.py $(BENCH_LOAD)
 	$(BIN)/python bench/capacity_report.py
 	$(BIN)/python bench/pdf_export.py
 

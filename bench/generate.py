@@ -712,7 +712,7 @@ def bench_curriculum_yaml() -> dict:
         per_module[i] += 1
     modules = []
     for m, count in enumerate(per_module, start=1):
-        code = f"BENCH-M{m:02d}"
+        code = f"P-BENCH-M{m:02d}"  # a proposal of ours: local P- codes
         children = [
             {
                 "code": f"{code}-LO{lo}",
