@@ -28,6 +28,7 @@ PAGES = {
         "/signoff/queue",
         "/trainees/",
         "/cohort/",
+        "/cohort/?programme=stp-rp",  # its modules heat-map scrolls in its own region
         "/enrolments/new",
         "/exports/",
         "/organisations/",
