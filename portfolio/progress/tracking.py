@@ -339,6 +339,8 @@ def refresh_progress(
         ):
             rows[row.enrolment_id][(row.enrolment_id, row.code)] = row
         now = utcnow()
+        new_rows: list[dict] = []
+        new_summaries: list[dict] = []
         for e in chunk:
             specs, counts = fresh[e.id]
             progress = progress_from_tally(specs, counts)
@@ -350,7 +352,7 @@ def refresh_progress(
                 if key in mine:
                     _assign(mine[key], wanted_values)
                 else:
-                    db.session.add(ProgressOutcome(**wanted_values))
+                    new_rows.append(wanted_values)
             flag = dates.get(e.trainee_id, FlagDates(None, None))
             values = {
                 "percent_complete": progress.percent_complete,
@@ -363,11 +365,16 @@ def refresh_progress(
             }
             summary = summaries.get(e.id)
             if summary is None:
-                db.session.add(
-                    ProgressSummary(enrolment_id=e.id, computed_at=now, **values)
+                new_summaries.append(
+                    {"enrolment_id": e.id, "computed_at": now, **values}
                 )
             elif _assign(summary, values):
                 summary.computed_at = now
+        # New rows in two multi-row inserts (a rebuild writes a great many).
+        if new_summaries:
+            db.session.execute(sa.insert(ProgressSummary), new_summaries)
+        if new_rows:
+            db.session.execute(sa.insert(ProgressOutcome), new_rows)
         db.session.flush()
         pending.difference_update(e.trainee_id for e in chunk)
         done += len(chunk)
