@@ -93,6 +93,7 @@ NAVIGATION = (
     ("progress.cohort", "Cohort", policy.can_manage_enrolments),
     ("training.index", "Enrolments", policy.can_manage_enrolments),
     ("exports.index", "Exports", policy.can_use_exports),
+    ("registration.index", "Registration", policy.can_apply_for_registration),
     ("curriculum.index", "Curricula", _signed_in),
     ("organisations.index", "Organisations", policy.can_see_organisations),
     ("capacity.index", "Capacity", policy.can_see_capacity_totals),

@@ -423,3 +423,34 @@ def test_renewal_dates_and_reminders(app, runner, reg):
             sa.select(Notification.message).where(Notification.user_id == owner_id)
         ).all()
     assert any("by 31 January 2028" in m for m in messages)
+
+
+def test_every_routes_pack_renders_for_the_demo_data(app, work_jobs, tmp_path):
+    from portfolio.demo import seed_demo
+    from portfolio.exports import services as exports
+    from tests.helpers.curricula import load_all
+
+    load_all(app)
+    with app.app_context():
+        seed_demo()
+        aisha = find_user("trainee@example.org")
+        made = []
+        for route, choice in CHOICES.items():
+            application = services.start(aisha, route, choice)
+            rows = [r for s in services.standards_map(application) for r in s.rows]
+            export = services.request_pack(aisha, application)
+            made.append((route, export.id, rows))
+    work_jobs()
+    with app.app_context():
+        for route, export_id, rows in made:
+            export = db.session.get(exports.Export, export_id)
+            assert export.status == "done", (route, export.error)
+            text = pdf_text(exports.export_path(export).read_bytes(), tmp_path)
+            flat = re.sub(r"\s+", " ", text)
+            missing = [r.code for r in rows if r.code not in text]
+            assert not missing, (route, missing)
+            assert "No evidence yet for" in flat, route
+            cited = any(r.evidence for r in rows)
+            assert ("Morning QA run-up on linac 3" in flat) == cited, route
+            if route != "rct_primary":
+                assert cited, route
