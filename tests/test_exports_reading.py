@@ -122,3 +122,26 @@ def test_registration_pack_leaves_out_declarations_when_nobody_signed(
     text = " ".join(pdf_text(data, tmp_path).split())
     assert "Supervisor declarations" not in text and "No sign-offs yet" not in text
     assert "No evidence has been signed off yet, so no standard is covered." in text
+
+
+def test_history_sentences_never_show_keys_ids_or_external_emails():
+    from portfolio.audit.models import AuditEvent
+    from portfolio.exports.history import describe
+
+    def event(action, **data):
+        return AuditEvent(actor_name="Aisha Rahman", action=action, data=data)
+
+    names = {"u1": "Dr Tom Okafor"}.get
+    assert (
+        describe(event("evidence.submitted", assessor="u1", version=2), "QA", names)
+        == "Aisha Rahman asked Dr Tom Okafor to sign off “QA” (version 2)"
+    )
+    external = describe(
+        event("evidence.submitted", external_assessor="vera@example.org"), "QA"
+    )
+    assert "an external assessor" in external and "@" not in external
+    unlocked = describe(event("evidence.unlocked", reason="Wrong linac"), "QA")
+    assert unlocked.endswith("withdrawing its sign-off: Wrong linac")
+    # An action without a phrase yet is said in words, not as its dotted key.
+    fallback = describe(event("msf.raters_added", raters=3))
+    assert "." not in fallback and "raters added" in fallback

@@ -63,7 +63,8 @@ PHRASES: dict[str, Describe] = {
     "evidence.edited": lambda who, d, t, n: f"{who} edited {_quoted(t)}",
     "evidence.submitted": lambda who, d, t, n: (
         f"{who} asked "
-        f"{n(d.get('assessor', '')) or d.get('external_assessor') or 'an assessor'} "
+        # An assessor without an account is named by role, never by email address.
+        f"{n(d.get('assessor', '')) or ('an external assessor' if d.get('external_assessor') else 'an assessor')} "
         f"to sign off {_quoted(t)}"
         + (f" (version {d['version']})" if d.get("version") else "")
     ),
