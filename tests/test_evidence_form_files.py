@@ -217,7 +217,7 @@ def test_the_form_offers_several_files_and_the_camera(client, people, as_user):
     assert 'enctype="multipart/form-data"' in html
     tag = re.search(r'<input[^>]*id="files"[^>]*>', html, re.S).group(0)
     assert "multiple" in tag and 'accept=".pdf,.docx,.png,.jpg,.jpeg,image/*"' in tag
-    assert 'data-module="nhsuk-file-upload"' in html
+    assert "data-drop-zone" in html
     photo = re.search(r'<input[^>]*id="photo"[^>]*>', html, re.S).group(0)
     assert 'capture="environment"' in photo and 'name="files"' in photo
     assert "/static/app/evidence-files.mjs" in html

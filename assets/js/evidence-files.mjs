@@ -1,8 +1,9 @@
-// The evidence form's files, enhanced: the NHS.UK file upload component (loaded by
-// init.mjs) already gives the drop zone and "Choose files"; this lists what was
-// chosen with its size, says before saving which files will be refused (too large,
-// or a type that is not accepted) so nothing typed is lost to a refused save, and on
-// a touch screen offers "Take a photo" (an input with capture="environment",
+// The evidence form's files, enhanced: files dropped on the file field's area are
+// added to those already chosen (through a DataTransfer,
+// https://developer.mozilla.org/docs/Web/API/DataTransfer); what was chosen is listed
+// with its size, saying before saving which files will be refused (too large, or a
+// type that is not accepted) so nothing typed is lost to a refused save; and on a
+// touch screen "Take a photo" is offered (an input with capture="environment",
 // https://developer.mozilla.org/docs/Web/HTML/Reference/Attributes/capture).
 // Without this script the plain file inputs work as they are.
 const form = document.querySelector("[data-evidence-form]");
@@ -49,6 +50,26 @@ function setUp() {
   }
 
   inputs.forEach((input) => input.addEventListener("change", refresh));
+
+  const zone = form.querySelector("[data-drop-zone]");
+  if (zone && main && typeof DataTransfer === "function") {
+    zone.querySelector("[data-drop-hint]").hidden = false;
+    zone.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      zone.classList.add("app-drop-zone--active");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("app-drop-zone--active"));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("app-drop-zone--active");
+      const chosen = new DataTransfer();
+      [...(main.files || []), ...event.dataTransfer.files].forEach((file) =>
+        chosen.items.add(file),
+      );
+      main.files = chosen.files;
+      refresh();
+    });
+  }
 }
 
 if (form) setUp();

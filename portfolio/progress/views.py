@@ -56,7 +56,7 @@ class ReviewForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     scheduled_on = DateInputField(
-        "Date of the review",
+        "When is the review?",
         description="For example, 14 3 2027",
         required="Enter the date of the review",
     )

@@ -21,7 +21,12 @@ EVERYONE = [
 ]
 # Pages whose tables stack (or, for figures, scroll in a region of their own).
 PAGES = {
-    "trainee@example.org": [*EVERYONE, "/evidence/new", "/exports/"],
+    "trainee@example.org": [
+        *EVERYONE,
+        "/evidence/new",
+        "/evidence/new?kind=reflection",  # the file field and the outcome tree
+        "/exports/",
+    ],
     "supervisor@example.org": [*EVERYONE, "/signoff/queue", "/trainees/"],
     "lead@example.org": [
         *EVERYONE,
