@@ -34,6 +34,8 @@ EXTRA = (
     CURRICULA / "clinical-technologist" / "ctts.yaml",
     CURRICULA / "crosswalks" / "stp-rp-hcpc.yaml",
     CURRICULA / "crosswalks" / "stp-rp-hcpc-sub.yaml",
+    CURRICULA / "crosswalks" / "stp-core-hcpc.yaml",
+    CURRICULA / "crosswalks" / "stp-core-hcpc-sub.yaml",
     CURRICULA / "crosswalks" / "ctts-rct.yaml",
     CURRICULA / "crosswalks" / "ctts-rct-tasks.yaml",
 )
@@ -139,6 +141,26 @@ def test_a_sub_standard_without_its_own_evidence_names_the_heading_evidence(app,
     assert rows["SOP11.2"].heading_evidence and not rows["SOP11.2"].evidence
     assert "mapped to SOP11 as a whole" in rows["SOP11.2"].gap()
     assert rows["SOP3.1"].gap().startswith("No evidence yet for SOP3.1")
+
+
+def test_core_activity_evidence_reaches_the_sub_standard_it_names(app, reg, as_):
+    sign_off(
+        as_,
+        reg,
+        {
+            **REFLECTION,
+            "title": "Audit of QA record completeness",
+            "claims": [{"curriculum": "stp-rp", "code": "P-C1-TA05"}],
+        },
+    )
+    with app.app_context():
+        application = services.start(find_user(reg.trainee), "hcpc_international", None)
+        rows = {r.code: r for s in services.standards_map(application) for r in s.rows}
+    titles = {e.title for e in rows["SOP11.6"].evidence}
+    assert "Audit of QA record completeness" in titles
+    assert "Audit of QA record completeness" not in {
+        e.title for e in rows["SOP11.5"].evidence
+    }
 
 
 def test_technologist_scheme_evidence_follows_the_person_into_registration_and_cpd(
