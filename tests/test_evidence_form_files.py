@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from portfolio.accounts.services import find_user
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
+from portfolio.evidence import views as evidence_views
 from portfolio.evidence.models import Attachment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
@@ -285,3 +286,30 @@ def test_the_tree_ticks_only_countable_outcomes_and_shows_progress(
         rf"<summary[^>]*><span[^>]*>{module} ",
         tree,
     )
+
+
+def test_each_file_may_be_at_the_limit_and_a_bigger_body_says_so_on_the_form(
+    app, client, people, as_user, monkeypatch
+):
+    as_user(people.aisha)
+    app.config["MAX_UPLOAD_MB"] = 0.01  # per file; the form takes five of them
+    big = PDF + b"0" * 20_000
+    response = post(client, reflection(), files=[("big.pdf", big)])
+    assert response.status_code == 422
+    assert "big.pdf was not added. The file is larger than the 0.01 MB limit." in (
+        response.get_data(as_text=True)
+    )
+    # Two files each under the limit, together over the app's request limit
+    # (one file and a margin), are taken: the form makes room for five.
+    near = PDF + b"0" * 9_000
+    app.config["MAX_CONTENT_LENGTH"] = 12_000
+    two = post(client, reflection(), files=[("a.pdf", near), ("b.pdf", near)])
+    assert two.status_code == 302, two.get_data(as_text=True)
+    # Beyond that the form comes back saying why, the kind kept.
+    # (A small margin for the typed fields keeps the test body in memory.)
+    monkeypatch.setattr(evidence_views, "FORM_MARGIN_BYTES", 2_000)
+    too_big = post(client, reflection(), files=[("c.pdf", b"0" * 80_000)])
+    assert too_big.status_code == 413
+    html = too_big.get_data(as_text=True)
+    assert "The files were too large to receive, so nothing was saved." in html
+    assert 'name="answers-what_happened"' in html

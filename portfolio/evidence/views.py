@@ -45,6 +45,9 @@ from portfolio.signoff import services as signoff
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 PER_PAGE = 50
+# Room in a request to the evidence form beyond its files: the typed fields and the
+# multipart framing.
+FORM_MARGIN_BYTES = 1024 * 1024
 UK = ZoneInfo("Europe/London")
 
 
@@ -114,7 +117,9 @@ def index():
 # ---- add and edit ------------------------------------------------------------------
 
 
-def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[str]]:
+def _claim_options(
+    owner_id: str, form, searching: bool
+) -> tuple[list[dict], list[dict], list[str]]:
     """The chosen outcomes, what the search found, and the owner's curricula."""
     enrolled = services.enrolled_curricula(owner_id)
     chosen = []
@@ -131,7 +136,7 @@ def _claim_options(owner_id: str, form) -> tuple[list[dict], list[dict], list[st
         )
     found = []
     query = (form.q.data or "").strip()
-    if query and enrolled and request.form.get("action") == "find":
+    if query and enrolled and searching:
         taken = {item["value"] for item in chosen}
         for outcome in curricula.search_outcomes(query, list(enrolled)):
             value = f"{outcome.curriculum.slug}:{outcome.code}"
@@ -154,7 +159,7 @@ def allow_several_files(endpoint: str | None, _values) -> None:
     if endpoint in ("evidence.create", "evidence.edit") and request.method == "POST":
         per_file = float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
         request.max_content_length = int(
-            per_file * attachments.MAX_FILES_PER_SAVE + 1024 * 1024
+            per_file * attachments.MAX_FILES_PER_SAVE + FORM_MARGIN_BYTES
         )
 
 
@@ -195,9 +200,13 @@ def _render_form(
     evidence: Evidence | None,
     status: int = 200,
     staged: list[attachments.Staged] | None = None,
+    body_read: bool = True,
 ):
+    """The form; ``body_read=False`` when the request's body must not be read (it
+    was too large)."""
     owner_id = evidence.owner_id if evidence else current_user.id
-    chosen, found, enrolled = _claim_options(owner_id, form)
+    searching = body_read and request.form.get("action") == "find"
+    chosen, found, enrolled = _claim_options(owner_id, form, searching)
     if form.file_errors and not form.files.errors:
         form.files.errors = list(form.file_errors)
     return render_template(
@@ -212,7 +221,7 @@ def _render_form(
         domains=kinds.WBA_DOMAINS.get(kind, {}),
         chosen=chosen,
         found=found,
-        searched=request.form.get("action") == "find" and bool(form.q.data),
+        searched=searching and bool(form.q.data),
         enrolled=enrolled,
         is_wba=kind in kinds.WBA_KINDS,
         returned=signoff.latest_return(evidence)
@@ -313,7 +322,7 @@ def create_too_large(message: str):
         abort(413)
     form = evidence_form(kind, formdata=None)
     form.file_errors = (_too_large_message(),)
-    return _render_form(form, kind, None, 413)[0]
+    return _render_form(form, kind, None, 413, body_read=False)[0]
 
 
 def _too_large_message() -> str:
@@ -390,7 +399,7 @@ def edit_too_large(message: str, evidence_id: str):
     _check_editable(evidence)
     form = evidence_form(evidence.kind, formdata=None, data=initial_data(evidence))
     form.file_errors = (_too_large_message(),)
-    return _render_form(form, evidence.kind, evidence, 413)[0]
+    return _render_form(form, evidence.kind, evidence, 413, body_read=False)[0]
 
 
 @bp.get("/<evidence_id>/delete")
