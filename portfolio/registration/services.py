@@ -410,10 +410,7 @@ class Row:
     # For a numbered item: evidence mapped to its heading as a whole.
     heading_evidence: list[Evidence] = field(default_factory=list)
     parent_code: str | None = None
-
-    @property
-    def display_code(self) -> str:
-        return self.code
+    description: str = ""
 
     def gap(self, heading: str | None = None) -> str | None:
         """What is missing, in words; None when evidence is mapped to it."""
@@ -558,6 +555,7 @@ def standards_map(
                     evidence=evidence,
                     heading_evidence=[e for e in heading if e not in evidence],
                     parent_code=parent.code if parent is not None else None,
+                    description=outcome.description or "",
                 )
             )
         source = curriculum.source or {}
