@@ -81,6 +81,9 @@ def test_search_filters_and_sort_orders_in_words(app, client, people, as_user):
     html = client.get("/cohort/?sort=flags").get_data(as_text=True)
     assert 'value="flags" selected>Most flags first<' in html
     assert ">Progress, lowest first<" in html and ">last_activity<" not in html
+    # The CSV takes the same filters (one row per enrolment).
+    csv = client.get("/cohort.csv?q=aisha").get_data(as_text=True).splitlines()
+    assert len(csv) == 3 and all("Aisha Rahman" in line for line in csv[1:])
     # Nonsense is ignored, never an error.
     assert client.get("/cohort/?sort=x&year=9&flag=x&status=x").status_code == 200
 

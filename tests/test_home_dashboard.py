@@ -208,8 +208,25 @@ def test_home_pages_write_nothing(app, client, people, as_user):
 def _enrolment_of(app, email, slug):
     with app.app_context():
         return db.session.scalars(
-            db.select(Enrolment.id)
-            .join(Enrolment.curriculum)
-            .where(Enrolment.trainee_id == find_id(app, email))
-            .where(Enrolment.curriculum.has(slug=slug))
+            db.select(Enrolment.id).where(
+                Enrolment.trainee_id == find_id(app, email),
+                Enrolment.curriculum.has(slug=slug),
+            )
         ).first()
+
+
+def test_a_review_held_but_not_signed_shows_on_the_supervisor_home(
+    app, client, people, as_user
+):
+    enrolment = _enrolment_of(app, people.aisha, "stp-rp")
+    as_user(people.tom)
+    recorded = client.post(
+        f"/progress/{enrolment}/reviews",
+        data={"held_on": TODAY.isoformat(), "summary": "Going well"},
+    )
+    assert recorded.status_code == 302, recorded.get_data(as_text=True)
+    text = main_text(client.get("/").get_data(as_text=True))
+    assert f"Held {TODAY.day} {TODAY:%B %Y}, not signed by everyone yet" in text
+    as_user(people.aisha)  # and the trainee is asked to sign it
+    text = main_text(client.get("/").get_data(as_text=True))
+    assert f"Sign your review of {TODAY.day} {TODAY:%B %Y}" in text

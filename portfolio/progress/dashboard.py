@@ -359,7 +359,8 @@ def _deadlines(standings: list[tracking.Standing], today: date) -> list[Deadline
                 found.append(
                     Deadline(
                         review.held_on,
-                        f"Sign your review of {review.held_on:%d %B %Y} ({title})",
+                        f"Sign your review of {review.held_on.day} {review.held_on:%B %Y} "
+                        f"({title})",
                         href,
                     )
                 )
