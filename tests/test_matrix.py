@@ -314,6 +314,14 @@ API = [
     ("POST", "/api/v1/msf", (401, 400, 400, 400, 400)),
     ("GET", "/api/v1/msf/no-such-id", (401, 404, 404, 404, 404)),
     ("POST", "/api/v1/msf/no-such-id/release", (401, 400, 400, 400, 400)),
+    # Registration and CPD (read-only): one's own; another's is absent.
+    ("GET", "/api/v1/registration/applications", (401, 200, 200, 200, 200)),
+    (
+        "GET",
+        "/api/v1/registration/applications/no-such-id",
+        (401, 404, 404, 404, 404),
+    ),
+    ("GET", "/api/v1/cpd/activities", (401, 200, 200, 200, 200)),
     ("POST", "/api/v1/exports", (401, 400, 400, 400, 400)),
     ("GET", "/api/v1/exports/no-such-id", (401, 404, 404, 404, 404)),
     ("GET", "/api/v1/exports/no-such-id/file", (401, 404, 404, 404, 404)),

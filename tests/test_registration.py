@@ -476,3 +476,28 @@ def test_every_routes_pack_renders_for_the_demo_data(app, work_jobs, tmp_path):
             assert ("Morning QA run-up on linac 3" in flat) == cited, route
             if route != "rct_primary":
                 assert cited, route
+
+
+def test_the_api_lists_ones_own_applications_with_standards_and_gaps(
+    app, client, login, reg, as_
+):
+    login(reg.trainee)
+    application_id = _start(client, "hcpc_international", None)
+    listed = as_("trainee").get("/api/v1/registration/applications").get_json()
+    assert [a["id"] for a in listed["items"]] == [application_id]
+    body = as_("trainee").get(f"/api/v1/registration/applications/{application_id}")
+    assert body.status_code == 200
+    rows = {r["code"]: r for s in body.get_json()["sections"] for r in s["standards"]}
+    assert rows["SOP11.3"]["evidence"] == [reg.evidence_id]
+    assert rows["SOP3.1"]["gap"].startswith("No evidence yet for SOP3.1")
+    other = as_("other_trainee").get(
+        f"/api/v1/registration/applications/{application_id}"
+    )
+    assert other.status_code == 404
+    assert (
+        as_("other_trainee")
+        .get("/api/v1/registration/applications")
+        .get_json()["items"]
+        == []
+    )
+    assert as_("trainee").get("/api/v1/cpd/activities").get_json()["total"] == 0

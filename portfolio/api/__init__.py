@@ -10,6 +10,7 @@ from portfolio.api import curricula  # noqa: F401
 from portfolio.api import docs_core  # noqa: F401
 from portfolio.api import exports  # noqa: F401
 from portfolio.api import msf  # noqa: F401
+from portfolio.api import registration  # noqa: F401
 from portfolio.api import service  # noqa: F401
 from portfolio.api import stp  # noqa: F401
 from portfolio.api import training  # noqa: F401
