@@ -10,11 +10,11 @@ from portfolio.audit.models import AuditCheckpoint
 from portfolio.audit.models import AuditEvent
 from portfolio.capacity.models import TrainingPlace
 from portfolio.capacity.models import WorkforceRecord
+from portfolio.curriculum.mapping_models import OutcomeCodeMapping
 from portfolio.curriculum.models import CrosswalkFile
 from portfolio.curriculum.models import CrosswalkLink
 from portfolio.curriculum.models import Curriculum
 from portfolio.curriculum.models import Outcome
-from portfolio.curriculum.mapping_models import OutcomeCodeMapping
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import LearningBreak
 from portfolio.enrolments.models import ProgressReview
@@ -60,8 +60,8 @@ __all__ = [
     "FyaSitting",
     "ImportedHistory",
     "ImportedSignOff",
-    "LearningBreak",
     "Invitation",
+    "LearningBreak",
     "MsfRater",
     "MsfResponse",
     "MsfRound",
@@ -92,8 +92,8 @@ __all__ = [
     "Outcome",
     "OutcomeCodeMapping",
     "OutboxEmail",
+    "RecoveryCode",
     "RoleAssignment",
     "User",
     "UserIdentity",
-    "RecoveryCode",
 ]

@@ -162,12 +162,9 @@ def migrate_existing_rows(database_url, tmp_path):
     done = flask("db", "upgrade", AFTER, env=env)
     assert done.returncode == 0, done.stderr
     with engine.connect() as conn:
-        found = {
-            code: system
-            for code, system in conn.execute(
-                sa.text("SELECT code, code_system FROM organisation")
-            )
-        }
+        found = dict(
+            conn.execute(sa.text("SELECT code, code_system FROM organisation"))
+        )
         ids = set(conn.execute(sa.text("SELECT id FROM organisation")).scalars())
     engine.dispose()
     # ids (what enrolments reference) and codes are kept; the scheme is filled

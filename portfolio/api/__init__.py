@@ -14,7 +14,7 @@ from portfolio.api import registration  # noqa: F401
 from portfolio.api import service  # noqa: F401
 from portfolio.api import stp  # noqa: F401
 from portfolio.api import training  # noqa: F401
-from portfolio.api.base import bp
 from portfolio.api import users  # noqa: F401
+from portfolio.api.base import bp
 
 __all__ = ["bp"]
