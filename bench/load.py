@@ -85,6 +85,19 @@ def prepare_read_model(app) -> None:
         )
 
 
+def session_data(session_token: str, identifier: str) -> dict:
+    """A signed-in session as the sign-in leaves it (accounts.signin's timestamps
+    included: the idle and absolute session limits read them)."""
+    now = int(time.time())
+    return {
+        "_user_id": session_token,
+        "_fresh": True,
+        "_id": identifier,
+        "signed_in_at": now,
+        "seen_at": now,
+    }
+
+
 def session_cookie(app, session_token: str) -> str:
     from portfolio.extensions import login_manager
 
@@ -92,9 +105,7 @@ def session_cookie(app, session_token: str) -> str:
     with app.test_request_context(environ_base=environ):
         identifier = login_manager._session_identifier_generator()
     serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps(
-        {"_user_id": session_token, "_fresh": True, "_id": identifier}
-    )
+    value = serializer.dumps(session_data(session_token, identifier))
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
@@ -366,7 +377,7 @@ def queue_cpu(app, session_token: str, runs: int) -> dict:
     with app.test_request_context(environ_base=environ):
         identifier = login_manager._session_identifier_generator()
     with client.session_transaction(base_url="https://localhost") as session:
-        session.update({"_user_id": session_token, "_fresh": True, "_id": identifier})
+        session.update(session_data(session_token, identifier))
     cpu = []
     waiting = None
     for i in range(runs + 3):

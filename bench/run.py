@@ -114,7 +114,16 @@ class Bench:
             # Flask-Login's "strong" protection ties the session to this identifier.
             identifier = login_manager._session_identifier_generator()
         with client.session_transaction(base_url="https://localhost") as session:
-            session.update({"_user_id": token, "_fresh": True, "_id": identifier})
+            now = int(time.time())  # the sign-in's timestamps: session limits read them
+            session.update(
+                {
+                    "_user_id": token,
+                    "_fresh": True,
+                    "_id": identifier,
+                    "signed_in_at": now,
+                    "seen_at": now,
+                }
+            )
 
         def call():
             response = client.get(

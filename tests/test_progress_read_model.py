@@ -198,3 +198,27 @@ def test_rebuild_fills_missing_summaries(app, runner, world):
     assert _stored_equals_recomputed(app) == []
     missing = runner.invoke(args=["progress", "rebuild", "--enrolment", "nope"])
     assert missing.exit_code != 0 and "No enrolment nope" in missing.output
+
+
+def test_a_dops_completed_by_ticket_keeps_the_rows_equal(app, client, people, as_user):
+    """A workplace assessment sent to an assessor without an account and completed by
+    the emailed link: the module's assessment counts follow, in that transaction."""
+    from tests.test_tickets import ASSESSMENT
+    from tests.test_tickets import IDENTITY
+    from tests.test_tickets import link_in_outbox
+    from tests.test_tickets import send_to_visitor
+
+    send_to_visitor(app, client, people, as_user)
+    assert _stored_equals_recomputed(app) == []
+    path = link_in_outbox(app, "vera@elekta.example")
+    client.delete_cookie("session")
+    done = client.post(path, data={"decision": "approve", **IDENTITY, **ASSESSMENT})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert _stored_equals_recomputed(app) == []
+    with app.app_context():
+        from portfolio.progress.models import ProgressOutcome
+
+        modules = db.session.scalars(
+            sa.select(ProgressOutcome).where(ProgressOutcome.scope == "module")
+        ).all()
+        assert any(row.counts.get("dops:signed_off") for row in modules), modules

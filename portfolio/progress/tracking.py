@@ -151,8 +151,9 @@ def stored_tallies(enrolment_ids: list[str]) -> dict[str, Tally]:
         return {}
     outcomes: dict[str, dict[str, OutcomeTally]] = {i: {} for i in summaries}
     modules: dict[str, dict[str, dict[str, int]]] = {i: {} for i in summaries}
-    for row in db.session.scalars(
-        sa.select(ProgressOutcome).where(
+    # Plain columns, not ORM objects: a trainee has a row per outcome they claimed.
+    for row in db.session.execute(
+        sa.select(*ProgressOutcome.__table__.c).where(
             ProgressOutcome.enrolment_id.in_(list(summaries))
         )
     ):
@@ -166,7 +167,7 @@ def stored_tallies(enrolment_ids: list[str]) -> dict[str, Tally]:
     }
 
 
-def _tally_of(row: ProgressOutcome) -> OutcomeTally:
+def _tally_of(row) -> OutcomeTally:
     return OutcomeTally(
         evidence=row.evidence_count,
         signed=row.signed_count,
