@@ -74,7 +74,17 @@ def prepare_read_model(app) -> None:
             sa.select(sa.func.count()).select_from(ProgressSummary)
         )
         want = db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment))
-        if have >= want:
+        # Rows written before every module had one (module figures) need a rebuild.
+        stale = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM progress_summary s JOIN enrolment e ON e.id = "
+                "s.enrolment_id WHERE EXISTS (SELECT 1 FROM outcome o WHERE "
+                "o.curriculum_id = e.curriculum_id AND o.type = 'module' AND NOT "
+                "o.retired) AND NOT EXISTS (SELECT 1 FROM progress_outcome p WHERE "
+                "p.enrolment_id = s.enrolment_id AND p.scope = 'module')"
+            )
+        )
+        if have >= want and not stale:
             print(f"progress read model: {have:,} enrolments maintained")
             return
         started = time.perf_counter()

@@ -222,3 +222,32 @@ def test_a_dops_completed_by_ticket_keeps_the_rows_equal(app, client, people, as
             sa.select(ProgressOutcome).where(ProgressOutcome.scope == "module")
         ).all()
         assert any(row.counts.get("dops:signed_off") for row in modules), modules
+
+
+def test_module_figures_give_the_cohort_the_same_stp_standings(app, as_, world):
+    """The cohort's STP standings read the stored module figures; they equal the
+    standings computed from full progress, and each module's figures equal the rules'."""
+    from datetime import date
+
+    from portfolio.progress import stp_tracking
+    from tests.helpers.api import sign_off
+
+    sign_off(as_, world, REFLECTION)
+    sign_off(as_, world, {**REFLECTION, "occurred_on": "2026-04-02"})
+    with app.app_context():
+        enrolments = list(db.session.scalars(sa.select(Enrolment)))
+        full = tracking.recomputed_progress(enrolments)
+        light = tracking.module_progress_many(enrolments)
+        for e in enrolments:
+            assert light[e.id].percent_complete == full[e.id].percent_complete
+            assert sorted(
+                (m.code, m.done_units, m.total_units) for m in light[e.id].modules
+            ) == sorted(
+                (m.code, m.done_units, m.total_units) for m in full[e.id].modules
+            )
+        stp = [e for e in enrolments if stp_tracking.is_stp(e)]
+        assert stp and all(light[e.id].modules for e in stp)
+        today = date(2027, 10, 1)
+        assert stp_tracking.for_cohort(enrolments, today) == stp_tracking.standings(
+            stp, full, today
+        )

@@ -538,6 +538,21 @@ def progress_from_tally(outcomes: Iterable[OutcomeSpec], counts: Tally) -> Progr
     )
 
 
+def outcome_progress(
+    outcomes: Iterable[OutcomeSpec], code: str, counts: OutcomeTally | None
+) -> OutcomeProgress | None:
+    """One outcome's progress from its tally, by the same rules (None when it is not
+    counted: a heading, or retired with nothing signed off)."""
+    ordered, position, subtree_end, retired = _layout(list(outcomes))
+    i = position.get(code)
+    if i is None or not _counted(ordered[i][0], i, subtree_end):
+        return None
+    t = counts or NOTHING
+    if retired[i] and not t.signed:
+        return None
+    return _assess_outcome(ordered[i][0], t, retired[i])
+
+
 def compute_progress(
     outcomes: Iterable[OutcomeSpec], evidence: Iterable[EvidenceFact]
 ) -> Progress:

@@ -1,8 +1,8 @@
 """The maintained progress read model: per enrolment and countable outcome (or module).
 
 One row per enrolment and outcome code that has any claimed evidence, holding the
-counts the rules read (``engine.OutcomeTally``), and per module with assessment
-requirements the distinct assessments in its subtree by kind and status. Written only
+counts the rules read (``engine.OutcomeTally``), and per module the distinct
+assessments in its subtree by kind and status with its done and total units. Written only
 by ``tracking.refresh_progress`` inside the transaction of the change that moved
 them; read by the progress pages, the API, the flags and the dashboards; always equal
 to a full recomputation (``tests/test_progress_read_model.py``).
@@ -25,10 +25,11 @@ class ProgressOutcome(Model):
         sa.ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(sa.String(CODE_MAX), primary_key=True)
-    # "outcome" (a countable outcome's counts) or "module" (assessment counts).
+    # "outcome" (a countable outcome's counts) or "module" (every module that is not
+    # retired: its assessment counts, and its units as the rules counted them).
     scope: Mapped[str] = mapped_column(sa.String(10), default="outcome")
-    evidence_count: Mapped[int] = mapped_column(default=0)
-    signed_count: Mapped[int] = mapped_column(default=0)
+    evidence_count: Mapped[int] = mapped_column(default=0)  # module: total units
+    signed_count: Mapped[int] = mapped_column(default=0)  # module: done units
     submitted_count: Mapped[int] = mapped_column(default=0)
     returned_count: Mapped[int] = mapped_column(default=0)
     draft_count: Mapped[int] = mapped_column(default=0)

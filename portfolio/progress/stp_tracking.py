@@ -177,13 +177,15 @@ def standing_of(
 
 
 def for_cohort(enrolments: list[Enrolment], today: date) -> dict[str, StpStanding]:
-    """The STP standings of a cohort's STP enrolments (two more queries for progress)."""
+    """The STP standings of a cohort's STP enrolments, from the maintained module
+    figures (a few more queries, nothing computed per outcome)."""
     from portfolio.progress import tracking
 
     stp = [e for e in enrolments if is_stp(e)]
     if not stp:
         return {}
-    return standings(stp, tracking.progress_many(stp), today)
+    _, msf_rounds = _modules(sorted({e.curriculum_id for e in stp}))
+    return standings(stp, tracking.module_progress_many(stp, msf_rounds), today)
 
 
 def summary(standing: StpStanding | None) -> str:

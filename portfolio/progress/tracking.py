@@ -19,9 +19,12 @@ from portfolio.enrolments.models import ProgressReview
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
+from portfolio.progress.engine import ModuleProgress
 from portfolio.progress.engine import OutcomeTally
 from portfolio.progress.engine import Progress
 from portfolio.progress.engine import Tally
+from portfolio.progress.engine import outcome_progress
+from portfolio.progress.engine import percent
 from portfolio.progress.engine import progress_from_tally
 from portfolio.progress.engine import tally
 from portfolio.progress.models import ProgressOutcome
@@ -158,13 +161,39 @@ def stored_tallies(enrolment_ids: list[str]) -> dict[str, Tally]:
         )
     ):
         if row.scope == "module":
-            modules[row.enrolment_id][row.code] = dict(row.counts or {})
+            if row.counts:  # a module with nothing to count has no tally entry
+                modules[row.enrolment_id][row.code] = dict(row.counts)
         else:
             outcomes[row.enrolment_id][row.code] = _tally_of(row)
     return {
         i: Tally(outcomes[i], modules[i], row.returned_items, row.draft_items)
         for i, row in summaries.items()
     }
+
+
+def module_figures_many(
+    enrolment_ids: list[str],
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Each enrolment's modules as (done units, total units), from the maintained rows
+    in one query: for pages that need module figures but not every outcome (the
+    cohort's heat-map and STP standings). Enrolments without maintained rows are left
+    out; use ``progress_many`` for them."""
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    if not enrolment_ids:
+        return found
+    for enrolment_id, code, done, total in db.session.execute(
+        sa.select(
+            ProgressOutcome.enrolment_id,
+            ProgressOutcome.code,
+            ProgressOutcome.signed_count,
+            ProgressOutcome.evidence_count,
+        ).where(
+            ProgressOutcome.enrolment_id.in_(enrolment_ids),
+            ProgressOutcome.scope == "module",
+        )
+    ):
+        found.setdefault(enrolment_id, {})[code] = (done, total)
+    return found
 
 
 def _tally_of(row) -> OutcomeTally:
@@ -198,6 +227,84 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
     for e in enrolments:
         counts = stored[e.id] if e.id in stored else fresh[e.id][1]
         result[e.id] = progress_from_tally(specs.get(e.curriculum_id, []), counts)
+    return result
+
+
+def module_progress_many(
+    enrolments: list[Enrolment], outcome_codes: dict[str, str] | None = None
+) -> dict[str, Progress]:
+    """Progress with module figures but without every outcome, in four queries.
+
+    For pages over many enrolments that need only percent complete, each module's
+    done and total units and, optionally, one outcome per curriculum
+    (``outcome_codes``: curriculum id -> code, such as the STP's MSF slot): the
+    figures the rules stored on write are read back, so nothing is computed per
+    outcome. ``modules`` carry codes and units (titles and missing lines are left
+    empty); ``outcomes`` holds only the asked-for outcome. Enrolments without
+    maintained rows get full progress (``progress_many``).
+    """
+    from portfolio.enrolments.models import ProgressSummary
+
+    if not enrolments:
+        return {}
+    ids = [e.id for e in enrolments]
+    summaries = {
+        row.enrolment_id: row
+        for row in db.session.execute(
+            sa.select(
+                ProgressSummary.enrolment_id,
+                ProgressSummary.percent_complete,
+                ProgressSummary.done_units,
+                ProgressSummary.total_units,
+            ).where(ProgressSummary.enrolment_id.in_(ids))
+        )
+    }
+    figures = module_figures_many(list(summaries))
+    wanted = outcome_codes or {}
+    specs = (
+        outcome_specs(
+            sorted({e.curriculum_id for e in enrolments if e.curriculum_id in wanted})
+        )
+        if wanted
+        else {}
+    )
+    tallies: dict[tuple[str, str], OutcomeTally] = {}
+    codes = sorted(set(wanted.values()))
+    if codes:
+        for row in db.session.execute(
+            sa.select(*ProgressOutcome.__table__.c).where(
+                ProgressOutcome.enrolment_id.in_(list(summaries)),
+                ProgressOutcome.code.in_(codes),
+                ProgressOutcome.scope == "outcome",
+            )
+        ):
+            tallies[(row.enrolment_id, row.code)] = _tally_of(row)
+    missing = [e for e in enrolments if e.id not in summaries]
+    result = progress_many(missing) if missing else {}
+    for e in enrolments:
+        if e.id not in summaries:
+            continue
+        summary = summaries[e.id]
+        modules = [
+            ModuleProgress(code, "", percent(done, total), done, total, [], [])
+            for code, (done, total) in figures.get(e.id, {}).items()
+        ]
+        outcomes = []
+        code = wanted.get(e.curriculum_id)
+        if code is not None:
+            found = outcome_progress(
+                specs.get(e.curriculum_id, []), code, tallies.get((e.id, code))
+            )
+            if found is not None:
+                outcomes.append(found)
+        result[e.id] = Progress(
+            percent_complete=summary.percent_complete,
+            outcomes=outcomes,
+            modules=modules,
+            next_actions=[],
+            done_units=summary.done_units,
+            total_units=summary.total_units,
+        )
     return result
 
 
@@ -345,7 +452,7 @@ def refresh_progress(
         for e in chunk:
             specs, counts = fresh[e.id]
             progress = progress_from_tally(specs, counts)
-            wanted = _rows_of(e.id, counts)
+            wanted = _rows_of(e.id, counts, progress)
             mine = rows[e.id]
             for key in set(mine) - set(wanted):
                 db.session.delete(mine[key])
@@ -382,7 +489,9 @@ def refresh_progress(
         last_id = chunk[-1].id
 
 
-def _rows_of(enrolment_id: str, counts: Tally) -> dict[tuple[str, str], dict]:
+def _rows_of(
+    enrolment_id: str, counts: Tally, progress: Progress
+) -> dict[tuple[str, str], dict]:
     rows = {}
     for code, t in counts.outcomes.items():
         rows[(enrolment_id, code)] = {
@@ -398,19 +507,22 @@ def _rows_of(enrolment_id: str, counts: Tally) -> dict[tuple[str, str], dict]:
             "signed_reflections": t.signed_reflections,
             "counts": dict(t.signed_kinds),
         }
-    for code, module_counts in counts.modules.items():
-        rows[(enrolment_id, code)] = {
+    # Every module has a row: its assessment counts (what the rules read) and, kept
+    # beside them for readers that need only module figures (the cohort's STP
+    # standings and heat-map), its done and total units as the rules counted them.
+    for m in progress.modules:
+        rows[(enrolment_id, m.code)] = {
             "enrolment_id": enrolment_id,
-            "code": code,
+            "code": m.code,
             "scope": "module",
-            "evidence_count": 0,
-            "signed_count": 0,
+            "evidence_count": m.total_units,
+            "signed_count": m.done_units,
             "submitted_count": 0,
             "returned_count": 0,
             "draft_count": 0,
             "signed_dates": 0,
             "signed_reflections": 0,
-            "counts": dict(module_counts),
+            "counts": dict(counts.modules.get(m.code, {})),
         }
     return rows
 
