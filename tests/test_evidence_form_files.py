@@ -313,3 +313,20 @@ def test_each_file_may_be_at_the_limit_and_a_bigger_body_says_so_on_the_form(
     html = too_big.get_data(as_text=True)
     assert "The files were too large to receive, so nothing was saved." in html
     assert 'name="answers-what_happened"' in html
+
+
+def test_the_search_without_javascript_offers_no_headings(app, client, people, as_user):
+    with app.app_context():
+        module = db.session.scalar(
+            sa.select(Outcome.parent_code)
+            .join(Curriculum, Curriculum.id == Outcome.curriculum_id)
+            .where(Curriculum.slug == "stp-rp", Outcome.code == "P-RP-S2-TA01")
+            .where(Curriculum.is_current.is_(True))
+        )
+    as_user(people.aisha)
+    html = post(client, reflection(action="find", q=module, claims=[])).get_data(
+        as_text=True
+    )
+    found = html.split('id="claims-found', 1)[1].split("data-outcome-tree", 1)[0]
+    assert 'value="stp-rp:P-RP-S2-TA01"' in found  # an outcome of the module
+    assert f'value="stp-rp:{module}"' not in found  # not the module itself

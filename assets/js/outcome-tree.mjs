@@ -1,6 +1,7 @@
 // The outcome picker's search, in the browser: typing in "Find outcomes" filters the
 // tree (curriculum > module > outcomes) as you type, opening the headings that hold a
-// match, with no page reload. Every word must appear in the outcome's code or title.
+// match, with no page reload. Every word must appear in the outcome's code, title or
+// description, as in the server's search.
 // Without this script the search button asks the server, as it always did.
 const tree = document.querySelector("[data-outcome-tree]");
 const search = document.querySelector('input[name="q"]');

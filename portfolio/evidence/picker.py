@@ -28,6 +28,7 @@ class PickerNode:
     provenance: str | None
     countable: bool
     uid: str  # the checkbox's id, unique on the page
+    search_text: str  # what the search matches: code, title, description (lower case)
     checked: bool = False
     evidence: int = 0  # items claiming it (any status)
     signed: int = 0  # of those, signed off
@@ -37,10 +38,6 @@ class PickerNode:
     def has_checked(self) -> bool:
         """Ticked itself or somewhere below (its heading opens to show it)."""
         return self.checked or any(c.has_checked for c in self.children)
-
-    @property
-    def search_text(self) -> str:
-        return f"{self.code} {self.title}".lower()
 
 
 @dataclass
@@ -96,6 +93,8 @@ def outcome_tree(owner_id: str, chosen: set[str]) -> PickerTree:
             provenance=outcome.provenance,
             countable=outcome.countable,
             uid=f"tree-{next(ids)}",
+            search_text=outcome.search_text
+            or f"{outcome.code} {outcome.title}".lower(),
             checked=outcome.countable and value in chosen,
             evidence=evidence,
             signed=signed,

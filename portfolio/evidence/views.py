@@ -140,7 +140,8 @@ def _claim_options(
         taken = {item["value"] for item in chosen}
         for outcome in curricula.search_outcomes(query, list(enrolled)):
             value = f"{outcome.curriculum.slug}:{outcome.code}"
-            if value not in taken:
+            # Headings (modules, groups) hold outcomes: only countable ones are claimed.
+            if value not in taken and outcome.countable:
                 found.append(
                     {
                         "value": value,

@@ -28,9 +28,9 @@ def fill_reflection(page, title: str) -> None:
     page.get_by_label("Title").fill(title)
     yesterday = date.today() - timedelta(days=1)
     group = page.get_by_role("group", name="When did it happen?")
-    group.get_by_label("Day").fill(str(yesterday.day))
-    group.get_by_label("Month").fill(str(yesterday.month))
-    group.get_by_label("Year").fill(str(yesterday.year))
+    group.get_by_label("Day", exact=True).fill(str(yesterday.day))
+    group.get_by_label("Month", exact=True).fill(str(yesterday.month))
+    group.get_by_label("Year", exact=True).fill(str(yesterday.year))
     page.get_by_label("Description").fill("Morning QA on linac 3 with the physicist.")
     page.get_by_label("What happened?").fill("I ran the output check.")
     page.get_by_label("So what?").fill("Tolerances matter.")
@@ -134,9 +134,9 @@ def test_booking_recording_and_signing_a_review(page, live_app):
     check_axe(page)
     day = date.today() + timedelta(days=14)
     group = page.get_by_role("group", name="When is the review?")
-    group.get_by_label("Day").fill(str(day.day))
-    group.get_by_label("Month").fill(str(day.month))
-    group.get_by_label("Year").fill(str(day.year))
+    group.get_by_label("Day", exact=True).fill(str(day.day))
+    group.get_by_label("Month", exact=True).fill(str(day.month))
+    group.get_by_label("Year", exact=True).fill(str(day.year))
     page.get_by_label("Note (optional)").fill("Seminar room 2")
     page.get_by_role("button", name="Book the review").click()
     page.wait_for_load_state("load")
@@ -194,3 +194,33 @@ def test_files_dropped_on_the_field_join_those_chosen(page):
         "huge.gif (1 KB) will not be added: not a PDF, Word (.docx), PNG or JPEG file"
     )
     check_axe(page)
+
+
+def test_without_javascript_the_server_search_finds_outcomes_to_tick(
+    browser, live_server
+):
+    # No script runs in this page, so axe cannot either: the same form is checked
+    # with JavaScript above.
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(live_server + "/auth/login")
+        page.get_by_label("Email address").fill("trainee@example.org")
+        page.get_by_label("Password", exact=True).fill("demo-password-1")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("load")
+        page.goto(live_server + "/evidence/new?kind=reflection")
+        fill_reflection(page, "Found by the server")
+        page.get_by_label("Find outcomes to claim").fill(CODE)
+        page.get_by_role("button", name="Find outcomes").click()
+        page.wait_for_load_state("load")
+        found = page.get_by_role("group", name=re.compile("^1 outcome matches"))
+        found.get_by_role("checkbox", name=re.compile(f"^{CODE} ")).check()
+        expect(page.get_by_label("Title")).to_have_value("Found by the server")
+        page.get_by_role("button", name="Save draft").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("main")).to_contain_text("Your draft was saved.")
+        expect(page.locator("main")).to_contain_text(CODE)
+    finally:
+        context.close()
