@@ -169,7 +169,7 @@ def _gather_files(form) -> list[attachments.Staged]:
     an earlier submission of the form); each refused one is named on the form."""
     staged, errors = [], []
     limit = attachments.MAX_FILES_PER_SAVE
-    for token in request.form.getlist("kept_files")[:limit]:
+    for token in list(dict.fromkeys(request.form.getlist("kept_files")))[:limit]:
         item = attachments.from_token(current_user, token)
         if item is None:
             errors.append(
