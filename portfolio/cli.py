@@ -530,6 +530,19 @@ def _progress_commands() -> None:
 _progress_commands()
 
 
+def _account_commands() -> None:
+    from portfolio.accounts.commands import deactivate_command
+    from portfolio.accounts.commands import invite_command
+    from portfolio.accounts.sso_commands import unlink_sso_command
+
+    users_cli.add_command(invite_command)
+    users_cli.add_command(deactivate_command)
+    users_cli.add_command(unlink_sso_command)
+
+
+_account_commands()
+
+
 def register(app: Flask) -> None:
     from portfolio.registration.cli import cpd_cli
 
@@ -548,16 +561,3 @@ def register(app: Flask) -> None:
         worker,
     ):
         app.cli.add_command(command)
-def _account_commands() -> None:
-    from portfolio.accounts.commands import deactivate_command
-    from portfolio.accounts.commands import invite_command
-    from portfolio.accounts.sso_commands import unlink_sso_command
-
-    users_cli.add_command(invite_command)
-    users_cli.add_command(deactivate_command)
-    users_cli.add_command(unlink_sso_command)
-
-
-_account_commands()
-
-

@@ -62,11 +62,6 @@ DEFAULTS: dict[str, Any] = {
     # curriculum does not say (programme.assessment.msf_min_raters).
     "MSF_MIN_RATERS": 10,
     "PASSWORD_RESET_MAX_AGE": 3600,
-    "PASSWORD_HASH_METHOD": "scrypt",
-    "MAIL_FROM": "MPCE Portfolio <no-reply@portfolio.invalid>",
-    "MAIL_SERVER": None,
-    "MAIL_PORT": 587,
-    "MAIL_USERNAME": None,
     # Days an invitation link works (it can be resent, which starts a new link).
     "INVITATION_DAYS": 7,
     # Hours the link confirming a new email address works (sent to that address).
@@ -79,6 +74,11 @@ DEFAULTS: dict[str, Any] = {
     "TOTP_RATE_LIMIT": "5 per minute;20 per hour",
     # People per page on the people pages.
     "USERS_PER_PAGE": 25,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "MAIL_FROM": "MPCE Portfolio <no-reply@portfolio.invalid>",
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_USE_TLS": True,
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).

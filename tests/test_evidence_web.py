@@ -226,9 +226,7 @@ def test_edit_is_prefilled_and_saves(app, client, people, as_user):
     html = client.get(f"/evidence/{evidence_id}/edit").get_data(as_text=True)
     assert 'value="Before"' in html and "Old text" in html
     assert checked(html, "claims", "stp-rp:P-RP-S2-TA01") is True
-    data = reflection_data(
-        title="After", claims=["stp-rp:P-RP-S2-TA01"], action="save"
-    )
+    data = reflection_data(title="After", claims=["stp-rp:P-RP-S2-TA01"], action="save")
     assert client.post(f"/evidence/{evidence_id}/edit", data=data).status_code == 302
     data.update(title="", action="save")
     failed = client.post(f"/evidence/{evidence_id}/edit", data=data)

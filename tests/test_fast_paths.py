@@ -172,9 +172,7 @@ def test_the_header_costs_one_query_whatever_the_unread_count(
         db.session.commit()
     busy, _ = count(about)
     assert busy == quiet
-    assert f"Notifications ({UNREAD_CAP - 1}+ unread)" in about().get_data(
-        as_text=True
-    )
+    assert f"Notifications ({UNREAD_CAP - 1}+ unread)" in about().get_data(as_text=True)
     # The user, their roles and the count are one statement.
     assert quiet <= 1, quiet
 

@@ -50,14 +50,14 @@ class Enrolment(Model):
     start_date: Mapped[date]
     expected_end_date: Mapped[date]
     status: Mapped[str] = mapped_column(sa.String(20), default="active")
+    # Apprenticeships: the version of the published standard the apprentice started
+    # on ("1.0", "1.1"); they stay on it when a newer version is published.
+    standard_version: Mapped[str | None] = mapped_column(sa.String(20))
     # Apprenticeships: weekly contracted hours drive the off-the-job target.
     contracted_hours_per_week: Mapped[float | None]
     # Apprenticeships: age on the start day (English and maths at gateway depend on it).
     age_at_start: Mapped[int | None]
     gateway_date: Mapped[date | None]
-    # Apprenticeships: the version of the published standard the apprentice started
-    # on ("1.0", "1.1"); they stay on it when a newer version is published.
-    standard_version: Mapped[str | None] = mapped_column(sa.String(20))
     # Gateway confirmations (apprenticeships): who confirmed readiness, and when.
     employer_confirmed_by_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("user_account.id")

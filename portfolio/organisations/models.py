@@ -43,9 +43,7 @@ class Organisation(Model):
     nation: Mapped[str] = mapped_column(sa.String(30))
     region: Mapped[str] = mapped_column(sa.String(80), default="")
     # True: its people sign in through single sign-on only (passwords are refused).
-    sso_required: Mapped[bool] = mapped_column(
-        default=False, server_default=sa.false()
-    )
+    sso_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def code_system_label(self) -> str:
