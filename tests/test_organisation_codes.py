@@ -163,7 +163,7 @@ def migrate_existing_rows(database_url, tmp_path):
     assert done.returncode == 0, done.stderr
     with engine.connect() as conn:
         found = dict(
-            conn.execute(sa.text("SELECT code, code_system FROM organisation"))
+            conn.execute(sa.text("SELECT code, code_system FROM organisation")).all()
         )
         ids = set(conn.execute(sa.text("SELECT id FROM organisation")).scalars())
     engine.dispose()
