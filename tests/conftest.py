@@ -88,6 +88,7 @@ def app(tmp_path, monkeypatch):
     app = create_app(base_config(tmp_path))
     reuse.share_compiled_templates(app)
     with app.app_context():
+        reuse.share_compiled_sql(db.engine)
         if not ON_POSTGRES:
             snapshots.create_schema(app)  # a copy of the schema made once
         elif not _schema_ready:

@@ -9,10 +9,18 @@ source and on the route, so the tests keep one copy of each for the session:
   template's name and checked against a hash of its source
   (https://jinja.palletsprojects.com/en/stable/api/#bytecode-cache);
 - URL builders: the function Werkzeug generates for a rule, reused for another
-  rule with the same pattern (each is still bound to its own rule and converters).
+  rule with the same pattern (each is still bound to its own rule and converters);
+- compiled SQL: SQLAlchemy keeps each statement's compiled form in a cache per
+  engine, keyed on the engine's dialect object
+  (https://docs.sqlalchemy.org/en/20/core/connections.html#sql-compilation-caching),
+  so every test's new engine compiled every statement again (a third of the
+  suite's time). The tests' engines share one cache per database kind, and the
+  dialects of one kind compare equal, so a statement compiled for the first test's
+  engine serves the next: the same SQL text for the same dialect and settings.
 """
 
 import jinja2
+from sqlalchemy.util import LRUCache
 from werkzeug.routing import rules
 
 
@@ -56,3 +64,17 @@ def share_url_builders() -> None:
 
     compile_builder.shared = True
     rules.Rule._compile_builder = compile_builder
+
+
+_SQL_CACHES: dict[str, LRUCache] = {}
+
+
+def share_compiled_sql(engine) -> None:
+    """Give ``engine`` the session's compiled-statement cache for its database kind."""
+    dialect_class = type(engine.dialect)
+    if not getattr(dialect_class, "_tests_share_compiled_sql", False):
+        # Equal when of the same class: the cache's keys start with the dialect.
+        dialect_class.__hash__ = lambda self: hash(type(self))  # type: ignore[method-assign]
+        dialect_class.__eq__ = lambda self, other: type(self) is type(other)  # type: ignore[method-assign]
+        dialect_class._tests_share_compiled_sql = True  # type: ignore[attr-defined]
+    engine._compiled_cache = _SQL_CACHES.setdefault(engine.dialect.name, LRUCache(5000))
