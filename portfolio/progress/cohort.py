@@ -1,17 +1,21 @@
 """A training lead's cohort: every enrolment at an organisation, with where it stands.
 
-Built from a fixed number of queries whatever the cohort's size: enrolments,
-outcomes, claimed evidence, last activity, pending requests, OTJ hours, reviews.
+Built from a fixed number of queries whatever the cohort's size, each returning plain
+columns (no User, Enrolment or Curriculum objects): enrolments with their trainee and
+maintained percent complete, curricula, breaks, supervision in force, last activity
+and waiting requests, OTJ hours, reviews, and the STP standings from the progress read
+model (``progress_summary``, ``progress_outcome``). Filters, sorting and paging run in
+SQL. Nothing here writes.
 """
 
 import csv
 import io
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm import subqueryload
 
 from portfolio.accounts.models import User
 from portfolio.csvsafe import safe_text
@@ -22,9 +26,9 @@ from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
+from portfolio.progress import queries
 from portfolio.progress import stp_tracking
 from portfolio.progress import tracking
-from portfolio.progress.queries import last_activity
 
 # The sort orders, in words (the page shows the words, the URL carries the key).
 SORT_LABELS = {
@@ -62,9 +66,99 @@ REVIEW_PARTIES = (
 
 
 @dataclass
+class Person:
+    id: str
+    name: str
+    email: str = ""
+
+
+@dataclass
+class Programme:
+    id: str
+    slug: str
+    title: str
+    kind: str
+    specialism: str | None
+    programme: dict
+
+
+@dataclass
+class Place:
+    nation: str
+
+
+@dataclass
+class EnrolmentFacts:
+    """What the cohort reads about an enrolment, from columns: the attributes the
+    rules in ``tracking`` and ``stp_tracking`` read of an Enrolment, and no more."""
+
+    id: str
+    trainee_id: str
+    curriculum_id: str
+    organisation_id: str
+    status: str
+    start_date: date
+    expected_end_date: date
+    gateway_date: date | None
+    contracted_hours_per_week: float | None
+    trainee: Person
+    curriculum: Programme
+    organisation: Place
+    percent_complete: float | None
+    breaks: list = field(default_factory=list)  # rows of (start_date, end_date)
+    # Supervision in force today: rows of (role, name), in the order they started.
+    supervisors: list = field(default_factory=list)
+
+
+def _as_enrolment(facts: EnrolmentFacts) -> Enrolment:
+    """The rules take an Enrolment; the facts carry every attribute they read."""
+    return cast(Enrolment, facts)
+
+
+def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFacts]:
+    """The enrolments matching ``where`` as facts, in four queries for any number."""
+    curricula = {
+        c.id: Programme(c.id, c.slug, c.title, c.kind, c.specialism, c.programme or {})
+        for c in queries.curricula_of(where)
+    }
+    rows = queries.cohort_enrolments(where)
+    ids = [r.id for r in rows]
+    breaks = queries.breaks_many(ids)
+    supervision = queries.assignments_in_force(ids, today)
+    people: dict[str, Person] = {}
+    found = []
+    for r in rows:
+        trainee = people.get(r.trainee_id)
+        if trainee is None:
+            trainee = people[r.trainee_id] = Person(
+                r.trainee_id, r.trainee_name, r.trainee_email
+            )
+        found.append(
+            EnrolmentFacts(
+                id=r.id,
+                trainee_id=r.trainee_id,
+                curriculum_id=r.curriculum_id,
+                organisation_id=r.organisation_id,
+                status=r.status,
+                start_date=r.start_date,
+                expected_end_date=r.expected_end_date,
+                gateway_date=r.gateway_date,
+                contracted_hours_per_week=r.contracted_hours_per_week,
+                trainee=trainee,
+                curriculum=curricula[r.curriculum_id],
+                organisation=Place(r.nation),
+                percent_complete=r.percent_complete,
+                breaks=breaks.get(r.id, []),
+                supervisors=supervision.get(r.id, []),
+            )
+        )
+    return found
+
+
+@dataclass
 class CohortRow:
-    enrolment: Enrolment
-    trainee: User
+    enrolment: EnrolmentFacts
+    trainee: Person
     programme: str
     kind: str
     specialism: str
@@ -168,7 +262,8 @@ def training_year(start: date, today: date) -> int:
 @dataclass
 class ReviewState:
     last_complete: date | None
-    unsigned: ProgressReview | None  # held after the last complete one, not signed
+    # held after the last complete one, not signed (a row of held_on and signatures)
+    unsigned: sa.Row | None
 
     @property
     def unsigned_by(self) -> list[str]:
@@ -182,13 +277,17 @@ def review_states(enrolment_ids: list[str]) -> dict[str, ReviewState]:
     yet signed by everyone (it stands in for "overdue" until it is signed), in one
     query."""
     states: dict[str, ReviewState] = {}
-    for review in db.session.scalars(
-        sa.select(ProgressReview)
+    for review in db.session.execute(
+        sa.select(
+            ProgressReview.enrolment_id,
+            ProgressReview.held_on,
+            *(getattr(ProgressReview, name) for name, _ in REVIEW_PARTIES),
+        )
         .where(ProgressReview.enrolment_id.in_(enrolment_ids or [""]))
         .order_by(ProgressReview.enrolment_id, ProgressReview.held_on)
     ):
         state = states.setdefault(review.enrolment_id, ReviewState(None, None))
-        if review.complete:
+        if all(getattr(review, name) for name, _ in REVIEW_PARTIES):
             state.last_complete = review.held_on
             state.unsigned = None
         else:
@@ -225,30 +324,15 @@ def cohort(
     one row each (the CSV and the API); ``narrower``: the page's other filters
     (specialism, year, name, supervisor)."""
     today = today or date.today()
-    query = _enrolments_query().where(
-        *filters(
-            organisation_ids, today, programme=programme, status=status, **narrower
-        )
+    where = filters(
+        organisation_ids, today, programme=programme, status=status, **narrower
     )
-    rows = rows_for(list(db.session.scalars(query)), today)
+    rows = rows_for(load(where, today), today)
     if flagged_only or flag == "any":
         rows = [r for r in rows if r.flags]
     elif flag:
         rows = [r for r in rows if any(f.code == flag for f in r.flags)]
     return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["name"]))
-
-
-def _enrolments_query() -> sa.Select:
-    # subqueryload, not selectinload: selectin sends ids in batches of 500, so
-    # a big trust's page would take more queries than a small one's. Roles are
-    # not shown here, so they are loaded only if something asks.
-    return sa.select(Enrolment).options(
-        subqueryload(Enrolment.breaks),
-        subqueryload(Enrolment.supervisors)
-        .joinedload(SupervisionAssignment.supervisor)
-        .lazyload(User.roles),
-        joinedload(Enrolment.trainee).lazyload(User.roles),
-    )
 
 
 YEARS = {"1": "Year 1", "2": "Year 2", "3": "Year 3", "4": "Year 4 or later"}
@@ -322,7 +406,7 @@ def filters(
 class TraineeRow:
     """One trainee, with the programmes they are on inside."""
 
-    trainee: User
+    trainee: Person
     rows: list[CohortRow]
 
     @property
@@ -425,10 +509,7 @@ def cohort_page(
     )
     page = max(page, 1)
     if flag or sort == "flags":
-        rows = rows_for(
-            list(db.session.scalars(_enrolments_query().where(*where))), today
-        )
-        trainees = _group(rows)
+        trainees = _group(rows_for(load(where, today), today))
         if flag == "any":
             trainees = [t for t in trainees if t.flags]
         elif flag:
@@ -459,11 +540,7 @@ def cohort_page(
             )
         )
         position = {tid: i for i, tid in enumerate(ids)}
-        enrolments = list(
-            db.session.scalars(
-                _enrolments_query().where(*where, Enrolment.trainee_id.in_(ids or [""]))
-            )
-        )
+        enrolments = load([*where, Enrolment.trainee_id.in_(ids or [""])], today)
         trainees = sorted(
             _group(rows_for(enrolments, today)), key=lambda t: position[t.trainee.id]
         )
@@ -495,12 +572,19 @@ def _heat_map(
     cells: dict[str, dict[str, Cell]] = {}
     if programme:
         enrolments = [r.enrolment for t in trainees for r in t.rows]
-        progress = tracking.progress_many(enrolments)  # two queries for the page
+        # The stored module figures (the read model), not full progress.
+        progress = tracking.module_progress_many([_as_enrolment(e) for e in enrolments])
+        titles = _module_titles(sorted({e.curriculum_id for e in enrolments}))
         columns: dict[str, str] = {}
         for t in trainees:
             for r in t.rows:
-                for m in progress[r.enrolment.id].modules:
-                    columns.setdefault(m.code, m.title)
+                order = titles.get(r.enrolment.curriculum_id, {})
+                modules = sorted(
+                    progress[r.enrolment.id].modules,
+                    key=lambda m, o=order: o.get(m.code, (len(o), ""))[0],  # type: ignore[misc]
+                )
+                for m in modules:
+                    columns.setdefault(m.code, order.get(m.code, (0, m.title))[1])
                     if not m.total_units:
                         cells.setdefault(t.trainee.id, {})[m.code] = Cell(
                             "nothing to count yet", "grey"
@@ -534,6 +618,22 @@ def _heat_map(
     return [(c, FLAG_LABELS[c]) for c in codes], cells, False
 
 
+def _module_titles(curriculum_ids: list[str]) -> dict[str, dict[str, tuple[int, str]]]:
+    """Each curriculum's modules: code -> (place in the curriculum, title), one query."""
+    from portfolio.curriculum.models import Outcome
+
+    found: dict[str, dict[str, tuple[int, str]]] = {}
+    for curriculum_id, code, title in db.session.execute(
+        sa.select(Outcome.curriculum_id, Outcome.code, Outcome.title)
+        .where(Outcome.curriculum_id.in_(curriculum_ids or [""]))
+        .where(Outcome.type == "module")
+        .order_by(Outcome.curriculum_id, Outcome.position)
+    ):
+        mine = found.setdefault(curriculum_id, {})
+        mine.setdefault(code, (len(mine), title))
+    return found
+
+
 def specialisms(organisation_ids: set[str] | None) -> list[str]:
     """The specialisms of the programmes enrolled on at these organisations."""
     query = (
@@ -548,26 +648,24 @@ def specialisms(organisation_ids: set[str] | None) -> list[str]:
     return [s for s in db.session.scalars(query) if s]
 
 
-def rows_for(enrolments: list[Enrolment], today: date) -> list[CohortRow]:
+def rows_for(facts: list[EnrolmentFacts], today: date) -> list[CohortRow]:
     """Where each enrolment stands, in a fixed number of queries for any number."""
-    percents = tracking.percent_many(enrolments)
+    enrolments = [_as_enrolment(e) for e in facts]
+    percents = {
+        e.id: e.percent_complete for e in facts if e.percent_complete is not None
+    }
+    missing = [e for e in enrolments if e.id not in percents]
+    if missing:  # no maintained summary yet: computed in memory, never written
+        percents.update(tracking.percent_many(missing))
     stp = stp_tracking.for_cohort(enrolments, today)
     trainee_ids = sorted({e.trainee_id for e in enrolments})
-    activity = last_activity(trainee_ids)
-    oldest_requests = dict(
-        db.session.execute(
-            sa.select(Evidence.owner_id, sa.func.min(Evidence.submitted_at))
-            .where(Evidence.owner_id.in_(trainee_ids), Evidence.status == "submitted")
-            .group_by(Evidence.owner_id)
-        ).all()
-    )
+    dates = queries.evidence_dates(trainee_ids)
     otj = _otj_signed_hours([e.id for e in enrolments if tracking.is_apprenticeship(e)])
     reviews = review_states([e.id for e in enrolments])
     rows = []
-    for enrolment in enrolments:
-        last = activity.get(enrolment.trainee_id)
+    for fact, enrolment in zip(facts, enrolments, strict=True):
+        last, oldest = dates.get(enrolment.trainee_id, (None, None))
         last_day = last.date() if last else None
-        oldest = oldest_requests.get(enrolment.trainee_id)
         otj_summary = _otj_flag_input(enrolment, otj.get(enrolment.id, 0.0), today)
         review = reviews.get(enrolment.id)
         last_review = review.last_complete if review else None
@@ -592,10 +690,8 @@ def rows_for(enrolments: list[Enrolment], today: date) -> list[CohortRow]:
             # A review held but not yet signed is shown as that, not as overdue.
             None if unsigned else due,
         )
-        has_officer = any(
-            a.role == "training_officer" and a.active_on(today)
-            for a in enrolment.supervisors
-        )
+        # fact.supervisors holds the supervision in force today (role, name).
+        has_officer = any(a.role == "training_officer" for a in fact.supervisors)
         if enrolment.status == "active":
             if unsigned:
                 flags.append(unsigned)
@@ -610,27 +706,16 @@ def rows_for(enrolments: list[Enrolment], today: date) -> list[CohortRow]:
         if stp_standing is not None:
             flags += [tracking.Flag(f.code, f.message) for f in stp_standing.flags]
         officer = next(
-            (
-                a.supervisor.name
-                for a in enrolment.supervisors
-                if a.role == "training_officer" and a.active_on(today)
-            ),
-            next(
-                (
-                    a.supervisor.name
-                    for a in enrolment.supervisors
-                    if a.active_on(today)
-                ),
-                "",
-            ),
+            (a.name for a in fact.supervisors if a.role == "training_officer"),
+            next((a.name for a in fact.supervisors), ""),
         )
         rows.append(
             CohortRow(
-                enrolment=enrolment,
-                trainee=enrolment.trainee,
-                programme=enrolment.curriculum.title,
-                kind=enrolment.curriculum.kind,
-                specialism=enrolment.curriculum.specialism or "",
+                enrolment=fact,
+                trainee=fact.trainee,
+                programme=fact.curriculum.title,
+                kind=fact.curriculum.kind,
+                specialism=fact.curriculum.specialism or "",
                 percent=percents[enrolment.id],
                 flags=flags,
                 last_activity=last_day,
@@ -680,7 +765,7 @@ def to_csv(rows: list[CohortRow]) -> str:
 
 @dataclass
 class SupervisorLoad:
-    supervisor: User
+    supervisor: Person
     trainees: int
     pending: int
     over_cap: bool
@@ -714,8 +799,10 @@ def supervisor_load(
         ).all()
     )
     people = {
-        u.id: u
-        for u in db.session.scalars(sa.select(User).where(User.id.in_(list(trainees))))
+        row.id: Person(row.id, row.name)
+        for row in db.session.execute(
+            sa.select(User.id, User.name).where(User.id.in_(list(trainees)))
+        )
     }
     cap = tracking.setting("SUPERVISOR_SOFT_CAP")
     loads = [

@@ -102,3 +102,124 @@ def last_activity(trainee_ids: list[str]) -> dict[str, datetime]:
         .group_by(Evidence.owner_id)
     )
     return dict(rows.all())
+
+
+# ---- the cohort: plain columns, a fixed number of queries for any number of rows ----
+
+
+def cohort_enrolments(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
+    """The enrolments matching ``where`` with their trainee, organisation's nation and
+    maintained percent complete, as columns in one query (no ORM objects)."""
+    from portfolio.accounts.models import User
+    from portfolio.enrolments.models import Enrolment
+    from portfolio.enrolments.models import ProgressSummary
+    from portfolio.organisations.models import Organisation
+
+    return list(
+        db.session.execute(
+            sa.select(
+                Enrolment.id,
+                Enrolment.trainee_id,
+                Enrolment.curriculum_id,
+                Enrolment.organisation_id,
+                Enrolment.status,
+                Enrolment.start_date,
+                Enrolment.expected_end_date,
+                Enrolment.gateway_date,
+                Enrolment.contracted_hours_per_week,
+                User.name.label("trainee_name"),
+                User.email.label("trainee_email"),
+                Organisation.nation,
+                ProgressSummary.percent_complete,
+            )
+            .join(User, User.id == Enrolment.trainee_id)
+            .join(Organisation, Organisation.id == Enrolment.organisation_id)
+            .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+            .where(*where)
+        )
+    )
+
+
+def curricula_of(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
+    """The curricula of the enrolments matching ``where`` (a few rows), in one query."""
+    from portfolio.curriculum.models import Curriculum
+    from portfolio.enrolments.models import Enrolment
+
+    return list(
+        db.session.execute(
+            sa.select(
+                Curriculum.id,
+                Curriculum.slug,
+                Curriculum.title,
+                Curriculum.kind,
+                Curriculum.specialism,
+                Curriculum.programme,
+            ).where(
+                Curriculum.id.in_(
+                    sa.select(Enrolment.curriculum_id).where(*where).distinct()
+                )
+            )
+        )
+    )
+
+
+def breaks_many(enrolment_ids: list[str]) -> dict[str, list[sa.Row]]:
+    """Each enrolment's breaks in learning (start_date, end_date), in start order."""
+    from portfolio.enrolments.models import LearningBreak
+
+    found: dict[str, list[sa.Row]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(
+            LearningBreak.enrolment_id, LearningBreak.start_date, LearningBreak.end_date
+        )
+        .where(LearningBreak.enrolment_id.in_(enrolment_ids or [""]))
+        .order_by(LearningBreak.enrolment_id, LearningBreak.start_date)
+    ):
+        found[row.enrolment_id].append(row)
+    return found
+
+
+def assignments_in_force(enrolment_ids: list[str], day) -> dict[str, list[sa.Row]]:
+    """Each enrolment's supervision in force on ``day`` (role, supervisor's name), in
+    the order they started, in one query."""
+    from portfolio.accounts.models import User
+    from portfolio.enrolments.models import SupervisionAssignment
+
+    found: dict[str, list[sa.Row]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(
+            SupervisionAssignment.enrolment_id,
+            SupervisionAssignment.role,
+            User.name,
+        )
+        .join(User, User.id == SupervisionAssignment.supervisor_id)
+        .where(
+            SupervisionAssignment.enrolment_id.in_(enrolment_ids or [""]),
+            SupervisionAssignment.in_force_on(day),
+        )
+        .order_by(
+            SupervisionAssignment.enrolment_id,
+            SupervisionAssignment.start_date,
+            SupervisionAssignment.id,
+        )
+    ):
+        found[row.enrolment_id].append(row)
+    return found
+
+
+def evidence_dates(trainee_ids: list[str]) -> dict[str, tuple]:
+    """Per trainee: when they last recorded or changed evidence, and when their
+    oldest waiting sign-off request was sent, in one query."""
+    if not trainee_ids:
+        return {}
+    oldest = sa.func.min(
+        sa.case((Evidence.status == "submitted", Evidence.submitted_at)),
+        type_=Evidence.submitted_at.type,
+    )
+    latest = sa.func.max(Evidence.updated_at, type_=Evidence.updated_at.type)
+    rows = db.session.execute(
+        sa.select(Evidence.owner_id, latest, oldest)
+        .where(Evidence.owner_id.in_(trainee_ids))
+        .group_by(Evidence.owner_id)
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
