@@ -1,12 +1,12 @@
 """The pages a ticket opens, without signing in: a DOPS, OCE or CBD to assess, or
 an MSF questionnaire. The link's secret is the only key; pages are never cached
-and send no referrer, so the secret does not leak into logs of other sites."""
+and send no referrer, so the secret does not leak into logs of other sites (what
+every ticket page shares is in portfolio/tickets/pages.py)."""
 
 from flask import Blueprint
 from flask import abort
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 
 from portfolio.downloads import send_stored
@@ -15,52 +15,26 @@ from portfolio.evidence import markdown
 from portfolio.evidence.attachments import file_path
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
-from portfolio.forms import attempt
 from portfolio.forms import error_items
 from portfolio.msf import questionnaire
 from portfolio.msf import services as msf
 from portfolio.signoff import services as signoff
 from portfolio.signoff.forms import DECISION_ALIASES
-from portfolio.tickets import services
+from portfolio.tickets import pages
 from portfolio.tickets.forms import MsfRaterForm
 from portfolio.tickets.forms import assessment_form_class
 from portfolio.tickets.models import Ticket
 
 bp = Blueprint("tickets", __name__, url_prefix="/ticket")
-
-
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
-def _usable(token: str) -> tuple[Ticket | None, object]:
-    """The ticket, or the page that says why it cannot be used."""
-    ticket = services.find(token)
-    state = ticket.state()
-    if state != "open":
-        return None, (
-            render_template(
-                "tickets/unusable.jinja",
-                title="This link cannot be used",
-                message=services.UNUSABLE[state],
-            ),
-            410,
-        )
-    return ticket, None
+pages.keep_private(bp)
 
 
 @bp.route("/<token>", methods=("GET", "POST"))
 def open_ticket(token: str):
-    ticket, refused = _usable(token)
+    ticket, refused = pages.usable(token)
     if ticket is None:
         return refused
-    if request.method == "GET":
-        services.opened(ticket)
-        db.session.commit()
+    pages.opened_on_get(ticket)
     if ticket.purpose == "wba":
         return _assess(ticket, token)
     if ticket.purpose == "referee":
@@ -79,35 +53,25 @@ def _evidence(ticket: Ticket) -> Evidence:
 def _assess(ticket: Ticket, token: str):
     evidence = _evidence(ticket)
     form_class = assessment_form_class(evidence.kind)
-    form = form_class() if request.method == "POST" else form_class(formdata=None)
-    if request.method == "GET":
-        form.name.data = ticket.name
-    status = 200
-    if request.method == "POST":
-        unplaced = attempt(
-            form,
-            lambda: signoff.complete_by_ticket(
-                ticket,
-                form.identity(),
-                form.decision.data or "",
-                form.comment.data or "",
-                form.assessment_data(),
-            ),
-            DECISION_ALIASES,
+    form = pages.form_for(form_class, ticket)
+    finished, status = pages.take(
+        form,
+        lambda: signoff.complete_by_ticket(
+            ticket,
+            form.identity(),
+            form.decision.data or "",
+            form.comment.data or "",
+            form.assessment_data(),
+        ),
+        DECISION_ALIASES,
+    )
+    if finished:
+        approved = form.decision.data == "approve"
+        return pages.done(
+            "Assessment signed off" if approved else "Returned with feedback",
+            f"{evidence.owner.name} has been told. You can close this page; "
+            "the link no longer works.",
         )
-        if unplaced is None:
-            approved = form.decision.data == "approve"
-            return render_template(
-                "tickets/done.jinja",
-                title="Thank you",
-                heading="Assessment signed off"
-                if approved
-                else "Returned with feedback",
-                message=f"{evidence.owner.name} has been told. You can close this page; "
-                "the link no longer works.",
-            )
-        form.form_errors += [e["message"] for e in unplaced]
-        status = 422
     errors = error_items(form)
     return render_template(
         "tickets/assess.jinja",
@@ -128,7 +92,7 @@ def _assess(ticket: Ticket, token: str):
 @bp.get("/<token>/files/<attachment_id>")
 def download(token: str, attachment_id: str):
     """A file attached to the item being assessed, while the link can be used."""
-    ticket, refused = _usable(token)
+    ticket, refused = pages.usable(token)
     if ticket is None or ticket.purpose != "wba":
         return refused or abort(404)
     evidence = _evidence(ticket)
@@ -148,24 +112,19 @@ def download(token: str, attachment_id: str):
 
 def _answer_msf(ticket: Ticket, token: str):
     msf_round = msf.round_for_ticket(ticket)
-    form = MsfRaterForm() if request.method == "POST" else MsfRaterForm(formdata=None)
-    status = 200
-    if request.method == "POST":
-        ratings, comments = form.data_for_service()
-        unplaced = attempt(
-            form, lambda: msf.respond(ticket, ratings, comments), {"answers": "answers"}
+    form = pages.form_for(MsfRaterForm)
+    finished, status = pages.take(
+        form,
+        lambda: msf.respond(ticket, *form.data_for_service()),
+        {"answers": "answers"},
+    )
+    if finished:
+        return pages.done(
+            "Your feedback has been sent",
+            f"Thank you. {msf_round.trainee.name} will see it only "
+            "collated with other people's, never as yours. You can close this "
+            "page; the link no longer works.",
         )
-        if unplaced is None:
-            return render_template(
-                "tickets/done.jinja",
-                title="Thank you",
-                heading="Your feedback has been sent",
-                message=f"Thank you. {msf_round.trainee.name} will see it only "
-                "collated with other people's, never as yours. You can close this "
-                "page; the link no longer works.",
-            )
-        form.form_errors += [e["message"] for e in unplaced]
-        status = 422
     return render_template(
         "tickets/msf.jinja",
         title=f"Feedback for {msf_round.trainee.name}",
