@@ -220,6 +220,9 @@ def test_trainee_records_an_exception_and_it_is_flagged(stp, signed_in):
     assert "Choose who reported the exception" in text(bad)
     assert "Describe the issue reported to the School" in text(bad)
     assert f'value="{TODAY.day}"' in text(bad)  # what was typed is kept
+    # The form again posts to the same URL, and Cancel goes back to the review.
+    assert f'action="{url}"' in text(bad)
+    assert f'href="/progress/{stp.enrolment_id}#stp-review"' in text(bad)
     ok = client.post(
         url,
         data={
@@ -323,7 +326,11 @@ def test_an_awaited_sitting_gets_its_result(app, stp, signed_in):
     with app.app_context():
         sitting_id = db.session.scalar(sa.select(FyaSitting.id))
     url = f"/enrolments/{stp.enrolment_id}/stp/fya/{sitting_id}/result"
-    assert client.post(url, data={}).status_code == 422
+    refused = client.post(url, data={})
+    assert refused.status_code == 422
+    # Refused, the form posts again to its own URL (with the sitting's id).
+    assert f'action="{url}"' in text(refused)
+    assert f'href="/enrolments/{stp.enrolment_id}#stp-completion"' in text(refused)
     assert client.post(url, data={"result-outcome": "pass"}).status_code == 302
     page = text(client.get(f"/enrolments/{stp.enrolment_id}"))
     assert "STP Final Year Assessment passed: Passed" in page

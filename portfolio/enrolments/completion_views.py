@@ -6,6 +6,7 @@ globals below); a refused form comes back on a page of its own with the error
 summary, keeping what was typed.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint
@@ -13,6 +14,7 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -126,21 +128,45 @@ def stp_completion_page(enrolment: Enrolment) -> dict | None:
     }
 
 
-def _again(enrolment: Enrolment, form, heading: str, action: str, back: str):
+def _enrolment_page(enrolment: Enrolment) -> str:
+    return url_for("training.show", enrolment_id=enrolment.id, _anchor="stp-completion")
+
+
+def _lead_enrolment(enrolment_id: str) -> Enrolment:
+    """An STP enrolment whose completion the signed-in user may record."""
+    enrolment = _load(enrolment_id)
+    _stp_only(enrolment)
+    _lead_only(enrolment)
+    return enrolment
+
+
+def _recorded(
+    enrolment: Enrolment,
+    form,
+    action: Callable[[], object],
+    done: str | Callable[[], str],
+    heading: str,
+    back: str | None = None,
+):
+    """Every STP form's post: submit ``form`` to ``action``; when it is taken, say
+    ``done`` and go ``back`` (the enrolment page's STP completion by default);
+    when refused, the form again on a page of its own, posting to this same URL."""
+    back = back or _enrolment_page(enrolment)
+    unplaced = submit(form, action)
+    if unplaced is None:
+        flash(done() if callable(done) else done, "success")
+        return redirect(back)
+    form.form_errors += [e["message"] for e in unplaced]
     return render_template(
         "training/stp_form.jinja",
         title=heading,
         heading=heading,
         enrolment=enrolment,
         form=form,
-        action=action,
+        action=url_for(request.endpoint or "", **(request.view_args or {})),
         back_href=back,
         record_kinds=stp_record_kinds(enrolment),
     ), 422
-
-
-def _enrolment_page(enrolment: Enrolment) -> str:
-    return url_for("training.show", enrolment_id=enrolment.id, _anchor="stp-completion")
 
 
 @bp.post("/progress/<enrolment_id>/stp/records")
@@ -153,7 +179,8 @@ def record_progression(enrolment_id: str):
         abort(403)
     form = ProgressionRecordForm(prefix="stp")
     form.kind.choices = choices(kinds)
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.record_progression(
             current_user,
@@ -164,31 +191,19 @@ def record_progression(enrolment_id: str):
             form.topics.data or [],
             form.text.data or "",
         ),
-    )
-    back = url_for(
-        "progress.enrolment", enrolment_id=enrolment.id, _anchor="stp-review"
-    )
-    if unplaced is None:
-        flash(f"{stp_review.RECORD_KINDS[form.kind.data]} recorded.", "success")
-        return redirect(back)
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        lambda: f"{stp_review.RECORD_KINDS[form.kind.data]} recorded.",
         "Record for the review of progression",
-        url_for("stp.record_progression", enrolment_id=enrolment.id),
-        back,
+        url_for("progress.enrolment", enrolment_id=enrolment.id, _anchor="stp-review"),
     )
 
 
 @bp.post("/enrolments/<enrolment_id>/stp/fya")
 @login_required
 def record_fya_sitting(enrolment_id: str):
-    enrolment = _load(enrolment_id)
-    _stp_only(enrolment)
-    _lead_only(enrolment)
+    enrolment = _lead_enrolment(enrolment_id)
     form = FyaSittingForm()
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.record_fya_sitting(
             current_user,
@@ -197,56 +212,34 @@ def record_fya_sitting(enrolment_id: str):
             form.outcome.data or "",
             form.note.data or "",
         ),
-    )
-    if unplaced is None:
-        flash("Final Year Assessment sitting recorded.", "success")
-        return redirect(_enrolment_page(enrolment))
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        "Final Year Assessment sitting recorded.",
         "Record a Final Year Assessment sitting",
-        url_for("stp.record_fya_sitting", enrolment_id=enrolment.id),
-        _enrolment_page(enrolment),
     )
 
 
 @bp.post("/enrolments/<enrolment_id>/stp/fya/<sitting_id>/result")
 @login_required
 def record_fya_result(enrolment_id: str, sitting_id: str):
-    enrolment = _load(enrolment_id)
-    _stp_only(enrolment)
-    _lead_only(enrolment)
+    enrolment = _lead_enrolment(enrolment_id)
     form = FyaResultForm(prefix="result")
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.record_fya_result(
             current_user, enrolment, sitting_id, form.outcome.data or ""
         ),
-    )
-    if unplaced is None:
-        flash("Result recorded.", "success")
-        return redirect(_enrolment_page(enrolment))
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        "Result recorded.",
         "Record the result of a Final Year Assessment sitting",
-        url_for(
-            "stp.record_fya_result", enrolment_id=enrolment.id, sitting_id=sitting_id
-        ),
-        _enrolment_page(enrolment),
     )
 
 
 @bp.post("/enrolments/<enrolment_id>/stp/msc")
 @login_required
 def record_msc(enrolment_id: str):
-    enrolment = _load(enrolment_id)
-    _stp_only(enrolment)
-    _lead_only(enrolment)
+    enrolment = _lead_enrolment(enrolment_id)
     form = MscForm()
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.record_msc(
             current_user,
@@ -255,54 +248,34 @@ def record_msc(enrolment_id: str):
             form.institution.data or "",
             form.awarded_on.data,
         ),
-    )
-    if unplaced is None:
-        flash("MSc recorded.", "success")
-        return redirect(_enrolment_page(enrolment))
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        "MSc recorded.",
         "Record the MSc",
-        url_for("stp.record_msc", enrolment_id=enrolment.id),
-        _enrolment_page(enrolment),
     )
 
 
 @bp.post("/enrolments/<enrolment_id>/stp/portfolio-sign-off")
 @login_required
 def sign_off_portfolio(enrolment_id: str):
-    enrolment = _load(enrolment_id)
-    _stp_only(enrolment)
-    _lead_only(enrolment)
+    enrolment = _lead_enrolment(enrolment_id)
     form = PortfolioSignOffForm()
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.sign_off_portfolio(
             current_user, enrolment, form.signed_on.data
         ),
-    )
-    if unplaced is None:
-        flash("E-portfolio signed off.", "success")
-        return redirect(_enrolment_page(enrolment))
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        "E-portfolio signed off.",
         "Sign off the e-portfolio",
-        url_for("stp.sign_off_portfolio", enrolment_id=enrolment.id),
-        _enrolment_page(enrolment),
     )
 
 
 @bp.post("/enrolments/<enrolment_id>/stp/extensions")
 @login_required
 def record_extension(enrolment_id: str):
-    enrolment = _load(enrolment_id)
-    _stp_only(enrolment)
-    _lead_only(enrolment)
+    enrolment = _lead_enrolment(enrolment_id)
     form = ExtensionForm(prefix="extension")
-    unplaced = submit(
+    return _recorded(
+        enrolment,
         form,
         lambda: completion.record_extension(
             current_user,
@@ -313,15 +286,6 @@ def record_extension(enrolment_id: str):
             form.new_end_date.data,
             form.reason.data or "",
         ),
-    )
-    if unplaced is None:
-        flash("Extension to training recorded.", "success")
-        return redirect(_enrolment_page(enrolment))
-    form.form_errors += [e["message"] for e in unplaced]
-    return _again(
-        enrolment,
-        form,
+        "Extension to training recorded.",
         "Record an extension to training",
-        url_for("stp.record_extension", enrolment_id=enrolment.id),
-        _enrolment_page(enrolment),
     )
