@@ -179,6 +179,26 @@ def test_both_versions_of_st0218_load_and_are_offered(app, client, people, login
     assert "(ST0218 v1.0, level 2) (1.0)" in html
 
 
+def test_both_versions_of_st0893_load_and_neither_uses_the_publishers_codes(app):
+    """ST0893 Clinical scientist v1.0 (retired, https://instituteforapprenticeships.org/
+    apprenticeship-standards/clinical-scientist-v1-0) and v1.1 are separate curricula.
+    Neither version's published KSBs could be confirmed, so neither holds K1, S1, B1
+    or D1: only our P- proposals."""
+    report = load(
+        app, APPRENTICESHIPS / "st0893-v1-0.yaml", APPRENTICESHIPS / "st0893.yaml"
+    )
+    assert sorted(report.created) == ["app-cs-st0893 1.1", "app-cs-st0893-v1-0 1.0"]
+    with app.app_context():
+        v10 = curricula.get_curriculum("app-cs-st0893-v1-0")
+        v11 = curricula.get_curriculum("app-cs-st0893")
+        assert v10.programme["standard_ref"] == "ST0893 v1.0"
+        assert v11.programme["standard_ref"] == "ST0893 v1.1"
+        for version in (v10, v11):
+            for code in ("K1", "S1", "B1", "D1"):
+                assert curricula.get_outcome(version, code) is None
+            assert curricula.get_outcome(version, "P-K1").provenance == "proposal"
+
+
 # ---- the enrolment's standard version ----------------------------------------------
 
 
