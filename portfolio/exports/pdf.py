@@ -11,6 +11,7 @@ URLs fetch nothing and attach nothing, and a render never embeds a server file.
 import base64
 import functools
 import logging
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -228,3 +229,356 @@ def render_pdf(
 
 def asset_url(name: str) -> str:
     return BASE_URL.rstrip("/") + ASSET_PREFIX + name
+
+
+# ---- long documents: rendered in parts, merged into one tagged PDF --------------------
+#
+# WeasyPrint keeps every page's layout until the PDF is written (about 1 MiB a page for
+# a portfolio) and lays out in one process. A long portfolio is therefore rendered as
+# parts (each its own WeasyPrint document, in a fresh child process, two at a time) and
+# the parts are merged with pikepdf (QPDF) into one PDF/UA-1 file: one structure tree
+# (every part's /Document children under the first part's, /ParentTree renumbered),
+# one outline rebuilt from every part's headings with their CSS bookmark levels, one
+# name tree of destinations, and "Page N of M" stamped on every page as a pagination
+# artifact (ISO 14289-1 7.8), since no part knows the others' page counts when laid out.
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    pdf: bytes
+    pages: int
+    # Anchor name -> page index (0-based, in the part), for the anchors asked about.
+    anchors: dict[str, int]
+    # (level, label, page index, x, y): the part's bookmarks in PDF coordinates.
+    bookmarks: list[tuple[int, str, int, float, float]]
+    peak_rss_kib: int
+
+
+def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
+    """Lay out and write one part (PDF/UA-1), reporting what the merge needs."""
+    import resource
+
+    fetcher = AppAssetFetcher()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    wanted = set(anchors)
+    found: dict[str, int] = {}
+    marks = []
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            if name in wanted and name not in found:
+                found[name] = index
+        # write_pdf's matrix: CSS px to points (0.75), origin at the bottom left.
+        for level, label, (x, y), _state in page.bookmarks:
+            marks.append((level, label, index, x * 0.75, (page.height - y) * 0.75))
+    pdf = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    if fetcher.blocked:
+        log.warning(
+            "blocked %d resource(s) while rendering a part", len(fetcher.blocked)
+        )
+    return RenderedPart(
+        pdf=pdf,
+        pages=len(document.pages),
+        anchors=found,
+        bookmarks=marks,
+        peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    )
+
+
+def _render_part_job(args: tuple[str, tuple[str, ...]]) -> RenderedPart:
+    return render_part(*args)
+
+
+def _part_pool(processes: int):
+    """A pool whose children start from a small, clean process (not the app's).
+
+    ``forkserver`` forks each child from a server that has imported only this module
+    (WeasyPrint, no app, no database connection, no threads); one task per child, so
+    each part's memory is returned to the system when it is done.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context.Pool(processes, maxtasksperchild=1)
+
+
+def render_in_parts(
+    front: Callable[[dict[str, int] | None], str],
+    parts: Sequence[str],
+    *,
+    targets: Sequence[str] = (),
+    processes: int = 2,
+) -> tuple[bytes, list[RenderedPart]]:
+    """Render ``front(None)`` and ``parts`` in child processes and merge them.
+
+    ``front`` makes the first part's HTML given the page number (1-based, in the
+    merged file) of each of ``targets``, anchors in the later parts its contents list
+    refers to; it is rendered again with the numbers once the other parts are done (it
+    is a few pages: a cover, the contents and a summary). Its page count must not depend
+    on the numbers.
+    """
+    jobs = [(front(None), ())] + [(html, tuple(targets)) for html in parts]
+    with _part_pool(processes) as pool:
+        rendered = pool.map(_render_part_job, jobs, chunksize=1)
+        numbers: dict[str, int] = {}
+        offset = rendered[0].pages
+        for part in rendered[1:]:
+            for name, index in part.anchors.items():
+                numbers.setdefault(name, offset + index + 1)
+            offset += part.pages
+        first = pool.apply(_render_part_job, ((front(numbers), ()),))
+    if first.pages != rendered[0].pages:
+        raise RuntimeError("the first part's length changed with its page numbers")
+    rendered[0] = first
+    return merge_tagged(rendered), rendered
+
+
+def merge_tagged(parts: Sequence[RenderedPart]) -> bytes:
+    """Merge tagged WeasyPrint parts into one tagged PDF with continuous page numbers.
+
+    The first part gives the catalog (/Lang, /MarkInfo, /ViewerPreferences, the XMP
+    metadata with ``pdfuaid:part``) and the document information.
+    """
+    import io
+
+    import pikepdf
+
+    sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in parts]
+    merged = sources[0]
+    tree = merged.Root.StructTreeRoot
+    document = tree.K[0]
+    page_entries: list[tuple[int, pikepdf.Object]] = []
+    annotation_entries: list[tuple[pikepdf.Object, pikepdf.Object]] = []
+    dests: dict[bytes, pikepdf.Object] = {}
+    outline: list[tuple[int, str, int, float, float]] = []
+    offset = 0
+    for number, (part, source) in enumerate(zip(parts, sources, strict=True)):
+        if number == 0:
+            pages = list(merged.pages)
+            struct = tree
+            kids = None
+            names = merged.Root.get("/Names")
+        else:
+            merged.pages.extend(source.pages)
+            pages = list(merged.pages)[offset:]
+            # Copied after the pages, so /Pg and /OBJR point at the copied pages.
+            struct = merged.copy_foreign(source.Root.StructTreeRoot)
+            kids = struct.K[0].K
+            names = (
+                merged.copy_foreign(source.make_indirect(source.Root.Names))
+                if "/Names" in source.Root
+                else None
+            )
+        if len(pages) != part.pages:
+            raise RuntimeError("a part's page count does not match its PDF")
+        mapping = struct.ParentTree.Nums
+        local = {int(mapping[i]): mapping[i + 1] for i in range(0, len(mapping), 2)}
+        for index, page in enumerate(pages):
+            page_entries.append((offset + index, local[int(page.obj.StructParents)]))
+            page.obj.StructParents = offset + index
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation_entries.append(
+                        (annotation, local[int(annotation.StructParent)])
+                    )
+        if kids is not None:
+            for kid in kids:
+                kid.P = document
+                document.K.append(kid)
+        if names is not None and "/Dests" in names:
+            array = names.Dests.Names
+            for i in range(0, len(array), 2):
+                dests[bytes(array[i])] = array[i + 1]
+        outline.extend(
+            (level, label, offset + page, x, y)
+            for level, label, page, x, y in part.bookmarks
+        )
+        offset += part.pages
+    nums = pikepdf.Array()
+    for key, value in page_entries:
+        nums.append(key)
+        nums.append(value)
+    for key, (annotation, value) in enumerate(annotation_entries, start=offset):
+        annotation.StructParent = key
+        nums.append(key)
+        nums.append(value)
+    tree.ParentTree = merged.make_indirect(pikepdf.Dictionary(Nums=nums))
+    tree.ParentTreeNextKey = offset + len(annotation_entries)
+    if dests:
+        array = pikepdf.Array()
+        for name in sorted(dests):
+            array.append(pikepdf.String(name))
+            array.append(dests[name])
+        if "/Names" not in merged.Root:
+            merged.Root.Names = pikepdf.Dictionary()
+        merged.Root.Names.Dests = merged.make_indirect(pikepdf.Dictionary(Names=array))
+    _write_outline(merged, outline)
+    _stamp_page_numbers(merged)
+    out = io.BytesIO()
+    merged.save(
+        out,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    for source in sources:
+        source.close()
+    return out.getvalue()
+
+
+def _write_outline(pdf, marks: Sequence[tuple[int, str, int, float, float]]) -> None:
+    """One outline from every part's bookmarks, nested by their CSS bookmark levels."""
+    import pikepdf
+
+    if "/Outlines" in pdf.Root:
+        del pdf.Root["/Outlines"]
+    if not marks:
+        return
+    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    pages = pdf.pages
+    children: dict[int, list] = {}
+    nodes = []
+    stack: list[tuple[int, int]] = []  # (level, node index)
+    for level, label, page, x, y in marks:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        parent = stack[-1][1] if stack else -1
+        item = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Title=pikepdf.String(label),
+                Dest=pikepdf.Array([pages[page].obj, pikepdf.Name.XYZ, x, y, 0]),
+            )
+        )
+        nodes.append(item)
+        children.setdefault(parent, []).append(len(nodes) - 1)
+        stack.append((level, len(nodes) - 1))
+
+    def link(parent_index: int, parent) -> int:
+        kids = children.get(parent_index, [])
+        if not kids:
+            return 0
+        total = 0
+        for position, index in enumerate(kids):
+            item = nodes[index]
+            item.Parent = parent
+            if position:
+                item.Prev = nodes[kids[position - 1]]
+            if position + 1 < len(kids):
+                item.Next = nodes[kids[position + 1]]
+            descendants = link(index, item)
+            if descendants:
+                item.Count = descendants  # open, as WeasyPrint's bookmarks are
+            total += 1 + descendants
+        parent.First = nodes[kids[0]]
+        parent.Last = nodes[kids[-1]]
+        return total
+
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 100 + 10 * len(marks)))
+    root.Count = link(-1, root)
+    pdf.Root.Outlines = root
+
+
+# "Page N of M" as the stylesheet's @bottom-right box sets it (8pt, #4c6272, right
+# edge on the right margin, centred in the 22mm bottom margin of an A4 page).
+PAGE_NUMBER_FONT = "DejaVu Sans"
+PAGE_NUMBER_SIZE = 8.0
+PAGE_NUMBER_RIGHT = (210 - 16) / 25.4 * 72
+PAGE_NUMBER_BASELINE = 28.4
+PAGE_NUMBER_COLOUR = (0x4C / 255, 0x62 / 255, 0x72 / 255)
+PAGE_NUMBER_CHARS = "Page of0123456789"
+
+
+@functools.cache
+def _page_number_font() -> tuple[bytes, dict[str, float], dict]:
+    """A subset of DejaVu Sans with the characters of "Page N of M", and its metrics."""
+    import io
+    import subprocess
+
+    from fontTools import subset  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    path = subprocess.run(
+        ["fc-match", "-f", "%{file}", PAGE_NUMBER_FONT],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+    font = TTFont(path)
+    options = subset.Options()
+    options.notdef_outline = True
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=PAGE_NUMBER_CHARS)
+    subsetter.subset(font)
+    scale = 1000 / font["head"].unitsPerEm
+    cmap = font.getBestCmap()
+    widths = {
+        char: font["hmtx"][cmap[ord(char)]][0] * scale for char in PAGE_NUMBER_CHARS
+    }
+    head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
+    metrics = {
+        "bbox": [
+            round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+        ],
+        "ascent": round(hhea.ascent * scale),
+        "descent": round(hhea.descent * scale),
+        "cap_height": round(getattr(os2, "sCapHeight", hhea.ascent) * scale),
+    }
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue(), widths, metrics
+
+
+def _stamp_page_numbers(pdf) -> None:
+    """Add "Page N of M" to every page, marked as a pagination artifact."""
+    import pikepdf
+
+    program, widths, metrics = _page_number_font()
+    first, last = 32, 126
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.TrueType,
+            BaseFont=pikepdf.Name("/MPCEPN+DejaVuSans"),
+            FirstChar=first,
+            LastChar=last,
+            Widths=pikepdf.Array(
+                [round(widths.get(chr(code), 0)) for code in range(first, last + 1)]
+            ),
+            Encoding=pikepdf.Name.WinAnsiEncoding,
+            FontDescriptor=pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.FontDescriptor,
+                    FontName=pikepdf.Name("/MPCEPN+DejaVuSans"),
+                    Flags=32,
+                    FontBBox=pikepdf.Array(metrics["bbox"]),
+                    ItalicAngle=0,
+                    Ascent=metrics["ascent"],
+                    Descent=metrics["descent"],
+                    CapHeight=metrics["cap_height"],
+                    StemV=80,
+                    FontFile2=pikepdf.Stream(pdf, program, Length1=len(program)),
+                )
+            ),
+        )
+    )
+    total = len(pdf.pages)
+    save = pdf.make_stream(b"q\n")
+    red, green, blue = PAGE_NUMBER_COLOUR
+    for number, page in enumerate(pdf.pages, start=1):
+        text = f"Page {number} of {total}"
+        width = sum(widths[c] for c in text) * PAGE_NUMBER_SIZE / 1000
+        resources = page.obj.Resources
+        if "/Font" not in resources:
+            resources.Font = pikepdf.Dictionary()
+        resources.Font.MPCEPageNumber = font
+        stamp = (
+            "\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC q "
+            f"{red:.3f} {green:.3f} {blue:.3f} rg BT /MPCEPageNumber "
+            f"{PAGE_NUMBER_SIZE:g} Tf {PAGE_NUMBER_RIGHT - width:.2f} "
+            f"{PAGE_NUMBER_BASELINE:.2f} Td ({text}) Tj ET Q EMC\n"
+        ).encode("ascii")
+        page.contents_add(save, prepend=True)
+        page.contents_add(pdf.make_stream(stamp))

@@ -203,7 +203,8 @@ def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
     route = default_route(enrolment) if export.kind == "registration" else None
     content = build_portfolio(enrolment, route)
     _set_progress(export, 30)
-    html = portfolio_html(export, content)
+    long = not route and len(content.entries) > part_items()
+    html = "" if long else portfolio_html(export, content)
     _set_progress(export, 50)
     summary = {
         **content.summary(),
@@ -225,6 +226,8 @@ def render_portfolio(export: Export) -> tuple[bytes, str, str, dict]:
                 )
             ],
         )
+    elif long:
+        pdf = render_portfolio_in_parts(export, content)
     else:
         pdf, _blocked = render_pdf(html)
     slug = enrolment.curriculum.slug
@@ -262,7 +265,109 @@ def verification_document(export: Export, summary: dict) -> dict:
     }
 
 
+# A portfolio with more signed-off items than this is rendered in parts of this many
+# items (PDF_PART_ITEMS), PDF_PART_PROCESSES at a time, and the parts merged into one
+# tagged PDF (portfolio/exports/pdf.py, docs/exports.md): WeasyPrint holds a whole
+# document's layout in memory (about 1 MiB a page) and lays out on one CPU.
+PART_ITEMS = 150
+PART_PROCESSES = 2
+# Audit history lines per part (about 45 to a page).
+HISTORY_LINES_PER_ITEM = 10
+
+
+def part_items() -> int:
+    return int(current_app.config.get("PDF_PART_ITEMS") or PART_ITEMS)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal that is also safe inside ``<style>``."""
+    escaped = "".join(
+        f"\\{ord(c):x} " if c in '"\\<>&\n\r' or ord(c) < 32 else c for c in text
+    )
+    return f'"{escaped}"'
+
+
+def portfolio_parts(export: Export, content) -> tuple:
+    """The HTML of a long portfolio's parts: (front(toc), [later parts], targets).
+
+    Every part states its running headers as literal strings (only the first has the
+    cover that sets them), and none draws "Page N of M": it is stamped on the merged
+    file, whose length no part knows.
+    """
+    context = _portfolio_context(export, content)
+    lines = context["history_lines"]
+    title = context["doc_title"]
+    margins = (
+        f"@top-left {{ content: {_css_string(content.enrolment.trainee.name)}; }} "
+        f"@top-right {{ content: {_css_string(title)}; }} "
+        "@bottom-left { content: "
+        f"{_css_string('Verification code ' + export.verification_code)}; }} "
+    )
+    no_number = "@page { @bottom-right { content: none; } }"
+    later_css = f"{no_number} @page {{ {margins} }} @page :first {{ {margins} }}"
+    step = part_items()
+    entries = content.entries
+
+    def front(toc: dict | None) -> str:
+        return render_template(
+            "pdf/portfolio.jinja",
+            **context,
+            entries=[],
+            show_appendices=False,
+            toc=toc or {},
+            part_css=no_number,
+        )
+
+    later = [
+        render_template(
+            "pdf/portfolio.jinja",
+            **{**context, "history_lines": []},
+            show_front=False,
+            entries=entries[start : start + step],
+            entry_start=start,
+            evidence_heading=start == 0,
+            show_appendices=False,
+            part_css=later_css,
+        )
+        for start in range(0, len(entries), step)
+    ]
+    per_part = step * HISTORY_LINES_PER_ITEM
+    chunks = [lines[i : i + per_part] for i in range(0, len(lines), per_part)] or [[]]
+    for number, chunk in enumerate(chunks):
+        if not chunk and not (number == 0 and content.attachments):
+            continue
+        later.append(
+            render_template(
+                "pdf/portfolio.jinja",
+                **{**context, "history_lines": chunk},
+                show_front=False,
+                entries=[],
+                show_attachments=number == 0,
+                history_heading=number == 0,
+                part_css=later_css,
+            )
+        )
+    return front, later, ("evidence", "attachments", "history")
+
+
+def render_portfolio_in_parts(export: Export, content) -> bytes:
+    from portfolio.exports.pdf import render_in_parts
+
+    front, later, targets = portfolio_parts(export, content)
+    processes = int(current_app.config.get("PDF_PART_PROCESSES") or PART_PROCESSES)
+    pdf, _parts = render_in_parts(front, later, targets=targets, processes=processes)
+    return pdf
+
+
 def portfolio_html(export: Export, content) -> str:
+    route = content.route
+    return render_template(
+        "pdf/registration.jinja" if route else "pdf/portfolio.jinja",
+        **_portfolio_context(export, content),
+    )
+
+
+def _portfolio_context(export: Export, content) -> dict:
     from portfolio.evidence.kinds import KIND_LABELS
     from portfolio.exports import charts
     from portfolio.exports import history
@@ -274,25 +379,24 @@ def portfolio_html(export: Export, content) -> str:
     title = (
         "Registration pack" if route else "Training portfolio"
     ) + f": {content.enrolment.curriculum.title}"
-    return render_template(
-        "pdf/registration.jinja" if route else "pdf/portfolio.jinja",
-        content=content,
-        export=export,
-        doc_title=title,
-        doc_author=content.enrolment.trainee.name,
-        doc_description=f"{title} for {content.enrolment.trainee.name}",
-        generated_at=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        generated_label=utcnow().strftime("%d %B %Y %H:%M UTC"),
-        verify_url=verify_url,
-        qr_src=qr_data_url(verify_url),
-        audit_checkpoint=audit.latest_checkpoint(),
-        kind_labels=KIND_LABELS,
-        asset_url=asset_url,
-        history_lines=history.lines(
+    return {
+        "content": content,
+        "export": export,
+        "doc_title": title,
+        "doc_author": content.enrolment.trainee.name,
+        "doc_description": f"{title} for {content.enrolment.trainee.name}",
+        "generated_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_label": utcnow().strftime("%d %B %Y %H:%M UTC"),
+        "verify_url": verify_url,
+        "qr_src": qr_data_url(verify_url),
+        "audit_checkpoint": audit.latest_checkpoint(),
+        "kind_labels": KIND_LABELS,
+        "asset_url": asset_url,
+        "history_lines": history.lines(
             content.history, {e.evidence.id: e.evidence.title for e in content.entries}
         ),
-        charts=[] if route else charts.for_portfolio(content),
-    )
+        "charts": [] if route else charts.for_portfolio(content),
+    }
 
 
 def qr_data_url(data: str) -> str:
