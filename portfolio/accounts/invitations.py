@@ -32,6 +32,7 @@ from portfolio.db import utcnow
 from portfolio.extensions import db
 from portfolio.notifications.services import queue_email
 from portfolio.organisations.models import Organisation
+from portfolio.organisations.services import not_an_employer
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
@@ -91,6 +92,9 @@ def check(
         errors.add("organisation", f"No organisation with code {code!r}")
     elif not code and role != "admin":
         errors.add("organisation", "Choose the organisation the role is at")
+    elif organisation is not None and role == "trainee":
+        if problem := not_an_employer(organisation):
+            errors.add("organisation", problem)
     if user is not None and not user.active:
         errors.add(
             "email",

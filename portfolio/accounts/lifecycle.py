@@ -35,6 +35,7 @@ from portfolio.db import utcnow
 from portfolio.extensions import db
 from portfolio.notifications.services import queue_email
 from portfolio.organisations.models import Organisation
+from portfolio.organisations.services import not_an_employer
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
@@ -359,6 +360,9 @@ def add_role(
         raise Invalid.field("role", f"Choose a role from: {', '.join(ROLES)}")
     if organisation is None and (organisation_code or role != "admin"):
         raise Invalid.field("org", "Choose an organisation")
+    if organisation is not None and role == "trainee":
+        if problem := not_an_employer(organisation):
+            raise Invalid.field("org", problem)
     org_id = organisation.id if organisation else None
     if not policy.can_invite(actor, role, org_id):
         raise Forbidden(

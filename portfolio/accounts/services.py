@@ -120,6 +120,9 @@ def add_role(user: User, role: str, organisation_code: str | None) -> RoleAssign
             )
     elif role != "admin":
         raise AccountError(f"The {role} role needs an organisation code", "org")
+    if organisation is not None and role == "trainee":
+        if problem := organisations.not_an_employer(organisation):
+            raise AccountError(problem, "org")
     org_id = organisation.id if organisation else None
     for existing in user.roles:
         if existing.role == role and existing.organisation_id == org_id:

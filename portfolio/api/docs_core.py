@@ -215,7 +215,11 @@ document(
         {
             "trainee": text(EMAIL_MAX),
             "curriculum": text(SLUG_MAX),
-            "organisation": text(CHOICE_MAX),
+            "organisation": text(
+                CHOICE_MAX,
+                description="The employing organisation's code; a commissioner "
+                "(kind commissioner) is refused with 422",
+            ),
             "start_date": DATE_IN,
             "expected_end_date": DATE_IN,
             "contracted_hours_per_week": {"type": "number"},

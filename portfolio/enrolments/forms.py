@@ -32,6 +32,22 @@ def parse_hours(field) -> None:
         raise ValidationError("Enter the hours as a number, like 37.5") from error
 
 
+class EmployingOrganisationField(SelectField):
+    """The organisations the form offers. A commissioner is never offered (see
+    ``services.enrolling_organisations``); one posted anyway is refused with the
+    reason, not only "Not a valid choice"."""
+
+    def pre_validate(self, form) -> None:
+        if self.data and not any(c.selected for c in self.iter_choices()):
+            from portfolio.organisations.services import by_code
+            from portfolio.organisations.services import not_an_employer
+
+            organisation = by_code(self.data)
+            if organisation is not None and (problem := not_an_employer(organisation)):
+                raise ValidationError(problem)
+        super().pre_validate(form)
+
+
 class EnrolmentForm(FlaskForm):
     trainee = EmailField(
         "Trainee's email address",
@@ -47,7 +63,7 @@ class EnrolmentForm(FlaskForm):
         "apprentice started on: they stay on it when a newer version is published",
         validators=[DataRequired("Choose a programme")],
     )
-    organisation = SelectField(
+    organisation = EmployingOrganisationField(
         "Organisation", validators=[DataRequired("Choose an organisation")]
     )
     start_date = DateInputField(

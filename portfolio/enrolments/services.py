@@ -20,6 +20,9 @@ from portfolio.enrolments.models import ProgressReview
 from portfolio.enrolments.models import ScheduledReview
 from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.extensions import db
+from portfolio.organisations.models import EMPLOYING_KINDS
+from portfolio.organisations.models import Organisation
+from portfolio.organisations.services import not_an_employer
 from portfolio.rules import Conflict
 from portfolio.rules import FieldErrors
 from portfolio.rules import Forbidden
@@ -55,6 +58,21 @@ def find_person(ref: str) -> User | None:
     return db.session.get(User, ref) if ref else None
 
 
+def enrolling_organisations(actor: User) -> list[Organisation]:
+    """The organisations ``actor`` may enrol a trainee at, by name: an admin's every
+    employing organisation, a lead's own. Commissioners are never among them
+    (``EMPLOYING_KINDS``): they commission training and employ no trainee."""
+    query = (
+        sa.select(Organisation)
+        .where(Organisation.kind.in_(EMPLOYING_KINDS))
+        .order_by(Organisation.name)
+    )
+    if not policy.is_admin(actor):
+        lead_of = policy.lead_organisation_ids(actor) or {""}
+        query = query.where(Organisation.id.in_(lead_of))
+    return list(db.session.scalars(query))
+
+
 def _funding_rules_apply(org) -> bool:
     """England's apprenticeship funding rules apply only to organisations in England."""
     from portfolio.progress import apprenticeship
@@ -82,6 +100,9 @@ def create_enrolment(
     org = find_organisation(organisation) if organisation else None
     if org is None:
         errors.add("organisation", f"No organisation with code {organisation!r}")
+    elif problem := not_an_employer(org):
+        errors.add("organisation", problem)
+        org = None  # no trainee is checked against a commissioner
     elif not policy.can_enrol(actor, org.id):
         raise Forbidden(
             "Only a training lead of that organisation or an admin can enrol trainees."

@@ -3,7 +3,6 @@
 from datetime import date
 from typing import NoReturn
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -30,7 +29,6 @@ from portfolio.extensions import db
 from portfolio.forms import attempt
 from portfolio.forms import error_items
 from portfolio.forms import submit
-from portfolio.organisations.models import Organisation
 from portfolio.rules import RuleError
 
 bp = Blueprint("training", __name__, url_prefix="/enrolments")
@@ -80,11 +78,7 @@ def _enrolment_form() -> EnrolmentForm:
     form.curriculum.choices = [SelectChoice("", "Choose a programme")] + [
         SelectChoice(c.slug, f"{c.title} ({c.version})") for c in programmes
     ]
-    organisations = sa.select(Organisation).order_by(Organisation.name)
-    if not policy.is_admin(current_user):
-        lead_of = policy.lead_organisation_ids(current_user) or {""}
-        organisations = organisations.where(Organisation.id.in_(lead_of))
-    rows = list(db.session.scalars(organisations))
+    rows = services.enrolling_organisations(current_user)
     form.organisation.choices = [
         SelectChoice(o.code, f"{o.name} ({o.code})") for o in rows
     ]

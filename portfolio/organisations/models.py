@@ -8,6 +8,10 @@ from portfolio.db import id_column
 from portfolio.extensions import Model
 
 KINDS = ("trust", "health_board", "special_health_board", "commissioner", "other")
+# The kinds that employ trainees. A commissioner (an NHS England region, NHS Education
+# for Scotland, Health Education and Improvement Wales, Northern Ireland's Department
+# of Health) commissions training and employs no trainee: docs/organisations.md.
+EMPLOYING_KINDS = tuple(kind for kind in KINDS if kind != "commissioner")
 # Which scheme a code belongs to: ODS (NHS England's Organisation Data Service), GSS
 # (the Government Statistical Service's geography codes, such as S08000015 for a
 # Scottish health board), or LOCAL (a placeholder of ours, in no published scheme:
@@ -44,6 +48,11 @@ class Organisation(Model):
     region: Mapped[str] = mapped_column(sa.String(80), default="")
     # True: its people sign in through single sign-on only (passwords are refused).
     sso_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    @property
+    def employs_trainees(self) -> bool:
+        """False for a commissioner: no trainee is enrolled at one."""
+        return self.kind in EMPLOYING_KINDS
 
     @property
     def code_system_label(self) -> str:

@@ -132,3 +132,15 @@ def by_code(code: str) -> Organisation | None:
             sa.func.upper(Organisation.code) == (code or "").strip().upper()
         )
     )
+
+
+def not_an_employer(organisation: Organisation) -> str | None:
+    """Why no trainee can be enrolled, or be a trainee, at ``organisation``; None when
+    they can. A commissioner commissions training and employs no trainee
+    (``EMPLOYING_KINDS``)."""
+    if organisation.employs_trainees:
+        return None
+    return (
+        f"{organisation.name} commissions training and does not employ trainees: "
+        "choose the trainee's employing organisation"
+    )
