@@ -13,7 +13,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from portfolio.curriculum import spec_cache
 from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import ProgressReview
@@ -21,7 +20,6 @@ from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
 from portfolio.progress.engine import ModuleProgress
-from portfolio.progress.engine import OutcomeSpec
 from portfolio.progress.engine import OutcomeTally
 from portfolio.progress.engine import Progress
 from portfolio.progress.engine import Tally
@@ -109,17 +107,6 @@ def otj_expected_and_status(
     return expected, apprenticeship.otj_status(signed, expected)
 
 
-def specs_of(enrolments: list[Enrolment]) -> dict[str, list[OutcomeSpec]]:
-    """Each enrolment's curriculum's outcomes as engine inputs, from the per-version
-    cache (``portfolio.curriculum.spec_cache``; one query for those not held)."""
-    return spec_cache.cached(
-        "outcome_specs",
-        {e.curriculum_id: e.curriculum for e in enrolments},
-        outcome_specs,
-        list,
-    )
-
-
 def recompute_many(enrolments: list[Enrolment]) -> dict[str, tuple[list, Tally]]:
     """Each enrolment's outcome specs and tally counted afresh from every evidence fact.
 
@@ -127,7 +114,7 @@ def recompute_many(enrolments: list[Enrolment]) -> dict[str, tuple[list, Tally]]
     ``refresh_progress`` writes and what the read model is checked against; pages use
     ``progress_many``, which reads the maintained rows instead.
     """
-    specs = specs_of(enrolments)
+    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
     facts = evidence_facts([(e.trainee_id, e.curriculum_id) for e in enrolments])
     result = {}
     for e in enrolments:
@@ -233,7 +220,7 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
     if not enrolments:
         return {}
     stored = stored_tallies([e.id for e in enrolments])
-    specs = specs_of(enrolments)
+    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
     missing = [e for e in enrolments if e.id not in stored]
     fresh = recompute_many(missing) if missing else {}
     result = {}
@@ -275,7 +262,11 @@ def module_progress_many(
     figures = module_figures_many(list(summaries))
     wanted = outcome_codes or {}
     specs = (
-        specs_of([e for e in enrolments if e.curriculum_id in wanted]) if wanted else {}
+        outcome_specs(
+            sorted({e.curriculum_id for e in enrolments if e.curriculum_id in wanted})
+        )
+        if wanted
+        else {}
     )
     tallies: dict[tuple[str, str], OutcomeTally] = {}
     codes = sorted(set(wanted.values()))
