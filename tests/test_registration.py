@@ -14,7 +14,6 @@ from portfolio.curriculum import services as curricula
 from portfolio.enrolments import services as training
 from portfolio.extensions import db
 from portfolio.notifications.models import Notification
-from portfolio.notifications.models import OutboxEmail
 from portfolio.registration import cpd
 from portfolio.registration import services
 from portfolio.registration.models import Nominee
@@ -23,6 +22,7 @@ from portfolio.registration.models import RegistrationApplication
 from tests.conftest import PASSWORD
 from tests.helpers.capacity import pdf_text
 from tests.helpers.curricula import CURRICULA
+from tests.helpers.outbox import emailed_link
 from tests.world import REFLECTION
 from tests.world import sign_off
 
@@ -234,11 +234,7 @@ def test_referee_confirms_by_ticket_once(app, client, login, reg):
         },
     )
     assert named.status_code == 302
-    with app.app_context():
-        email = db.session.scalar(
-            sa.select(OutboxEmail).where(OutboxEmail.to_address == "ruth.ellis@nhs.net")
-        )
-        token = re.search(r"/ticket/(\S+)", email.body).group(1)
+    token = emailed_link(app, "ruth.ellis@nhs.net", "/ticket/").removeprefix("/ticket/")
     anonymous = app.test_client()
     assert (
         anonymous.get(f"/ticket/{token}")

@@ -2,7 +2,6 @@
 account, completed on the single-use link, and countersigned where the curriculum
 asks; and the curriculum's rules on who may sign what."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -14,10 +13,10 @@ from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
-from portfolio.notifications.models import OutboxEmail
 from portfolio.signoff.models import SignOff
 from portfolio.tickets.models import Ticket
 from tests.helpers.capacity import pdf_text
+from tests.helpers.outbox import emailed_link
 from tests.helpers.people import find_id
 from tests.helpers.people import make_evidence
 from tests.helpers.people import status_of
@@ -45,15 +44,7 @@ ASSESSMENT = {
 
 
 def link_in_outbox(app, email: str) -> str:
-    with app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.created_at.desc())
-        ).first()
-    match = re.search(r"http://localhost(/ticket/[A-Za-z0-9_-]+)", body or "")
-    assert match, body
-    return match.group(1)
+    return emailed_link(app, email, "/ticket/")
 
 
 def send_to_visitor(app, client, people, as_user, kind="dops") -> str:

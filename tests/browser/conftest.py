@@ -19,6 +19,7 @@ from portfolio import create_app
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
 from tests.conftest import ON_POSTGRES
+from tests.helpers.outbox import emailed_link  # noqa: F401  (the browser tests import it from here)
 
 CHROMIUM = os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium")
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -285,21 +286,3 @@ def sign_in(page, email, password="demo-password-1"):
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
-
-
-def emailed_link(live_app, email: str, prefix: str) -> str:
-    """The app path (``/ticket/...``, ``/auth/invitation/...``) in the latest email
-    the outbox holds for ``email``."""
-    from portfolio.notifications.models import OutboxEmail
-
-    with live_app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.created_at.desc())
-        ).first()
-        db.session.remove()
-    assert body, f"nothing emailed to {email}"
-    found = re.search(r"https?://[^/\s]+(" + re.escape(prefix) + r"\S+)", body)
-    assert found, f"no {prefix} link in the email to {email}"
-    return found.group(1)

@@ -3,31 +3,15 @@ the trainee follows the emailed link, chooses a password and lands on their home
 page; an admin finds a person and deactivates them; a person sets up a second
 factor and signs in with it. Every page is axe-checked."""
 
-import re
 import uuid
 
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_axe
+from tests.browser.conftest import emailed_link
 from tests.browser.conftest import sign_in
 
 PASSWORD = "kettle-orbit-meadow-42"
-
-
-def _invitation_link(live_app, email: str) -> str:
-    from portfolio.extensions import db
-    from portfolio.notifications.models import OutboxEmail
-
-    with live_app.app_context():
-        body = db.session.scalars(
-            sa.select(OutboxEmail.body)
-            .where(OutboxEmail.to_address == email)
-            .order_by(OutboxEmail.created_at.desc())
-        ).first()
-        db.session.remove()
-    assert body, f"no invitation emailed to {email}"
-    return re.search(r"https?://\S+(/auth/invitation/\S+)", body).group(1)
 
 
 def test_a_lead_invites_a_trainee_who_signs_up_and_lands_home(page, live_app):
@@ -52,7 +36,7 @@ def test_a_lead_invites_a_trainee_who_signs_up_and_lands_home(page, live_app):
     check_axe(page)
     page.get_by_role("button", name="Sign out").click()
 
-    page.goto(page.base + _invitation_link(live_app, email))
+    page.goto(page.base + emailed_link(live_app, email, "/auth/invitation/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your account")
     check_axe(page)
     page.get_by_label("New password", exact=True).fill(PASSWORD)
