@@ -12,6 +12,7 @@ activity, reviews due) and the queue with each request's age.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from portfolio.accounts.models import User
+from portfolio.curriculum import spec_cache
 from portfolio.curriculum.models import Outcome
 from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
@@ -117,6 +119,9 @@ class MsfInProgress:
 
 @dataclass
 class TraineeHome:
+    """The lists that follow the portfolio hold at most MAX_LISTED items each (the
+    oldest waiting, the latest returned and drafts); the counts are of them all."""
+
     programmes: list[Programme]
     returned: list[Waiting]
     waiting: list[Waiting]
@@ -124,6 +129,8 @@ class TraineeHome:
     draft_count: int
     deadlines: list[Deadline]
     msf: list[MsfInProgress]
+    returned_count: int = 0
+    waiting_count: int = 0
 
 
 PHASE_LABELS = {1: "Phase 1: rotations", 2: "Phase 2", 3: "Phase 3"}
@@ -133,18 +140,32 @@ def _phase_label(phase: int | None) -> str:
     return PHASE_LABELS.get(phase, f"Phase {phase}") if phase else "Not in a phase"
 
 
-def _module_phases(curriculum_ids: list[str]) -> dict[tuple[str, str], int | None]:
-    """Each module's phase (rotation modules are phase 1), in one query."""
-    rows = db.session.execute(
-        sa.select(
-            Outcome.curriculum_id, Outcome.code, Outcome.phase, Outcome.module_type
-        ).where(
-            Outcome.curriculum_id.in_(curriculum_ids or [""]), Outcome.type == "module"
-        )
+def _module_phases(
+    enrolments: list[Enrolment],
+) -> dict[tuple[str, str], int | None]:
+    """Each module's phase (rotation modules are phase 1), per curriculum version
+    from the cache (``portfolio.curriculum.spec_cache``; one query for the rest)."""
+
+    def load(curriculum_ids: list[str]) -> dict[str, dict[str, int | None]]:
+        found: dict[str, dict[str, int | None]] = defaultdict(dict)
+        for cid, code, phase, module_type in db.session.execute(
+            sa.select(
+                Outcome.curriculum_id, Outcome.code, Outcome.phase, Outcome.module_type
+            ).where(Outcome.curriculum_id.in_(curriculum_ids), Outcome.type == "module")
+        ):
+            found[cid][code] = 1 if module_type == "rotation" and not phase else phase
+        return found
+
+    by_curriculum: dict[str, dict[str, int | None]] = spec_cache.cached(
+        "module_phases",
+        {e.curriculum_id: e.curriculum for e in enrolments},
+        load,
+        dict,
     )
     return {
-        (cid, code): (1 if module_type == "rotation" and not phase else phase)
-        for cid, code, phase, module_type in rows
+        (cid, code): phase
+        for cid, phases in by_curriculum.items()
+        for code, phase in phases.items()
     }
 
 
@@ -180,7 +201,7 @@ def _evidence_link(kind: str, claim: str) -> str:
     return url_for("evidence.create", kind=kind, claim=claim)
 
 
-def _kind_for(outcome, rules: dict) -> str:
+def _kind_for(outcome, rules: Mapping) -> str:
     """The evidence kind that moves an outcome on: one its rules ask for, else a
     reflection when reflections are short, else a training activity record."""
     for kind in rules.get("kinds") or ():
@@ -218,7 +239,7 @@ def _assessment_kind(line: str) -> str:
 
 
 def next_steps(
-    enrolment: Enrolment, progress: Progress, rules: dict[str, dict]
+    enrolment: Enrolment, progress: Progress, rules: Mapping[str, Mapping]
 ) -> list[NextStep]:
     """The steps that move this programme on, each with a link that opens the
     evidence form with its outcome chosen (engine.py rule 8, as links)."""
@@ -267,22 +288,18 @@ def next_steps(
     return steps[:MAX_NEXT_STEPS]
 
 
-def _rules(curriculum_ids: list[str]) -> dict[str, dict[str, dict]]:
-    """Each curriculum's outcome evidence rules by code, in one query."""
-    rules: dict[str, dict[str, dict]] = defaultdict(dict)
-    for row in db.session.execute(
-        sa.select(Outcome.curriculum_id, Outcome.code, Outcome.evidence_rules).where(
-            Outcome.curriculum_id.in_(curriculum_ids or [""])
-        )
-    ):
-        rules[row.curriculum_id][row.code] = row.evidence_rules or {}
-    return rules
+def _rules(enrolments: list[Enrolment]) -> dict[str, dict[str, Mapping]]:
+    """Each curriculum's outcome evidence rules by code (the cached outcome specs)."""
+    return {
+        cid: {spec.code: spec.evidence for spec in specs}
+        for cid, specs in tracking.specs_of(enrolments).items()
+    }
 
 
 def programme_of(
     standing: tracking.Standing,
     phases: dict[tuple[str, str], int | None],
-    rules: dict[str, dict],
+    rules: Mapping[str, Mapping],
 ) -> Programme:
     enrolment, progress = standing.enrolment, standing.progress
     by_code = {o.code: o for o in progress.outcomes}
@@ -331,11 +348,12 @@ def programme_of(
     )
 
 
-def _waiting_on(item: Evidence, now: datetime) -> Waiting:
+def _waiting_on(item: Evidence, now: datetime, ticket=None) -> Waiting:
+    """Who an item waits for: ``ticket`` is its live emailed link, if any
+    (``_live_tickets``, as ``signoff.ticket_of``)."""
     days = (now.date() - item.submitted_at.date()).days if item.submitted_at else 0
     if item.submitted_to is not None:
         return Waiting(item, item.submitted_to.name, item.submitted_at, days)
-    ticket = signoff.ticket_of(item)
     if ticket is not None:
         return Waiting(
             item,
@@ -388,46 +406,116 @@ def _deadlines(standings: list[tracking.Standing], today: date) -> list[Deadline
 
 
 def _msf_in_progress(trainee_id: str) -> list[MsfInProgress]:
-    """MSF rounds still collecting answers, with counts, in two queries."""
+    """MSF rounds still collecting answers, with their counts, in one query."""
     from portfolio.msf.models import MsfRater
     from portfolio.msf.models import MsfResponse
     from portfolio.msf.models import MsfRound
 
-    rounds = list(
-        db.session.scalars(
-            sa.select(MsfRound)
-            .where(MsfRound.trainee_id == trainee_id, MsfRound.status == "collecting")
-            .order_by(MsfRound.created_at)
+    answered = (
+        sa.select(sa.func.count())
+        .where(MsfResponse.round_id == MsfRound.id)
+        .scalar_subquery()
+    )
+    invited = (
+        sa.select(sa.func.count()).where(MsfRater.round_id == MsfRound.id)
+    ).scalar_subquery()
+    rows = db.session.execute(
+        sa.select(
+            MsfRound.id,
+            MsfRound.min_raters,
+            MsfRound.created_at,
+            answered.label("answered"),
+            invited.label("invited"),
         )
-    )
-    if not rounds:
-        return []
-    ids = [r.id for r in rounds]
-    answered = dict(
-        db.session.execute(
-            sa.select(MsfResponse.round_id, sa.func.count())
-            .where(MsfResponse.round_id.in_(ids))
-            .group_by(MsfResponse.round_id)
-        ).all()
-    )
-    invited = dict(
-        db.session.execute(
-            sa.select(MsfRater.round_id, sa.func.count())
-            .where(MsfRater.round_id.in_(ids))
-            .group_by(MsfRater.round_id)
-        ).all()
+        .where(MsfRound.trainee_id == trainee_id, MsfRound.status == "collecting")
+        .order_by(MsfRound.created_at)
     )
     return [
         MsfInProgress(
             r.id,
             "Multi-source feedback round",
-            answered.get(r.id, 0),
-            invited.get(r.id, 0),
+            r.answered or 0,
+            r.invited or 0,
             r.min_raters,
             r.created_at,
         )
-        for r in rounds
+        for r in rows
     ]
+
+
+OPEN_STATUSES = ("returned", "submitted", "draft")
+
+
+def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, int]]:
+    """The trainee's returned, waiting and draft items, at most MAX_LISTED of each
+    (the latest returned and drafts, the longest waiting), and how many of each
+    there are: two queries, whatever the size of the portfolio."""
+    counts = dict(
+        db.session.execute(
+            sa.select(Evidence.status, sa.func.count())
+            .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
+            .group_by(Evidence.status)
+        ).all()
+    )
+    lists: dict[str, list[Evidence]] = {status: [] for status in OPEN_STATUSES}
+    if not counts:
+        return lists, counts
+    waiting_first = sa.case(
+        (Evidence.status == "submitted", Evidence.submitted_at), else_=None
+    )
+    ranked = (
+        sa.select(
+            Evidence.id,
+            sa.func.row_number()
+            .over(
+                partition_by=Evidence.status,
+                order_by=(waiting_first.asc(), Evidence.updated_at.desc(), Evidence.id),
+            )
+            .label("n"),
+        )
+        .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
+        .subquery()
+    )
+    items = db.session.scalars(
+        sa.select(Evidence)
+        .join(ranked, ranked.c.id == Evidence.id)
+        .where(ranked.c.n <= MAX_LISTED)
+        .options(
+            # The home page shows titles, kinds, dates and who an item waits on:
+            # not its claims, files or owner (loaded only if something asks).
+            sa.orm.lazyload(Evidence.claims),
+            sa.orm.lazyload(Evidence.attachments),
+            sa.orm.lazyload(Evidence.owner),
+            sa.orm.joinedload(Evidence.submitted_to).lazyload(User.roles),
+        )
+        .order_by(Evidence.updated_at.desc(), Evidence.id)
+    )
+    for item in items:
+        lists[item.status].append(item)
+    return lists, counts
+
+
+def _live_tickets(items: list[Evidence]) -> dict[str, object]:
+    """The live emailed link of each item waiting on one (``signoff.ticket_of``:
+    the latest ticket neither used nor revoked), in one query."""
+    from portfolio.tickets.models import Ticket
+
+    ids = [e.id for e in items if e.status == "submitted" and e.submitted_to_id is None]
+    if not ids:
+        return {}
+    found: dict[str, object] = {}
+    for ticket in db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            Ticket.purpose == "wba",
+            Ticket.subject_id.in_(ids),
+            Ticket.used_at.is_(None),
+            Ticket.revoked_at.is_(None),
+        )
+        .order_by(Ticket.created_at)
+    ):
+        found[ticket.subject_id] = ticket  # the latest wins
+    return found
 
 
 def trainee_home(trainee: User, today: date | None = None) -> TraineeHome:
@@ -442,41 +530,32 @@ def trainee_home(trainee: User, today: date | None = None) -> TraineeHome:
         )
     )
     standings = [tracking.standing(e, today) for e in enrolments]
-    curriculum_ids = sorted({e.curriculum_id for e in enrolments})
-    phases = _module_phases(curriculum_ids)
-    rules = _rules(curriculum_ids)
+    phases = _module_phases(enrolments)
+    rules = _rules(enrolments)
     programmes = [
         programme_of(s, phases, rules.get(s.enrolment.curriculum_id, {}))
         for s in standings
     ]
-    open_items = list(
-        db.session.scalars(
-            sa.select(Evidence)
-            .where(
-                Evidence.owner_id == trainee.id,
-                Evidence.status.in_(("returned", "submitted", "draft")),
-            )
-            .order_by(Evidence.updated_at.desc(), Evidence.id)
-        )
-    )
+    lists, counts = _open_items(trainee.id)
     returned = [
         Waiting(e, "you", e.updated_at, (now.date() - e.updated_at.date()).days)
-        for e in open_items
-        if e.status == "returned"
+        for e in lists["returned"]
     ]
+    tickets = _live_tickets(lists["submitted"])
     waiting = sorted(
-        (_waiting_on(e, now) for e in open_items if e.status == "submitted"),
+        (_waiting_on(e, now, tickets.get(e.id)) for e in lists["submitted"]),
         key=lambda w: -w.days,
     )
-    drafts = [e for e in open_items if e.status == "draft"]
     return TraineeHome(
         programmes=programmes,
         returned=returned,
         waiting=waiting,
-        drafts=drafts[:MAX_LISTED],
-        draft_count=len(drafts),
+        drafts=lists["draft"],
+        draft_count=counts.get("draft", 0),
         deadlines=_deadlines(standings, today),
         msf=_msf_in_progress(trainee.id),
+        returned_count=counts.get("returned", 0),
+        waiting_count=counts.get("submitted", 0),
     )
 
 

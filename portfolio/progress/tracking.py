@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from portfolio.curriculum import spec_cache
 from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import ProgressReview
@@ -20,6 +21,7 @@ from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
 from portfolio.progress import apprenticeship
 from portfolio.progress.engine import ModuleProgress
+from portfolio.progress.engine import OutcomeSpec
 from portfolio.progress.engine import OutcomeTally
 from portfolio.progress.engine import Progress
 from portfolio.progress.engine import Tally
@@ -107,6 +109,17 @@ def otj_expected_and_status(
     return expected, apprenticeship.otj_status(signed, expected)
 
 
+def specs_of(enrolments: list[Enrolment]) -> dict[str, list[OutcomeSpec]]:
+    """Each enrolment's curriculum's outcomes as engine inputs, from the per-version
+    cache (``portfolio.curriculum.spec_cache``; one query for those not held)."""
+    return spec_cache.cached(
+        "outcome_specs",
+        {e.curriculum_id: e.curriculum for e in enrolments},
+        outcome_specs,
+        list,
+    )
+
+
 def recompute_many(enrolments: list[Enrolment]) -> dict[str, tuple[list, Tally]]:
     """Each enrolment's outcome specs and tally counted afresh from every evidence fact.
 
@@ -114,7 +127,7 @@ def recompute_many(enrolments: list[Enrolment]) -> dict[str, tuple[list, Tally]]
     ``refresh_progress`` writes and what the read model is checked against; pages use
     ``progress_many``, which reads the maintained rows instead.
     """
-    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
+    specs = specs_of(enrolments)
     facts = evidence_facts([(e.trainee_id, e.curriculum_id) for e in enrolments])
     result = {}
     for e in enrolments:
@@ -220,7 +233,7 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
     if not enrolments:
         return {}
     stored = stored_tallies([e.id for e in enrolments])
-    specs = outcome_specs(sorted({e.curriculum_id for e in enrolments}))
+    specs = specs_of(enrolments)
     missing = [e for e in enrolments if e.id not in stored]
     fresh = recompute_many(missing) if missing else {}
     result = {}
@@ -262,11 +275,7 @@ def module_progress_many(
     figures = module_figures_many(list(summaries))
     wanted = outcome_codes or {}
     specs = (
-        outcome_specs(
-            sorted({e.curriculum_id for e in enrolments if e.curriculum_id in wanted})
-        )
-        if wanted
-        else {}
+        specs_of([e for e in enrolments if e.curriculum_id in wanted]) if wanted else {}
     )
     tallies: dict[tuple[str, str], OutcomeTally] = {}
     codes = sorted(set(wanted.values()))
