@@ -458,8 +458,6 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
         ).all()
     )
     lists: dict[str, list[Evidence]] = {status: [] for status in OPEN_STATUSES}
-    if not counts:
-        return lists, counts
     waiting_first = sa.case(
         (Evidence.status == "submitted", Evidence.submitted_at), else_=None
     )
