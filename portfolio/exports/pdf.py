@@ -252,12 +252,15 @@ class RenderedPart:
     # (level, label, page index, x, y): the part's bookmarks in PDF coordinates.
     bookmarks: list[tuple[int, str, int, float, float]]
     peak_rss_kib: int
+    cpu_s: float
 
 
 def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
     """Lay out and write one part (PDF/UA-1), reporting what the merge needs."""
     import resource
+    import time
 
+    cpu = time.process_time()
     fetcher = AppAssetFetcher()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     wanted = set(anchors)
@@ -281,6 +284,7 @@ def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
         anchors=found,
         bookmarks=marks,
         peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        cpu_s=time.process_time() - cpu,
     )
 
 
@@ -509,6 +513,7 @@ def _page_number_font() -> tuple[bytes, dict[str, float], dict]:
     options.notdef_outline = True
     options.layout_features = []
     options.name_IDs = ["*"]
+    options.drop_tables = [*options.drop_tables, "FFTM"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=PAGE_NUMBER_CHARS)
     subsetter.subset(font)
