@@ -8,12 +8,14 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from portfolio.accounts.services import find_user
 from portfolio.curriculum import services as curricula
 from portfolio.enrolments import services as training
 from portfolio.extensions import db
 from portfolio.notifications.models import Notification
+from portfolio.paths import PROJECT_ROOT
 from portfolio.registration import cpd
 from portfolio.registration import services
 from portfolio.registration.models import Nominee
@@ -497,3 +499,53 @@ def test_the_api_lists_ones_own_applications_with_standards_and_gaps(
         == []
     )
     assert as_("trainee").get("/api/v1/cpd/activities").get_json()["total"] == 0
+
+
+def test_what_the_rct_confirms_is_cited_and_the_rest_stays_not_confirmed(
+    app, client, login, reg
+):
+    """The RCT's own page confirms two proposers on the primary route and Good
+    Scientific Practice in the equivalence assessment
+    (http://therct.org.uk/how-to-join-the-register/); the equivalence criteria's
+    categories come from the Health Estate Journal (September 2016, p. 67). What no
+    public page gave stays not confirmed, and no GSP number is invented."""
+    from portfolio.curriculum.models import Curriculum
+    from portfolio.curriculum.models import Outcome
+    from portfolio.registration.routes import ROUTES
+
+    how_to_join = "http://therct.org.uk/how-to-join-the-register/"
+    primary, equivalence = ROUTES["rct_primary"], ROUTES["rct_equivalence"]
+    assert how_to_join in dict(primary.sources).values()
+    assert how_to_join in dict(equivalence.sources).values()
+    assert not any("number of proposers" in n for n in primary.not_confirmed)
+    assert any("Who may propose" in n for n in primary.not_confirmed)
+    assert any("individual statements" in n for n in equivalence.not_confirmed)
+
+    login(reg.trainee)
+    application_id = _start(client, "rct_equivalence", "RCT1")
+    page = re.sub(r"\s+", " ", client.get(f"/registration/{application_id}").text)
+    assert "Not confirmed from the register" in page
+    assert "names of their four categories" in page
+    assert "evidence matrix" in page  # the equivalence statement's hint
+
+    with app.app_context():
+
+        def outcomes(slug):
+            return {
+                o.code: o
+                for o in db.session.scalars(
+                    sa.select(Outcome)
+                    .join(Curriculum, Outcome.curriculum_id == Curriculum.id)
+                    .where(Curriculum.slug == slug)
+                )
+            }
+
+        engineering = outcomes("rct-scopes")["RCT-EQ-ENG"]
+        assert "quality systems" in engineering.description
+        gsp = set(outcomes("gsp"))
+        assert gsp == {"GSP1", "GSP2", "GSP3", "GSP4", "GSP5", "GSP1.6"}
+    scopes = yaml.safe_load(
+        (PROJECT_ROOT / "curricula/frameworks/rct-scopes.yaml").read_text()
+    )
+    source = next(o for o in scopes["outcomes"] if o["code"] == "RCT-EQ-ENG")["source"]
+    assert "HEJsept16" in source["note"] and how_to_join in source["note"]

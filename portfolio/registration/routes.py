@@ -67,8 +67,9 @@ ROUTES: dict[str, Route] = {
         nominees_required=2,
         nominee_note=(
             "Two proposers who know your work confirm your application by an emailed "
-            "link. Whether a proposer must themselves be registered is not confirmed "
-            "here: check the RCT's application form."
+            "link (the RCT asks for the certificates to be initialled by both "
+            "proposers). Whether a proposer must themselves be registered is not "
+            "confirmed here: check the RCT's application form."
         ),
         statements=(
             Statement(
@@ -93,10 +94,14 @@ ROUTES: dict[str, Route] = {
                 "RCT: scope of practice",
                 "http://therct.org.uk/how-to-join-the-register/standards/scope-of-practice/",
             ),
+            (
+                "RCT: How to join the register (primary route; both proposers)",
+                "http://therct.org.uk/how-to-join-the-register/",
+            ),
         ),
         not_confirmed=(
             "The RCT's own task list for each scope (the tasks here are our summary).",
-            "The number of proposers (two) and who may propose.",
+            "Who may propose (for example, whether a proposer must be registered).",
         ),
     ),
     "rct_equivalence": Route(
@@ -127,8 +132,9 @@ ROUTES: dict[str, Route] = {
                 "equivalence",
                 "How you meet the equivalence standards",
                 "For each area of the equivalence standards, say what you did, when, "
-                "and which evidence item shows it. First-hand evidence is preferred to "
-                "writing about theory.",
+                "and which evidence item shows it (the RCT asks for an evidence matrix "
+                "giving the portfolio page for each criterion). First-hand evidence is "
+                "preferred to writing about theory.",
             ),
         ),
         sources=(
@@ -137,12 +143,25 @@ ROUTES: dict[str, Route] = {
                 "http://therct.org.uk/how-to-join-the-register/equivalence-for-engineering/",
             ),
             (
+                "RCT: How to join the register (equivalence standards and GSP)",
+                "http://therct.org.uk/how-to-join-the-register/",
+            ),
+            (
+                "RCT: Application guidelines (portfolio and evidence matrix)",
+                "https://therct.org.uk/how-to-join-the-register/application-guidelines",
+            ),
+            (
                 "Health Estate Journal: The RCT equivalence route to registration",
                 "https://healthestatejournal.com/story/18195/the-rct-equivalence-route-to-registration",
             ),
+            (
+                "Health Estate Journal, September 2016, p. 67: the criteria's categories",
+                "http://content.yudu.com/web/1u0jl/0A1umgt/HEJsept16/flash/resources/67.htm",
+            ),
         ),
         not_confirmed=(
-            "The individual statements of the equivalence standards (held as headings).",
+            "The individual statements of the equivalence standards (held as headings), "
+            "and the names of their four categories.",
             "The number of proposers for this route.",
         ),
     ),
