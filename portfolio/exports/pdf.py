@@ -296,14 +296,17 @@ def _part_pool(processes: int):
     """A pool whose children start from a small, clean process (not the app's).
 
     ``forkserver`` forks each child from a server that has imported only this module
-    (WeasyPrint, no app, no database connection, no threads); one task per child, so
-    each part's memory is returned to the system when it is done.
+    (WeasyPrint, no app, no database connection, no threads); one part per child, so
+    each part's memory is returned to the system when it is done. A child that dies
+    (killed, out of memory) fails the render at once (``BrokenProcessPool``) instead
+    of leaving it waiting.
     """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    return context.Pool(processes, maxtasksperchild=1)
+    return ProcessPoolExecutor(processes, mp_context=context, max_tasks_per_child=1)
 
 
 def render_in_parts(
@@ -323,14 +326,14 @@ def render_in_parts(
     """
     jobs = [(front(None), ())] + [(html, tuple(targets)) for html in parts]
     with _part_pool(processes) as pool:
-        rendered = pool.map(_render_part_job, jobs, chunksize=1)
+        rendered = list(pool.map(_render_part_job, jobs))
         numbers: dict[str, int] = {}
         offset = rendered[0].pages
         for part in rendered[1:]:
             for name, index in part.anchors.items():
                 numbers.setdefault(name, offset + index + 1)
             offset += part.pages
-        first = pool.apply(_render_part_job, ((front(numbers), ()),))
+        first = pool.submit(_render_part_job, (front(numbers), ())).result()
     if first.pages != rendered[0].pages:
         raise RuntimeError("the first part's length changed with its page numbers")
     rendered[0] = first
