@@ -246,3 +246,117 @@ def test_the_cohort_takes_the_same_queries_whatever_its_size(
     assert big == small
     for url in urls:
         assert _writes_during(app, lambda u=url: client.get(u)) == [], url
+
+
+def test_the_cohort_reads_columns_not_people_enrolments_or_curricula(
+    app, client, people, as_user
+):
+    """The cohort's rows come from columns: the only User object loaded is whoever is
+    signed in, no Enrolment at all, and a Curriculum only beside the STP modules'
+    outcomes (``stp_tracking``), once per curriculum whatever the number of rows."""
+    from portfolio.accounts.models import User
+    from portfolio.curriculum.models import Curriculum
+
+    loaded: list[object] = []
+
+    def record(target, context):
+        loaded.append(target)
+
+    as_user(people.priya)
+    urls = ("/cohort/", "/cohort/?programme=stp-rp", "/cohort/?sort=flags&flag=any")
+    for url in urls:
+        client.get(url)
+    priya = find_id(app, people.priya)
+    for model in (User, Enrolment, Curriculum):
+        sa.event.listen(model, "load", record)
+    try:
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    finally:
+        for model in (User, Enrolment, Curriculum):
+            sa.event.remove(model, "load", record)
+    assert not [o for o in loaded if isinstance(o, Enrolment)]
+    assert {o.id for o in loaded if isinstance(o, User)} <= {priya}
+    curricula = [o.slug for o in loaded if isinstance(o, Curriculum)]
+    assert set(curricula) <= {"stp-rp"} and len(curricula) <= 2 * len(urls)
+
+
+def test_the_heat_map_reads_the_stored_module_figures(app, client, people, as_user):
+    """The modules' heat-map takes the maintained figures: rows changed behind the
+    app's back show (and full progress is not recomputed)."""
+    from portfolio.progress.models import ProgressOutcome
+
+    enrolment = enrolment_id(app, people.aisha, "stp-rp")
+    with app.app_context():
+        row = db.session.get(ProgressOutcome, (enrolment, "P-MP-R1"))
+        assert row is not None and row.scope == "module"
+        row.signed_count = 3
+        db.session.commit()
+        db.session.remove()
+    as_user(people.priya)
+    html = client.get("/cohort/?programme=stp-rp&q=aisha").get_data(as_text=True)
+    heat = html.split('id="heat-map"', 1)[1].split("</table>", 1)[0]
+    assert "3 of 8, under way" in heat
+
+
+def test_the_cohort_stp_standings_equal_those_from_full_progress(
+    app, client, people, as_user
+):
+    """From the read model (module figures, the MSF round's stored counts), the
+    cohort's STP standings equal those the rules give over full progress, on dates
+    either side of the review points."""
+    from datetime import date
+
+    from portfolio.progress import stp_tracking
+    from portfolio.progress import tracking
+
+    make_evidence(app, people.aisha)
+    with app.app_context():
+        where = cohorts.filters(None, TODAY)
+        facts = cohorts.load(where, TODAY)
+        enrolments = list(db.session.scalars(sa.select(Enrolment)))
+        full = tracking.recomputed_progress(enrolments)
+        stp = [e for e in enrolments if stp_tracking.is_stp(e)]
+        assert stp
+        percents = {e.id: full[e.id].percent_complete for e in enrolments}
+        assert {f.id: f.percent_complete for f in facts} == {
+            f.id: percents[f.id] for f in facts
+        }
+        for today in (date(2026, 3, 31), date(2026, 9, 15), date(2027, 10, 1)):
+            assert cohorts.stp_standings(
+                facts, percents, today, where
+            ) == stp_tracking.standings(stp, full, today)
+
+
+def test_an_outcome_on_its_own_counts_as_in_its_tree(app, people):
+    """``engine.outcome_progress`` over the one spec the cohort keeps gives what it
+    gives over the whole curriculum, for every outcome of every curriculum loaded."""
+    from portfolio.curriculum.models import Curriculum
+    from portfolio.progress import queries
+    from portfolio.progress.engine import OutcomeTally
+    from portfolio.progress.engine import outcome_progress
+
+    tallies = [
+        None,
+        OutcomeTally(evidence=1, submitted=1),
+        OutcomeTally(evidence=2, signed=2, signed_dates=2, signed_reflections=2),
+        OutcomeTally(
+            evidence=3,
+            signed=3,
+            signed_dates=1,
+            signed_reflections=1,
+            signed_kinds={"msf": 1, "reflection": 2},
+        ),
+    ]
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(Curriculum.id)))
+        checked = 0
+        for specs in queries.outcome_specs(ids).values():
+            for spec in specs:
+                alone = cohorts._on_its_own(specs, spec)
+                for t in tallies:
+                    whole = outcome_progress(specs, spec.code, t)
+                    one = outcome_progress([alone], spec.code, t) if alone else None
+                    assert one == whole, spec.code
+                    checked += 1
+        assert checked > 100

@@ -136,15 +136,21 @@ def cohort():
     if not policy.can_manage_enrolments(g.user):
         raise ApiProblem(403, "The cohort view is for training leads and admins.")
     org_ids = policy.cohort_organisation_ids(g.user)
-    rows = cohorts.cohort(
+    page, per_page = _cohort_paging()
+    rows, total = cohorts.cohort_slice(
         org_ids,
         programme=request.args.get("programme"),
         status=request.args.get("status"),
         flagged_only=cohorts.flag_filter(request.args.get("flagged")),
         sort=request.args.get("sort", "name"),
+        page=page,
+        per_page=per_page,
     )
+    paging = {} if page is None else {"page": page, "per_page": per_page}
     return jsonify(
         {
+            "total": total,
+            **paging,
             "items": [
                 {
                     "enrolment": r.enrolment.id,
@@ -176,6 +182,24 @@ def cohort():
             ],
         }
     )
+
+
+def _cohort_paging() -> tuple[int | None, int]:
+    """``page`` and ``per_page`` (optional: without either, every row), as
+    ``base.paginate`` reads them."""
+    from flask import current_app
+
+    if "page" not in request.args and "per_page" not in request.args:
+        return None, 0
+    maximum = current_app.config["API_MAX_PER_PAGE"]
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 50))
+    except ValueError as error:
+        raise ApiProblem(400, "page and per_page must be whole numbers.") from error
+    if page < 1 or not 1 <= per_page <= maximum:
+        raise ApiProblem(400, f"page must be 1 or more and per_page 1 to {maximum}.")
+    return page, per_page
 
 
 S = {"type": "string"}
@@ -354,9 +378,12 @@ PERSON_REF = schema({"id": S, "name": S})
 document(
     "/cohort",
     "get",
-    "Your organisation's cohort with progress, flags and supervisor load (?programme, status, flagged=true, sort)",
+    "Your organisation's cohort with progress, flags and supervisor load (?programme, status, flagged=true, sort; page and per_page for one page of rows, ordered and paged in SQL, else every row)",
     response=schema(
         {
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
             "items": {
                 "type": "array",
                 "items": schema(
@@ -387,7 +414,8 @@ document(
                     }
                 ),
             },
-        }
+        },
+        ("total", "items", "supervisors"),
     ),
     errors=(400, 401, 403),
 )

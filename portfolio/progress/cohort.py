@@ -12,7 +12,9 @@ import csv
 import io
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
@@ -29,6 +31,11 @@ from portfolio.progress import apprenticeship
 from portfolio.progress import queries
 from portfolio.progress import stp_tracking
 from portfolio.progress import tracking
+from portfolio.progress.engine import ModuleProgress
+from portfolio.progress.engine import OutcomeSpec
+from portfolio.progress.engine import Progress
+from portfolio.progress.engine import outcome_progress
+from portfolio.progress.engine import percent
 
 # The sort orders, in words (the page shows the words, the URL carries the key).
 SORT_LABELS = {
@@ -104,7 +111,9 @@ class EnrolmentFacts:
     trainee: Person
     curriculum: Programme
     organisation: Place
-    percent_complete: float | None
+    percent_complete: float | None  # None: no maintained summary yet
+    last_activity_at: datetime | None
+    oldest_submitted_at: datetime | None  # the trainee's oldest waiting request
     breaks: list = field(default_factory=list)  # rows of (start_date, end_date)
     # Supervision in force today: rows of (role, name), in the order they started.
     supervisors: list = field(default_factory=list)
@@ -122,7 +131,7 @@ def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFact
         for c in queries.curricula_of(where)
     }
     rows = queries.cohort_enrolments(where)
-    ids = [r.id for r in rows]
+    ids = sa.select(Enrolment.id).where(*where)
     breaks = queries.breaks_many(ids)
     supervision = queries.assignments_in_force(ids, today)
     people: dict[str, Person] = {}
@@ -148,6 +157,8 @@ def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFact
                 curriculum=curricula[r.curriculum_id],
                 organisation=Place(r.nation),
                 percent_complete=r.percent_complete,
+                last_activity_at=r.last_activity_at,
+                oldest_submitted_at=r.oldest_submitted_at,
                 breaks=breaks.get(r.id, []),
                 supervisors=supervision.get(r.id, []),
             )
@@ -205,7 +216,7 @@ CSV_HEADER = [
 ]
 
 
-def _otj_signed_hours(enrolment_ids: list[str]) -> dict[str, float]:
+def _otj_signed_hours(enrolment_ids: queries.Ids) -> dict[str, float]:
     """Signed-off OTJ hours per apprenticeship enrolment, summed in SQL.
 
     Hours count from the enrolment's start up to its gateway (none after it).
@@ -215,7 +226,7 @@ def _otj_signed_hours(enrolment_ids: list[str]) -> dict[str, float]:
         sa.select(Enrolment.id, hours)
         .join(Evidence, Evidence.owner_id == Enrolment.trainee_id)
         .where(
-            Enrolment.id.in_(enrolment_ids),
+            queries.within(Enrolment.id, enrolment_ids),
             Evidence.kind == "otj",
             Evidence.status == "signed_off",
             Evidence.occurred_on >= Enrolment.start_date,
@@ -272,7 +283,7 @@ class ReviewState:
         return [who for name, who in REVIEW_PARTIES if not getattr(self.unsigned, name)]
 
 
-def review_states(enrolment_ids: list[str]) -> dict[str, ReviewState]:
+def review_states(enrolment_ids: queries.Ids) -> dict[str, ReviewState]:
     """Per enrolment: the last review everyone signed, and a later one held but not
     yet signed by everyone (it stands in for "overdue" until it is signed), in one
     query."""
@@ -281,9 +292,13 @@ def review_states(enrolment_ids: list[str]) -> dict[str, ReviewState]:
         sa.select(
             ProgressReview.enrolment_id,
             ProgressReview.held_on,
-            *(getattr(ProgressReview, name) for name, _ in REVIEW_PARTIES),
+            # whether each party signed (not when: no timestamps to convert)
+            *(
+                getattr(ProgressReview, name).is_not(None).label(name)
+                for name, _ in REVIEW_PARTIES
+            ),
         )
-        .where(ProgressReview.enrolment_id.in_(enrolment_ids or [""]))
+        .where(queries.within(ProgressReview.enrolment_id, enrolment_ids))
         .order_by(ProgressReview.enrolment_id, ProgressReview.held_on)
     ):
         state = states.setdefault(review.enrolment_id, ReviewState(None, None))
@@ -323,16 +338,103 @@ def cohort(
     """The enrolments at these organisations (None: every organisation, for admins),
     one row each (the CSV and the API); ``narrower``: the page's other filters
     (specialism, year, name, supervisor)."""
+    return cohort_slice(
+        organisation_ids,
+        today,
+        programme,
+        status,
+        flagged_only,
+        sort,
+        flag,
+        specialism=narrower.get("specialism"),
+        year=narrower.get("year"),
+        name=narrower.get("name"),
+        supervisor=narrower.get("supervisor"),
+    )[0]
+
+
+def cohort_slice(
+    organisation_ids: set[str] | None,
+    today: date | None = None,
+    programme: str | None = None,
+    status: str | None = None,
+    flagged_only: bool = False,
+    sort: str = "name",
+    flag: str | None = None,
+    page: int | None = None,
+    per_page: int = PER_PAGE,
+    specialism: str | None = None,
+    year: str | None = None,
+    name: str | None = None,
+    supervisor: str | None = None,
+) -> tuple[list[CohortRow], int]:
+    """As ``cohort``, and the number of rows in all; with ``page``, that page of
+    ``per_page`` enrolment rows, ordered and paged in SQL (a flag filter or the flag
+    sort needs every row's flags, worked out for every matching enrolment)."""
     today = today or date.today()
     where = filters(
-        organisation_ids, today, programme=programme, status=status, **narrower
+        organisation_ids,
+        today,
+        programme=programme,
+        status=status,
+        specialism=specialism,
+        year=year,
+        name=name,
+        supervisor=supervisor,
     )
-    rows = rows_for(load(where, today), today)
+    sort = sort if sort in SORT_KEYS else "name"
+    if page is not None and not (flagged_only or flag or sort == "flags"):
+        base = (
+            sa.select(Enrolment.id, sa.func.count().over().label("total"))
+            .join(User, User.id == Enrolment.trainee_id)
+            .join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
+            .where(*where)
+        )
+        found = db.session.execute(
+            _sql_ordered_enrolments(base, sort)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        if not found:  # past the end: only the count
+            total = db.session.scalar(
+                sa.select(sa.func.count()).select_from(Enrolment).where(*where)
+            )
+            return [], total or 0
+        position = {row.id: i for i, row in enumerate(found)}
+        on_page = [*where, Enrolment.id.in_(list(position))]
+        rows = rows_for(load(on_page, today), today, on_page)
+        return sorted(rows, key=lambda r: position[r.enrolment.id]), found[0].total
+    rows = rows_for(load(where, today), today, where)
     if flagged_only or flag == "any":
         rows = [r for r in rows if r.flags]
     elif flag:
         rows = [r for r in rows if any(f.code == flag for f in r.flags)]
-    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["name"]))
+    rows.sort(key=SORT_KEYS[sort])
+    if page is not None:
+        return rows[(page - 1) * per_page : page * per_page], len(rows)
+    return rows, len(rows)
+
+
+def _sql_ordered_enrolments(base: sa.Select, sort: str) -> sa.Select:
+    """Enrolment rows in the order of ``SORT_KEYS`` (every sort but flags), in SQL."""
+    from portfolio.enrolments.models import ProgressSummary
+
+    name = sa.func.lower(User.name)
+    if sort == "percent":
+        percent = sa.func.coalesce(ProgressSummary.percent_complete, 0)
+        return base.outerjoin(
+            ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id
+        ).order_by(percent, name, Enrolment.id)
+    if sort == "last_activity":
+        last = (
+            sa.select(sa.func.max(Evidence.updated_at))
+            .where(Evidence.owner_id == Enrolment.trainee_id)
+            .scalar_subquery()
+        )
+        return base.order_by(last.asc().nulls_first(), name, Enrolment.id)
+    if sort == "programme":
+        return base.order_by(Curriculum.kind, Curriculum.title, name, Enrolment.id)
+    return base.order_by(name, Curriculum.title, Enrolment.id)
 
 
 YEARS = {"1": "Year 1", "2": "Year 2", "3": "Year 3", "4": "Year 4 or later"}
@@ -509,7 +611,7 @@ def cohort_page(
     )
     page = max(page, 1)
     if flag or sort == "flags":
-        trainees = _group(rows_for(load(where, today), today))
+        trainees = _group(rows_for(load(where, today), today, where))
         if flag == "any":
             trainees = [t for t in trainees if t.flags]
         elif flag:
@@ -540,9 +642,11 @@ def cohort_page(
             )
         )
         position = {tid: i for i, tid in enumerate(ids)}
-        enrolments = load([*where, Enrolment.trainee_id.in_(ids or [""])], today)
+        on_page = [*where, Enrolment.trainee_id.in_(ids or [""])]
+        enrolments = load(on_page, today)
         trainees = sorted(
-            _group(rows_for(enrolments, today)), key=lambda t: position[t.trainee.id]
+            _group(rows_for(enrolments, today, on_page)),
+            key=lambda t: position[t.trainee.id],
         )
     pages = max((total + per_page - 1) // per_page, 1)
     columns, cells, by_module = _heat_map(trainees, programme)
@@ -648,23 +752,114 @@ def specialisms(organisation_ids: set[str] | None) -> list[str]:
     return [s for s in db.session.scalars(query) if s]
 
 
-def rows_for(facts: list[EnrolmentFacts], today: date) -> list[CohortRow]:
-    """Where each enrolment stands, in a fixed number of queries for any number."""
+def _on_its_own(specs: list[OutcomeSpec], spec: OutcomeSpec) -> OutcomeSpec | None:
+    """``spec`` as the rules would place it in its curriculum's tree, standing alone:
+    retired if it or a heading above it is, and None when it has outcomes under it
+    (a heading is never counted). ``engine.outcome_progress`` then gives the same
+    answer over this one spec as over the whole tree, without laying the tree out
+    for every enrolment."""
+    by_code = {s.code: s for s in specs}
+    if any(s.parent == spec.code for s in specs):
+        return None
+    retired, seen, above = spec.retired, {spec.code}, spec.parent
+    while above is not None and above in by_code and above not in seen:
+        seen.add(above)
+        retired = retired or by_code[above].retired
+        above = by_code[above].parent
+    # Its parent stays named: outside the list, the rules take it for a root.
+    return replace(spec, retired=retired)
+
+
+def stp_standings(
+    facts: list[EnrolmentFacts],
+    percents: dict[str, float],
+    today: date,
+    where: list[sa.ColumnElement[bool]],
+) -> dict[str, stp_tracking.StpStanding]:
+    """The STP standings of the cohort's STP enrolments (``stp_tracking.standings``)
+    from the read model: each module's stored done and total units, and the first
+    multi-source feedback round's stored counts, in three queries besides the
+    standings' own; nothing is computed per outcome. An enrolment without maintained
+    rows gets full progress (``tracking.progress_many``), as elsewhere."""
+    stp = [e for e in facts if e.curriculum.kind == "stp"]
+    if not stp:
+        return {}
+    specs = queries.msf_round_specs(sorted({e.curriculum_id for e in stp}))
+    # The first multi-source feedback round of each curriculum, as stp_tracking finds
+    # it: an assessment slot, not retired, whose evidence is an MSF.
+    msf: dict[str, tuple[str, OutcomeSpec | None]] = {}
+    for curriculum_id, mine in specs.items():
+        first = next(
+            (
+                o
+                for o in mine
+                if o.type == "assessment"
+                and not o.retired
+                and "msf" in (o.evidence.get("kinds") or [])
+            ),
+            None,
+        )
+        if first is not None:
+            msf[curriculum_id] = (first.code, _on_its_own(mine, first))
+    stp_ids = sa.select(Enrolment.id).where(
+        *where,
+        Enrolment.curriculum_id.in_(
+            sa.select(Curriculum.id).where(Curriculum.kind == "stp")
+        ),
+    )
+    figures = queries.module_figures(stp_ids)
+    tallies = queries.outcome_tallies(stp_ids, sorted({c for c, _ in msf.values()}))
+    missing = [_as_enrolment(e) for e in stp if e.percent_complete is None]
+    progress = tracking.progress_many(missing) if missing else {}
+    for e in stp:
+        if e.percent_complete is None:
+            continue
+        outcomes = []
+        code, alone = msf.get(e.curriculum_id, ("", None))
+        if alone is not None:
+            found = outcome_progress([alone], code, tallies.get((e.id, code)))
+            if found is not None:
+                outcomes.append(found)
+        progress[e.id] = Progress(
+            percent_complete=percents[e.id],
+            outcomes=outcomes,
+            modules=[
+                ModuleProgress(code, "", percent(done, total), done, total, [], [])
+                for code, (done, total) in figures.get(e.id, {}).items()
+            ],
+            next_actions=[],
+        )
+    return stp_tracking.standings([_as_enrolment(e) for e in stp], progress, today)
+
+
+def rows_for(
+    facts: list[EnrolmentFacts], today: date, where: list[sa.ColumnElement[bool]]
+) -> list[CohortRow]:
+    """Where each enrolment stands, in a fixed number of queries for any number
+    (``facts``: the enrolments ``where`` matches; the queries join on ``where``)."""
     enrolments = [_as_enrolment(e) for e in facts]
     percents = {
         e.id: e.percent_complete for e in facts if e.percent_complete is not None
     }
     missing = [e for e in enrolments if e.id not in percents]
+    oldest_requests = {e.id: e.oldest_submitted_at for e in facts}
     if missing:  # no maintained summary yet: computed in memory, never written
         percents.update(tracking.percent_many(missing))
-    stp = stp_tracking.for_cohort(enrolments, today)
-    trainee_ids = sorted({e.trainee_id for e in enrolments})
-    dates = queries.evidence_dates(trainee_ids)
-    otj = _otj_signed_hours([e.id for e in enrolments if tracking.is_apprenticeship(e)])
-    reviews = review_states([e.id for e in enrolments])
+        for enrolment_id, found in tracking.flag_dates_many(missing).items():
+            oldest_requests[enrolment_id] = found.oldest_submitted_at
+    stp = stp_standings(facts, percents, today, where)
+    otj = _otj_signed_hours(
+        sa.select(Enrolment.id).where(
+            *where,
+            Enrolment.curriculum_id.in_(
+                sa.select(Curriculum.id).where(Curriculum.kind == "apprenticeship")
+            ),
+        )
+    )
+    reviews = review_states(sa.select(Enrolment.id).where(*where))
     rows = []
     for fact, enrolment in zip(facts, enrolments, strict=True):
-        last, oldest = dates.get(enrolment.trainee_id, (None, None))
+        last, oldest = fact.last_activity_at, oldest_requests[fact.id]
         last_day = last.date() if last else None
         otj_summary = _otj_flag_input(enrolment, otj.get(enrolment.id, 0.0), today)
         review = reviews.get(enrolment.id)

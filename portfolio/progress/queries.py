@@ -11,6 +11,7 @@ from portfolio.evidence.models import OutcomeClaim
 from portfolio.extensions import db
 from portfolio.progress.engine import EvidenceFact
 from portfolio.progress.engine import OutcomeSpec
+from portfolio.progress.engine import OutcomeTally
 
 
 def outcome_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:
@@ -106,10 +107,25 @@ def last_activity(trainee_ids: list[str]) -> dict[str, datetime]:
 
 # ---- the cohort: plain columns, a fixed number of queries for any number of rows ----
 
+# Which enrolments (or trainees) a cohort query covers: a list of ids, or a SELECT of
+# them (the cohort's filters), which the database joins itself, so a trust's 500
+# trainees are never sent back to it as 500 parameters.
+Ids = list[str] | sa.Select
+
+
+def within(column, ids: Ids) -> sa.ColumnElement[bool]:
+    if isinstance(ids, sa.Select):
+        return column.in_(ids)
+    return column.in_(ids or [""])
+
 
 def cohort_enrolments(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
-    """The enrolments matching ``where`` with their trainee, organisation's nation and
-    maintained percent complete, as columns in one query (no ORM objects)."""
+    """The enrolments matching ``where`` with their trainee, organisation's nation,
+    maintained percent complete and oldest waiting request, and when the trainee last
+    recorded or changed evidence, as columns in one query (no ORM objects).
+
+    The last activity is a subquery per row that the index on (owner, updated) answers
+    with one probe, rather than reading every item of every trainee."""
     from portfolio.accounts.models import User
     from portfolio.enrolments.models import Enrolment
     from portfolio.enrolments.models import ProgressSummary
@@ -131,6 +147,11 @@ def cohort_enrolments(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
                 User.email.label("trainee_email"),
                 Organisation.nation,
                 ProgressSummary.percent_complete,
+                ProgressSummary.oldest_submitted_at,
+                sa.select(sa.func.max(Evidence.updated_at))
+                .where(Evidence.owner_id == Enrolment.trainee_id)
+                .scalar_subquery()
+                .label("last_activity_at"),
             )
             .join(User, User.id == Enrolment.trainee_id)
             .join(Organisation, Organisation.id == Enrolment.organisation_id)
@@ -163,7 +184,7 @@ def curricula_of(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
     )
 
 
-def breaks_many(enrolment_ids: list[str]) -> dict[str, list[sa.Row]]:
+def breaks_many(enrolment_ids: Ids) -> dict[str, list[sa.Row]]:
     """Each enrolment's breaks in learning (start_date, end_date), in start order."""
     from portfolio.enrolments.models import LearningBreak
 
@@ -172,14 +193,14 @@ def breaks_many(enrolment_ids: list[str]) -> dict[str, list[sa.Row]]:
         sa.select(
             LearningBreak.enrolment_id, LearningBreak.start_date, LearningBreak.end_date
         )
-        .where(LearningBreak.enrolment_id.in_(enrolment_ids or [""]))
+        .where(within(LearningBreak.enrolment_id, enrolment_ids))
         .order_by(LearningBreak.enrolment_id, LearningBreak.start_date)
     ):
         found[row.enrolment_id].append(row)
     return found
 
 
-def assignments_in_force(enrolment_ids: list[str], day) -> dict[str, list[sa.Row]]:
+def assignments_in_force(enrolment_ids: Ids, day) -> dict[str, list[sa.Row]]:
     """Each enrolment's supervision in force on ``day`` (role, supervisor's name), in
     the order they started, in one query."""
     from portfolio.accounts.models import User
@@ -194,7 +215,7 @@ def assignments_in_force(enrolment_ids: list[str], day) -> dict[str, list[sa.Row
         )
         .join(User, User.id == SupervisionAssignment.supervisor_id)
         .where(
-            SupervisionAssignment.enrolment_id.in_(enrolment_ids or [""]),
+            within(SupervisionAssignment.enrolment_id, enrolment_ids),
             SupervisionAssignment.in_force_on(day),
         )
         .order_by(
@@ -207,11 +228,9 @@ def assignments_in_force(enrolment_ids: list[str], day) -> dict[str, list[sa.Row
     return found
 
 
-def evidence_dates(trainee_ids: list[str]) -> dict[str, tuple]:
+def evidence_dates(trainee_ids: Ids) -> dict[str, tuple]:
     """Per trainee: when they last recorded or changed evidence, and when their
     oldest waiting sign-off request was sent, in one query."""
-    if not trainee_ids:
-        return {}
     oldest = sa.func.min(
         sa.case((Evidence.status == "submitted", Evidence.submitted_at)),
         type_=Evidence.submitted_at.type,
@@ -219,7 +238,102 @@ def evidence_dates(trainee_ids: list[str]) -> dict[str, tuple]:
     latest = sa.func.max(Evidence.updated_at, type_=Evidence.updated_at.type)
     rows = db.session.execute(
         sa.select(Evidence.owner_id, latest, oldest)
-        .where(Evidence.owner_id.in_(trainee_ids))
+        .where(within(Evidence.owner_id, trainee_ids))
         .group_by(Evidence.owner_id)
     )
     return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def outcome_tallies(
+    enrolment_ids: Ids, codes: list[str]
+) -> dict[tuple[str, str], OutcomeTally]:
+    """The maintained counts of these outcomes (by code) of these enrolments, as the
+    rules read them, in one query of columns (``progress_outcome``)."""
+    from portfolio.progress.models import ProgressOutcome as Row
+
+    if not codes:
+        return {}
+    found = {}
+    for row in db.session.execute(
+        sa.select(
+            Row.enrolment_id,
+            Row.code,
+            Row.evidence_count,
+            Row.signed_count,
+            Row.submitted_count,
+            Row.returned_count,
+            Row.draft_count,
+            Row.signed_dates,
+            Row.signed_reflections,
+            Row.counts,
+        ).where(
+            within(Row.enrolment_id, enrolment_ids),
+            Row.code.in_(codes),
+            Row.scope == "outcome",
+        )
+    ):
+        found[(row.enrolment_id, row.code)] = OutcomeTally(
+            evidence=row.evidence_count,
+            signed=row.signed_count,
+            submitted=row.submitted_count,
+            returned=row.returned_count,
+            drafts=row.draft_count,
+            signed_dates=row.signed_dates,
+            signed_reflections=row.signed_reflections,
+            signed_kinds=dict(row.counts or {}),
+        )
+    return found
+
+
+def msf_round_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:
+    """Each curriculum's outcomes as engine inputs with the rules read only for its
+    assessment slots (what finding the first multi-source feedback round and counting
+    it needs: every outcome's place in the tree, a slot's own rules), in one query."""
+    slot = Outcome.type == "assessment"
+    rows = db.session.execute(
+        sa.select(
+            Outcome.curriculum_id,
+            Outcome.code,
+            Outcome.title,
+            Outcome.type,
+            Outcome.parent_code,
+            Outcome.retired,
+            sa.type_coerce(
+                sa.case((slot, Outcome.evidence_rules)), Outcome.evidence_rules.type
+            ).label("evidence_rules"),
+            sa.type_coerce(
+                sa.case((slot, Outcome.assessments)), Outcome.assessments.type
+            ).label("assessments"),
+        )
+        .where(Outcome.curriculum_id.in_(curriculum_ids))
+        .order_by(Outcome.curriculum_id, Outcome.position)
+    )
+    specs: dict[str, list[OutcomeSpec]] = defaultdict(list)
+    for row in rows:
+        specs[row.curriculum_id].append(
+            OutcomeSpec(
+                code=row.code,
+                title=row.title,
+                type=row.type,
+                parent=row.parent_code,
+                evidence=row.evidence_rules or {},
+                assessments=row.assessments or {},
+                retired=row.retired,
+            )
+        )
+    return specs
+
+
+def module_figures(enrolment_ids: Ids) -> dict[str, dict[str, tuple[int, int]]]:
+    """Each enrolment's modules as (done units, total units) from the maintained rows,
+    in one query (as ``tracking.module_figures_many``, for a SELECT of ids too)."""
+    from portfolio.progress.models import ProgressOutcome as Row
+
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for enrolment_id, code, done, total in db.session.execute(
+        sa.select(
+            Row.enrolment_id, Row.code, Row.signed_count, Row.evidence_count
+        ).where(within(Row.enrolment_id, enrolment_ids), Row.scope == "module")
+    ):
+        found.setdefault(enrolment_id, {})[code] = (done, total)
+    return found
