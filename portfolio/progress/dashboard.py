@@ -484,6 +484,8 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
             sa.orm.lazyload(Evidence.claims),
             sa.orm.lazyload(Evidence.attachments),
             sa.orm.lazyload(Evidence.owner),
+            sa.orm.defer(Evidence.body),
+            sa.orm.defer(Evidence.form),
             sa.orm.joinedload(Evidence.submitted_to).lazyload(User.roles),
         )
         .order_by(Evidence.updated_at.desc(), Evidence.id)
@@ -524,6 +526,12 @@ def trainee_home(trainee: User, today: date | None = None) -> TraineeHome:
         db.session.scalars(
             sa.select(Enrolment)
             .where(Enrolment.trainee_id == trainee.id, Enrolment.status != "withdrawn")
+            # Neither the supervisors nor the trainee's roles are on this page (the
+            # signed-in user's roles are loaded with them).
+            .options(
+                sa.orm.lazyload(Enrolment.supervisors),
+                sa.orm.joinedload(Enrolment.trainee).lazyload(User.roles),
+            )
             .order_by(Enrolment.start_date)
         )
     )

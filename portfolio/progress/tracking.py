@@ -147,22 +147,37 @@ def recomputed_progress(enrolments: list[Enrolment]) -> dict[str, Progress]:
     }
 
 
-def stored_tallies(enrolment_ids: list[str]) -> dict[str, Tally]:
-    """The maintained tallies of the enrolments that have a summary, in two queries."""
+def summary_rows(enrolment_ids: list[str]) -> dict[str, sa.Row]:
+    """The maintained summaries' item counts and flag dates, by enrolment, in one
+    query: for a caller that needs both (``standing``) to read them once."""
     from portfolio.enrolments.models import ProgressSummary
 
     if not enrolment_ids:
         return {}
-    summaries = {
+    return {
         row.enrolment_id: row
         for row in db.session.execute(
             sa.select(
                 ProgressSummary.enrolment_id,
                 ProgressSummary.returned_items,
                 ProgressSummary.draft_items,
+                ProgressSummary.last_evidence_on,
+                ProgressSummary.oldest_submitted_at,
             ).where(ProgressSummary.enrolment_id.in_(enrolment_ids))
         )
     }
+
+
+def stored_tallies(
+    enrolment_ids: list[str], summaries: dict[str, sa.Row] | None = None
+) -> dict[str, Tally]:
+    """The maintained tallies of the enrolments that have a summary, in two queries
+    (one when ``summaries``, from ``summary_rows``, are given)."""
+    if not enrolment_ids:
+        return {}
+    if summaries is None:
+        summaries = summary_rows(enrolment_ids)
+    summaries = {i: summaries[i] for i in enrolment_ids if i in summaries}
     if not summaries:
         return {}
     outcomes: dict[str, dict[str, OutcomeTally]] = {i: {} for i in summaries}
@@ -222,7 +237,9 @@ def _tally_of(row) -> OutcomeTally:
     )
 
 
-def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
+def progress_many(
+    enrolments: list[Enrolment], summaries: dict[str, sa.Row] | None = None
+) -> dict[str, Progress]:
     """Progress for many enrolments from the maintained read model, in three queries.
 
     The work is the size of the curricula, not of the evidence: the rules
@@ -232,7 +249,7 @@ def progress_many(enrolments: list[Enrolment]) -> dict[str, Progress]:
     """
     if not enrolments:
         return {}
-    stored = stored_tallies([e.id for e in enrolments])
+    stored = stored_tallies([e.id for e in enrolments], summaries)
     specs = specs_of(enrolments)
     missing = [e for e in enrolments if e.id not in stored]
     fresh = recompute_many(missing) if missing else {}
@@ -349,23 +366,31 @@ class FlagDates:
     oldest_submitted_at: datetime | None
 
 
-def flag_dates_many(enrolments: list[Enrolment]) -> dict[str, FlagDates]:
-    """The latest evidence date and oldest waiting request per enrolment, one query.
+def flag_dates_many(
+    enrolments: list[Enrolment], summaries: dict[str, sa.Row] | None = None
+) -> dict[str, FlagDates]:
+    """The latest evidence date and oldest waiting request per enrolment, one query
+    (none when ``summaries``, from ``summary_rows``, are given).
 
     From the maintained summaries; an enrolment without one is read from its evidence.
     """
     from portfolio.enrolments.models import ProgressSummary
 
     ids = [e.id for e in enrolments]
-    found = {
-        row.enrolment_id: FlagDates(row.last_evidence_on, row.oldest_submitted_at)
-        for row in db.session.execute(
+    rows = (
+        [summaries[i] for i in ids if i in summaries]
+        if summaries is not None
+        else db.session.execute(
             sa.select(
                 ProgressSummary.enrolment_id,
                 ProgressSummary.last_evidence_on,
                 ProgressSummary.oldest_submitted_at,
             ).where(ProgressSummary.enrolment_id.in_(ids or [""]))
         )
+    )
+    found = {
+        row.enrolment_id: FlagDates(row.last_evidence_on, row.oldest_submitted_at)
+        for row in rows
     }
     missing = [e for e in enrolments if e.id not in found]
     if missing:
@@ -548,6 +573,31 @@ def _assign(row, values: dict) -> bool:
 
 def progress_of(enrolment: Enrolment) -> Progress:
     return progress_many([enrolment])[enrolment.id]
+
+
+def page_enrolment(actor, enrolment_id: str) -> Enrolment:
+    """An enrolment ``actor`` may see (``policy.visible_enrolments``, as
+    ``enrolments.services.get_enrolment``), loaded for its progress page: its
+    supervisor assignments (who may sign what) without their users, and no
+    roles of the people in it (the signed-in user's come with them)."""
+    from portfolio import policy
+    from portfolio.accounts.models import User
+    from portfolio.enrolments.models import SupervisionAssignment
+    from portfolio.rules import NotFound
+
+    enrolment = db.session.scalar(
+        policy.visible_enrolments(actor)
+        .where(Enrolment.id == enrolment_id)
+        .options(
+            sa.orm.selectinload(Enrolment.supervisors).lazyload(
+                SupervisionAssignment.supervisor
+            ),
+            sa.orm.joinedload(Enrolment.trainee).lazyload(User.roles),
+        )
+    )
+    if enrolment is None:
+        raise NotFound("No such enrolment.")
+    return enrolment
 
 
 # ---- off-the-job hours ---------------------------------------------------------------
@@ -933,11 +983,12 @@ class Standing:
 def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
     """Everything the dashboard and the progress API show about one enrolment."""
     today = today or date.today()
-    progress = progress_of(enrolment)
+    summaries = summary_rows([enrolment.id])  # read once for progress and flags
+    progress = progress_many([enrolment], summaries)[enrolment.id]
     otj = otj_summary(enrolment, today)
     reviews = reviews_of(enrolment)
     due = next_review_due(enrolment, reviews, today)
-    dates = flag_dates_many([enrolment])[enrolment.id]
+    dates = flag_dates_many([enrolment], summaries)[enrolment.id]
     last, oldest = dates.last_evidence_on, dates.oldest_submitted_at
     flags = risk_flags(
         enrolment,

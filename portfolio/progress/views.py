@@ -94,7 +94,7 @@ class BreakForm(FlaskForm):
 
 
 def _enrolment(enrolment_id: str):
-    return services.get_enrolment(current_user, enrolment_id)
+    return tracking.page_enrolment(current_user, enrolment_id)
 
 
 @bp.get("/progress/")
