@@ -360,3 +360,25 @@ def test_an_outcome_on_its_own_counts_as_in_its_tree(app, people):
                     assert one == whole, spec.code
                     checked += 1
         assert checked > 100
+
+
+def test_the_cohort_api_pages_in_sql_when_asked(as_, world):
+    """Without page or per_page every row; with them one page of rows in the order
+    asked, and the total."""
+    lead = as_("lead")
+    every = lead.get("/api/v1/cohort").get_json()
+    assert every["total"] == len(every["items"]) >= 2 and "page" not in every
+    by_name = [(r["trainee"]["name"], r["programme"]) for r in every["items"]]
+    got = []
+    for page in range(1, every["total"] + 1):
+        body = lead.get(f"/api/v1/cohort?page={page}&per_page=1").get_json()
+        assert body["total"] == every["total"] and body["per_page"] == 1
+        assert len(body["items"]) == 1
+        got += [(r["trainee"]["name"], r["programme"]) for r in body["items"]]
+    assert got == by_name
+    after = lead.get(f"/api/v1/cohort?page={every['total'] + 1}&per_page=1")
+    assert after.get_json()["items"] == [] and after.get_json()["total"] == len(got)
+    flagged = lead.get("/api/v1/cohort?flagged=true&per_page=1").get_json()
+    assert len(flagged["items"]) <= 1
+    assert lead.get("/api/v1/cohort?per_page=0").status_code == 400
+    assert lead.get("/api/v1/cohort?page=x").status_code == 400
