@@ -50,6 +50,35 @@ def test_the_trainee_pages_query_count_does_not_grow_with_evidence(
     assert many_progress == few_progress, (few_progress, many_progress)
 
 
+def test_a_second_programme_adds_no_query_to_the_home_page(
+    app, client, people, as_user
+):
+    """Standings of all the trainee's programmes come together (Ben has one)."""
+    from datetime import timedelta
+
+    from portfolio.accounts.services import find_user
+    from portfolio.enrolments import services as training
+    from tests.helpers.people import START
+
+    as_user(people.ben)
+    client.get("/")
+    one = count_queries(app, lambda: client.get("/"))
+    with app.app_context():
+        training.create_enrolment(
+            find_user(people.priya),
+            people.ben,
+            "ai-dht",
+            "RBV",
+            START,
+            START + timedelta(days=3 * 365),
+        )
+        db.session.remove()
+    client.get("/")
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("Reviews, outcomes and details") == 2
+    assert count_queries(app, lambda: client.get("/")) == one
+
+
 def test_the_home_page_lists_at_most_ten_of_each_with_the_rest_a_click_away(
     app, client, people, as_user
 ):

@@ -535,7 +535,7 @@ def trainee_home(trainee: User, today: date | None = None) -> TraineeHome:
             .order_by(Enrolment.start_date)
         )
     )
-    standings = [tracking.standing(e, today) for e in enrolments]
+    standings = tracking.standings(enrolments, today)
     phases = _module_phases(enrolments)
     rules = _rules(enrolments)
     programmes = [

@@ -727,6 +727,18 @@ def reviews_of(enrolment: Enrolment) -> list[ProgressReview]:
     )
 
 
+def reviews_many(enrolments: list[Enrolment]) -> dict[str, list[ProgressReview]]:
+    """Each enrolment's reviews, oldest first, in one query."""
+    found: dict[str, list[ProgressReview]] = {}
+    for review in db.session.scalars(
+        sa.select(ProgressReview)
+        .where(ProgressReview.enrolment_id.in_([e.id for e in enrolments] or [""]))
+        .order_by(ProgressReview.held_on, ProgressReview.id)
+    ):
+        found.setdefault(review.enrolment_id, []).append(review)
+    return found
+
+
 def stp_review_due(start: date, last_review_on: date | None) -> date:
     """STP end-of-year reviews are recorded by 30 September each year (NSHCS).
 
@@ -982,41 +994,59 @@ class Standing:
 
 def standing(enrolment: Enrolment, today: date | None = None) -> Standing:
     """Everything the dashboard and the progress API show about one enrolment."""
-    today = today or date.today()
-    summaries = summary_rows([enrolment.id])  # read once for progress and flags
-    progress = progress_many([enrolment], summaries)[enrolment.id]
-    otj = otj_summary(enrolment, today)
-    reviews = reviews_of(enrolment)
-    due = next_review_due(enrolment, reviews, today)
-    dates = flag_dates_many([enrolment], summaries)[enrolment.id]
-    last, oldest = dates.last_evidence_on, dates.oldest_submitted_at
-    flags = risk_flags(
-        enrolment,
-        progress.percent_complete,
-        today,
-        last,
-        oldest.date() if oldest else None,
-        otj,
-        due,
-    )
-    gateway = (
-        gateway_checklist(enrolment, progress, otj)
-        if is_apprenticeship(enrolment)
-        else None
-    )
+    return standings([enrolment], today)[0]
+
+
+def standings(enrolments: list[Enrolment], today: date | None = None) -> list[Standing]:
+    """``standing`` of each enrolment, in a number of queries that does not depend
+    on how many there are (an apprenticeship in England adds its off-the-job ledger
+    and its gateway's certificates)."""
     from portfolio.progress import stp_tracking
 
-    stp = stp_tracking.standing_of(enrolment, progress, today)
-    if stp is not None:
-        flags += [Flag(f.code, f.message) for f in stp.flags]
-    return Standing(
-        enrolment,
-        progress,
-        otj,
-        reviews,
-        due,
-        gateway,
-        flags,
-        adjusted_end(enrolment, today),
-        stp,
-    )
+    today = today or date.today()
+    if not enrolments:
+        return []
+    summaries = summary_rows([e.id for e in enrolments])  # for progress and flags
+    progress_by_id = progress_many(enrolments, summaries)
+    dates_by_id = flag_dates_many(enrolments, summaries)
+    reviews_by_id = reviews_many(enrolments)
+    stp_by_id = stp_tracking.standings(enrolments, progress_by_id, today)
+    found = []
+    for enrolment in enrolments:
+        progress = progress_by_id[enrolment.id]
+        otj = otj_summary(enrolment, today)
+        reviews = reviews_by_id.get(enrolment.id, [])
+        due = next_review_due(enrolment, reviews, today)
+        dates = dates_by_id[enrolment.id]
+        last, oldest = dates.last_evidence_on, dates.oldest_submitted_at
+        flags = risk_flags(
+            enrolment,
+            progress.percent_complete,
+            today,
+            last,
+            oldest.date() if oldest else None,
+            otj,
+            due,
+        )
+        gateway = (
+            gateway_checklist(enrolment, progress, otj)
+            if is_apprenticeship(enrolment)
+            else None
+        )
+        stp = stp_by_id.get(enrolment.id)
+        if stp is not None:
+            flags += [Flag(f.code, f.message) for f in stp.flags]
+        found.append(
+            Standing(
+                enrolment,
+                progress,
+                otj,
+                reviews,
+                due,
+                gateway,
+                flags,
+                adjusted_end(enrolment, today),
+                stp,
+            )
+        )
+    return found

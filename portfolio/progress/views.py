@@ -102,7 +102,7 @@ def _enrolment(enrolment_id: str):
 def dashboard():
     """Your own programmes: progress by module, what is missing, what to do next."""
     enrolments = services.enrolments_of(current_user.id, live_only=False)
-    standings = [tracking.standing(e) for e in enrolments if e.status != "withdrawn"]
+    standings = tracking.standings([e for e in enrolments if e.status != "withdrawn"])
     return render_template(
         "progress/dashboard.jinja", title="Your progress", standings=standings
     )
