@@ -17,11 +17,16 @@ bp = Blueprint("main", __name__)
 
 @bp.record_once
 def template_helpers(state) -> None:
-    """Percentages as people write them, and a module's "still needed" in words."""
+    """Percentages as people write them, a module's "still needed" in words, and a
+    progress's outcomes by code and under way."""
     from portfolio.progress import dashboard
 
     state.app.jinja_env.filters["percent"] = dashboard.percent_text
     state.app.jinja_env.globals["module_still_needed"] = dashboard.module_still_needed
+    # A 300-outcome curriculum's outcomes indexed and filtered in Python, not in a
+    # template loop over every outcome.
+    state.app.jinja_env.globals["outcomes_by_code"] = dashboard.outcomes_by_code
+    state.app.jinja_env.globals["outcomes_under_way"] = dashboard.outcomes_under_way
 
 
 @bp.get("/")

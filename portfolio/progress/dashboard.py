@@ -197,6 +197,16 @@ def module_still_needed(module, outcomes_by_code: dict) -> list[str]:
     return lines
 
 
+def outcomes_by_code(progress: Progress) -> dict[str, object]:
+    """A progress's outcomes by code (what ``module_still_needed`` reads)."""
+    return {o.code: o for o in progress.outcomes}
+
+
+def outcomes_under_way(progress: Progress) -> list:
+    """The outcomes with evidence under way, in curriculum order."""
+    return [o for o in progress.outcomes if o.status == "in_progress"]
+
+
 def _evidence_link(kind: str, claim: str) -> str:
     return url_for("evidence.create", kind=kind, claim=claim)
 
