@@ -241,19 +241,26 @@ def _in_child(target, *args):
     includes the parts' processes, peak is the measured process's own (the largest
     part's is in ``detail``).
     """
+    # A plain (not daemonic) process: the project's render starts processes of its own.
     context = multiprocessing.get_context("spawn")
     before = os.getloadavg()[0]
-    with context.Pool(1) as pool:
-        seconds, pages, peak, cpu, detail = pool.apply(_measured, (target, *args))
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_measured, args=(send, target, *args))
+    process.start()
+    send.close()
+    try:
+        seconds, pages, peak, cpu, detail = receive.recv()
+    finally:
+        process.join()
     return seconds, pages, peak, cpu, (before, os.getloadavg()[0]), detail
 
 
-def _measured(target, *args):
+def _measured(send, target, *args):
     cpu = time.process_time()
     seconds, pages, detail = target(*args)
     cpu = time.process_time() - cpu + detail.get("part_cpu_s", 0.0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return seconds, pages, peak, cpu, detail
+    send.send((seconds, pages, peak, cpu, detail))
 
 
 def main() -> None:

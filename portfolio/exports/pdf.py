@@ -324,20 +324,36 @@ def render_in_parts(
     is a few pages: a cover, the contents and a summary). Its page count must not depend
     on the numbers.
     """
+    import multiprocessing
+
     jobs = [(front(None), ())] + [(html, tuple(targets)) for html in parts]
-    with _part_pool(processes) as pool:
-        rendered = list(pool.map(_render_part_job, jobs))
-        numbers: dict[str, int] = {}
-        offset = rendered[0].pages
-        for part in rendered[1:]:
-            for name, index in part.anchors.items():
-                numbers.setdefault(name, offset + index + 1)
-            offset += part.pages
-        first = pool.submit(_render_part_job, (front(numbers), ())).result()
+    if multiprocessing.current_process().daemon:
+        # A daemonic process may not start children: the parts one after another
+        # here (each part's layout is freed once it is written, so memory is still
+        # about one part's and the merge's; time is one CPU's).
+        rendered = [_render_part_job(job) for job in jobs]
+        numbers = _target_pages(rendered)
+        first = _render_part_job((front(numbers), ()))
+    else:
+        with _part_pool(processes) as pool:
+            rendered = list(pool.map(_render_part_job, jobs))
+            numbers = _target_pages(rendered)
+            first = pool.submit(_render_part_job, (front(numbers), ())).result()
     if first.pages != rendered[0].pages:
         raise RuntimeError("the first part's length changed with its page numbers")
     rendered[0] = first
     return merge_tagged(rendered), rendered
+
+
+def _target_pages(rendered: Sequence[RenderedPart]) -> dict[str, int]:
+    """Each target anchor's page number (1-based) in the merged file."""
+    numbers: dict[str, int] = {}
+    offset = rendered[0].pages
+    for part in rendered[1:]:
+        for name, index in part.anchors.items():
+            numbers.setdefault(name, offset + index + 1)
+        offset += part.pages
+    return numbers
 
 
 def merge_tagged(parts: Sequence[RenderedPart]) -> bytes:
