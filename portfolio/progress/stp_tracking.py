@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portfolio.curriculum import spec_cache
 from portfolio.curriculum.models import Outcome
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import ProgressReview
@@ -49,13 +50,35 @@ class StpStanding:
         return stp_review.current_point(self.points)
 
 
-def _modules(
-    curriculum_ids: list[str],
-) -> tuple[dict[str, list[Outcome]], dict[str, str]]:
-    """Each curriculum's modules, and the code of its first multi-source feedback
-    round (an assessment slot whose evidence is an MSF), in one query."""
-    rows = db.session.scalars(
-        sa.select(Outcome)
+@dataclass(frozen=True)
+class _Module:
+    """What the review of progression reads about one module (kept in the cache)."""
+
+    code: str
+    title: str
+    source_ref: str | None
+    module_type: str | None
+    phase: int | None
+
+
+@dataclass(frozen=True)
+class _CurriculumModules:
+    modules: tuple[_Module, ...] = ()
+    msf_round: str | None = None
+
+
+def _load_modules(curriculum_ids: list[str]) -> dict[str, _CurriculumModules]:
+    rows = db.session.execute(
+        sa.select(
+            Outcome.curriculum_id,
+            Outcome.type,
+            Outcome.code,
+            Outcome.title,
+            Outcome.source_ref,
+            Outcome.module_type,
+            Outcome.phase,
+            Outcome.evidence_rules,
+        )
         .where(
             Outcome.curriculum_id.in_(curriculum_ids or [""]),
             Outcome.type.in_(("module", "assessment")),
@@ -63,13 +86,35 @@ def _modules(
         )
         .order_by(Outcome.curriculum_id, Outcome.position)
     )
-    modules: dict[str, list[Outcome]] = defaultdict(list)
+    modules: dict[str, list[_Module]] = defaultdict(list)
     msf: dict[str, str] = {}
     for row in rows:
         if row.type == "module":
-            modules[row.curriculum_id].append(row)
+            modules[row.curriculum_id].append(
+                _Module(row.code, row.title, row.source_ref, row.module_type, row.phase)
+            )
         elif "msf" in ((row.evidence_rules or {}).get("kinds") or []):
             msf.setdefault(row.curriculum_id, row.code)
+    return {
+        cid: _CurriculumModules(tuple(modules.get(cid, ())), msf.get(cid))
+        for cid in {*modules, *msf}
+    }
+
+
+def _modules(
+    enrolments: list[Enrolment],
+) -> tuple[dict[str, tuple[_Module, ...]], dict[str, str]]:
+    """Each curriculum's modules, and the code of its first multi-source feedback
+    round (an assessment slot whose evidence is an MSF), per curriculum version from
+    the cache (``portfolio.curriculum.spec_cache``; one query for those not held)."""
+    found = spec_cache.cached(
+        "stp_modules",
+        {e.curriculum_id: e.curriculum for e in enrolments},
+        _load_modules,
+        _CurriculumModules,
+    )
+    modules = {cid: c.modules for cid, c in found.items()}
+    msf = {cid: c.msf_round for cid, c in found.items() if c.msf_round}
     return modules, msf
 
 
@@ -86,17 +131,23 @@ def _grouped(model, ids: list[str], order) -> dict[str, list]:
 
 
 def standings(
-    enrolments: list[Enrolment], progress: dict[str, Progress], today: date
+    enrolments: list[Enrolment],
+    progress: dict[str, Progress],
+    today: date,
+    reviews: dict[str, list[ProgressReview]] | None = None,
 ) -> dict[str, StpStanding]:
-    """The STP standing of each STP enrolment (others are left out), in six queries."""
+    """The STP standing of each STP enrolment (others are left out), in at most six
+    queries (one fewer when ``reviews``, each enrolment's reviews oldest first, are
+    given; the curricula's modules from the per-version cache)."""
     from portfolio.enrolments import completion
 
     stp = [e for e in enrolments if is_stp(e)]
     ids = [e.id for e in stp]
     if not ids:
         return {}
-    modules, msf_rounds = _modules(sorted({e.curriculum_id for e in stp}))
-    reviews = _grouped(ProgressReview, ids, ProgressReview.held_on)
+    modules, msf_rounds = _modules(stp)
+    if reviews is None:
+        reviews = _grouped(ProgressReview, ids, ProgressReview.held_on)
     records = _grouped(ProgressionRecord, ids, ProgressionRecord.held_on)
     sittings = _grouped(FyaSitting, ids, FyaSitting.attempt)
     extensions = _grouped(TrainingExtension, ids, TrainingExtension.start_date)
@@ -184,7 +235,7 @@ def for_cohort(enrolments: list[Enrolment], today: date) -> dict[str, StpStandin
     stp = [e for e in enrolments if is_stp(e)]
     if not stp:
         return {}
-    _, msf_rounds = _modules(sorted({e.curriculum_id for e in stp}))
+    _, msf_rounds = _modules(stp)
     return standings(stp, tracking.module_progress_many(stp, msf_rounds), today)
 
 

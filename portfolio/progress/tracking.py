@@ -1010,7 +1010,7 @@ def standings(enrolments: list[Enrolment], today: date | None = None) -> list[St
     progress_by_id = progress_many(enrolments, summaries)
     dates_by_id = flag_dates_many(enrolments, summaries)
     reviews_by_id = reviews_many(enrolments)
-    stp_by_id = stp_tracking.standings(enrolments, progress_by_id, today)
+    stp_by_id = stp_tracking.standings(enrolments, progress_by_id, today, reviews_by_id)
     found = []
     for enrolment in enrolments:
         progress = progress_by_id[enrolment.id]
