@@ -126,11 +126,12 @@ def _as_enrolment(facts: EnrolmentFacts) -> Enrolment:
 
 def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFacts]:
     """The enrolments matching ``where`` as facts, in four queries for any number."""
+    rows = queries.cohort_enrolments(where)
+    # After the enrolments: an enrolment made in between brings no curriculum unread.
     curricula = {
         c.id: Programme(c.id, c.slug, c.title, c.kind, c.specialism, c.programme or {})
         for c in queries.curricula_of(where)
     }
-    rows = queries.cohort_enrolments(where)
     ids = sa.select(Enrolment.id).where(*where)
     breaks = queries.breaks_many(ids)
     supervision = queries.assignments_in_force(ids, today)
