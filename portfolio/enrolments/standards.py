@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portfolio.curriculum import mappings
+from portfolio.curriculum import spec_cache
 from portfolio.curriculum.models import Outcome
 from portfolio.enrolments.models import Enrolment
 from portfolio.evidence.models import Evidence
@@ -25,9 +26,30 @@ class ClaimToRemap:
     flag: mappings.Flag
 
 
+def _has_retired(curriculum_ids: list[str]) -> dict[str, bool]:
+    found = dict.fromkeys(curriculum_ids, False)
+    for cid in db.session.scalars(
+        sa.select(Outcome.curriculum_id)
+        .where(Outcome.curriculum_id.in_(curriculum_ids), Outcome.retired.is_(True))
+        .distinct()
+    ):
+        found[cid] = True
+    return found
+
+
 def claims_to_remap(enrolment: Enrolment) -> list[ClaimToRemap]:
     """The trainee's claims on retired outcomes of the enrolment's curriculum version
-    whose code changed meaning or was removed, oldest evidence first."""
+    whose code changed meaning or was removed, oldest evidence first. A curriculum
+    version without retired outcomes has none: that is kept per version in
+    ``portfolio.curriculum.spec_cache``, so its pages send no query for them."""
+    retired = spec_cache.cached(
+        "has_retired_outcomes",
+        {enrolment.curriculum_id: enrolment.curriculum},
+        _has_retired,
+        lambda: False,
+    )
+    if not retired[enrolment.curriculum_id]:
+        return []
     claims = list(
         db.session.scalars(
             sa.select(OutcomeClaim)
