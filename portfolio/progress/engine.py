@@ -46,12 +46,14 @@ them:
    first two modules' assessments still needed. At most five.
 """
 
+from collections import OrderedDict
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from threading import Lock
 from typing import Any
 
 from portfolio.curriculum.types import COUNTABLE_TYPES
@@ -423,8 +425,35 @@ def _tree_order(specs: list[OutcomeSpec]) -> list[tuple[OutcomeSpec, int]]:
     return ordered
 
 
+# The layout depends only on the specs, and pages pass the same spec objects for a
+# curriculum version on every request (``portfolio.curriculum.spec_cache``), so it is
+# kept here keyed by the specs' identities. An entry holds its specs, so no id in its
+# key can be reused while it is kept; callers only read the layout.
+_LAYOUTS: OrderedDict[tuple[int, ...], tuple[tuple[OutcomeSpec, ...], tuple]] = (
+    OrderedDict()
+)
+_LAYOUTS_LOCK = Lock()
+MAX_LAYOUTS = 64
+
+
 def _layout(specs: list[OutcomeSpec]):
-    """The tree in depth-first order, each node's subtree end and retired flag."""
+    """The tree in depth-first order, each node's subtree end and retired flag
+    (computed once for the same spec objects; the result is read, never changed)."""
+    key = tuple(map(id, specs))
+    with _LAYOUTS_LOCK:
+        entry = _LAYOUTS.get(key)
+        if entry is not None:
+            _LAYOUTS.move_to_end(key)
+            return entry[1]
+    found = _compute_layout(specs)
+    with _LAYOUTS_LOCK:
+        _LAYOUTS[key] = (tuple(specs), found)
+        while len(_LAYOUTS) > MAX_LAYOUTS:
+            _LAYOUTS.popitem(last=False)
+    return found
+
+
+def _compute_layout(specs: list[OutcomeSpec]):
     ordered = _tree_order(specs)
     n = len(ordered)
     position = {spec.code: i for i, (spec, _) in enumerate(ordered)}
