@@ -322,10 +322,15 @@ def test_the_cohort_stp_standings_equal_those_from_full_progress(
         assert {f.id: f.percent_complete for f in facts} == {
             f.id: percents[f.id] for f in facts
         }
+        reviews = cohorts.review_states(sa.select(Enrolment.id).where(*where))
         for today in (date(2026, 3, 31), date(2026, 9, 15), date(2027, 10, 1)):
-            assert cohorts.stp_standings(
-                facts, percents, today, where
-            ) == stp_tracking.standings(stp, full, today)
+            expected = stp_tracking.standings(stp, full, today)
+            assert cohorts.stp_standings(facts, percents, today, where) == expected
+            # with the reviews the cohort has read already passed in
+            assert (
+                cohorts.stp_standings(facts, percents, today, where, reviews)
+                == expected
+            )
 
 
 def test_an_outcome_on_its_own_counts_as_in_its_tree(app, people):

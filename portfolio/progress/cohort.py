@@ -15,6 +15,7 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from datetime import datetime
+from typing import Any
 from typing import cast
 
 import sqlalchemy as sa
@@ -271,11 +272,21 @@ def training_year(start: date, today: date) -> int:
     return years + 1
 
 
+@dataclass(frozen=True)
+class HeldReview:
+    """A review as the STP rules read it (``stp_tracking.standings``)."""
+
+    kind: str
+    held_on: date
+    complete: bool
+
+
 @dataclass
 class ReviewState:
     last_complete: date | None
     # held after the last complete one, not signed (a row of held_on and signatures)
     unsigned: sa.Row | None
+    held: list[HeldReview] = field(default_factory=list)  # oldest first
 
     @property
     def unsigned_by(self) -> list[str]:
@@ -292,6 +303,7 @@ def review_states(enrolment_ids: queries.Ids) -> dict[str, ReviewState]:
     for review in db.session.execute(
         sa.select(
             ProgressReview.enrolment_id,
+            ProgressReview.kind,
             ProgressReview.held_on,
             # whether each party signed (not when: no timestamps to convert)
             *(
@@ -303,7 +315,9 @@ def review_states(enrolment_ids: queries.Ids) -> dict[str, ReviewState]:
         .order_by(ProgressReview.enrolment_id, ProgressReview.held_on)
     ):
         state = states.setdefault(review.enrolment_id, ReviewState(None, None))
-        if all(getattr(review, name) for name, _ in REVIEW_PARTIES):
+        complete = all(getattr(review, name) for name, _ in REVIEW_PARTIES)
+        state.held.append(HeldReview(review.kind, review.held_on, complete))
+        if complete:
             state.last_complete = review.held_on
             state.unsigned = None
         else:
@@ -776,6 +790,7 @@ def stp_standings(
     percents: dict[str, float],
     today: date,
     where: list[sa.ColumnElement[bool]],
+    reviews: dict[str, ReviewState] | None = None,
 ) -> dict[str, stp_tracking.StpStanding]:
     """The STP standings of the cohort's STP enrolments (``stp_tracking.standings``)
     from the read model: each module's stored done and total units, and the first
@@ -830,7 +845,14 @@ def stp_standings(
             ],
             next_actions=[],
         )
-    return stp_tracking.standings([_as_enrolment(e) for e in stp], progress, today)
+    held = (
+        None
+        if reviews is None
+        else {e.id: reviews[e.id].held if e.id in reviews else [] for e in stp}
+    )
+    return stp_tracking.standings(
+        [_as_enrolment(e) for e in stp], progress, today, cast(Any, held)
+    )
 
 
 def rows_for(
@@ -848,7 +870,8 @@ def rows_for(
         percents.update(tracking.percent_many(missing))
         for enrolment_id, found in tracking.flag_dates_many(missing).items():
             oldest_requests[enrolment_id] = found.oldest_submitted_at
-    stp = stp_standings(facts, percents, today, where)
+    reviews = review_states(sa.select(Enrolment.id).where(*where))
+    stp = stp_standings(facts, percents, today, where, reviews)
     otj = _otj_signed_hours(
         sa.select(Enrolment.id).where(
             *where,
@@ -857,7 +880,6 @@ def rows_for(
             ),
         )
     )
-    reviews = review_states(sa.select(Enrolment.id).where(*where))
     rows = []
     for fact, enrolment in zip(facts, enrolments, strict=True):
         last, oldest = fact.last_activity_at, oldest_requests[fact.id]
