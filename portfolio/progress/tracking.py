@@ -182,17 +182,50 @@ def stored_tallies(
         return {}
     outcomes: dict[str, dict[str, OutcomeTally]] = {i: {} for i in summaries}
     modules: dict[str, dict[str, dict[str, int]]] = {i: {} for i in summaries}
-    # Plain columns, not ORM objects: a trainee has a row per outcome they claimed.
-    for row in db.session.execute(
-        sa.select(*ProgressOutcome.__table__.c).where(
-            ProgressOutcome.enrolment_id.in_(list(summaries))
-        )
+    # Plain column tuples, not ORM objects or named rows: a trainee has a row per
+    # outcome they claimed (hundreds a page). Each row's counts is decoded afresh.
+    c = ProgressOutcome.__table__.c
+    for (
+        enrolment_id,
+        code,
+        scope,
+        evidence,
+        signed,
+        submitted,
+        returned,
+        drafts,
+        signed_dates,
+        signed_reflections,
+        counts,
+    ) in db.session.execute(
+        sa.select(
+            c.enrolment_id,
+            c.code,
+            c.scope,
+            c.evidence_count,
+            c.signed_count,
+            c.submitted_count,
+            c.returned_count,
+            c.draft_count,
+            c.signed_dates,
+            c.signed_reflections,
+            c.counts,
+        ).where(c.enrolment_id.in_(list(summaries)))
     ):
-        if row.scope == "module":
-            if row.counts:  # a module with nothing to count has no tally entry
-                modules[row.enrolment_id][row.code] = dict(row.counts)
+        if scope == "module":
+            if counts:  # a module with nothing to count has no tally entry
+                modules[enrolment_id][code] = counts
         else:
-            outcomes[row.enrolment_id][row.code] = _tally_of(row)
+            outcomes[enrolment_id][code] = OutcomeTally(
+                evidence,
+                signed,
+                submitted,
+                returned,
+                drafts,
+                signed_dates,
+                signed_reflections,
+                counts or {},
+            )
     return {
         i: Tally(outcomes[i], modules[i], row.returned_items, row.draft_items)
         for i, row in summaries.items()
