@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -130,15 +131,27 @@ def _grouped(model, ids: list[str], order) -> dict[str, list]:
     return found
 
 
+def _present(models: tuple, ids: list[str]) -> dict[Any, bool]:
+    """Whether each model has rows for any of ``ids``, in one query: most STP
+    enrolments have no progression records, sittings, extensions or completion yet,
+    and those are then not read at all."""
+    found = db.session.execute(
+        sa.select(*(sa.exists().where(model.enrolment_id.in_(ids)) for model in models))
+    ).one()
+    return dict(zip(models, found, strict=True))
+
+
 def standings(
     enrolments: list[Enrolment],
     progress: dict[str, Progress],
     today: date,
     reviews: dict[str, list[ProgressReview]] | None = None,
 ) -> dict[str, StpStanding]:
-    """The STP standing of each STP enrolment (others are left out), in at most six
-    queries (one fewer when ``reviews``, each enrolment's reviews oldest first, are
-    given; the curricula's modules from the per-version cache)."""
+    """The STP standing of each STP enrolment (others are left out), in at most seven
+    queries: one asks which of the progression records, FYA sittings, extensions and
+    completions have rows for them, and only those are read; the reviews when
+    ``reviews`` (each enrolment's, oldest first) are not given; the curricula's
+    modules from the per-version cache."""
     from portfolio.enrolments import completion
 
     stp = [e for e in enrolments if is_stp(e)]
@@ -148,15 +161,30 @@ def standings(
     modules, msf_rounds = _modules(stp)
     if reviews is None:
         reviews = _grouped(ProgressReview, ids, ProgressReview.held_on)
-    records = _grouped(ProgressionRecord, ids, ProgressionRecord.held_on)
-    sittings = _grouped(FyaSitting, ids, FyaSitting.attempt)
-    extensions = _grouped(TrainingExtension, ids, TrainingExtension.start_date)
-    completions = {
-        row.enrolment_id: row
-        for row in db.session.scalars(
-            sa.select(StpCompletion).where(StpCompletion.enrolment_id.in_(ids))
-        )
-    }
+    has = _present(
+        (ProgressionRecord, FyaSitting, TrainingExtension, StpCompletion), ids
+    )
+    records = (
+        _grouped(ProgressionRecord, ids, ProgressionRecord.held_on)
+        if has[ProgressionRecord]
+        else {}
+    )
+    sittings = _grouped(FyaSitting, ids, FyaSitting.attempt) if has[FyaSitting] else {}
+    extensions = (
+        _grouped(TrainingExtension, ids, TrainingExtension.start_date)
+        if has[TrainingExtension]
+        else {}
+    )
+    completions = (
+        {
+            row.enrolment_id: row
+            for row in db.session.scalars(
+                sa.select(StpCompletion).where(StpCompletion.enrolment_id.in_(ids))
+            )
+        }
+        if has[StpCompletion]
+        else {}
+    )
     result = {}
     for enrolment in stp:
         p = progress[enrolment.id]
