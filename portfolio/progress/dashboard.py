@@ -459,14 +459,9 @@ OPEN_STATUSES = ("returned", "submitted", "draft")
 def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, int]]:
     """The trainee's returned, waiting and draft items, at most MAX_LISTED of each
     (the latest returned and drafts, the longest waiting), and how many of each
-    there are: two queries, whatever the size of the portfolio."""
-    counts = dict(
-        db.session.execute(
-            sa.select(Evidence.status, sa.func.count())
-            .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
-            .group_by(Evidence.status)
-        ).all()
-    )
+    there are (a window count beside each listed item): one query, whatever the size
+    of the portfolio."""
+    counts: dict[str, int] = {}
     lists: dict[str, list[Evidence]] = {status: [] for status in OPEN_STATUSES}
     waiting_first = sa.case(
         (Evidence.status == "submitted", Evidence.submitted_at), else_=None
@@ -480,12 +475,13 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
                 order_by=(waiting_first.asc(), Evidence.updated_at.desc(), Evidence.id),
             )
             .label("n"),
+            sa.func.count().over(partition_by=Evidence.status).label("of"),
         )
         .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
         .subquery()
     )
-    items = db.session.scalars(
-        sa.select(Evidence)
+    rows = db.session.execute(
+        sa.select(Evidence, ranked.c.of)
         .join(ranked, ranked.c.id == Evidence.id)
         .where(ranked.c.n <= MAX_LISTED)
         .options(
@@ -500,8 +496,9 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
         )
         .order_by(Evidence.updated_at.desc(), Evidence.id)
     )
-    for item in items:
+    for item, of in rows:
         lists[item.status].append(item)
+        counts[item.status] = of
     return lists, counts
 
 
