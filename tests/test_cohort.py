@@ -367,12 +367,13 @@ def test_an_outcome_on_its_own_counts_as_in_its_tree(app, people):
         assert checked > 100
 
 
-def test_the_cohort_api_pages_in_sql_when_asked(as_, world):
-    """Without page or per_page every row; with them one page of rows in the order
-    asked, and the total."""
+def test_the_cohort_api_pages_in_sql(as_, world):
+    """Paged like every list of the API: page 1 of 50 unless asked (the small cohort
+    fits), one page of rows in the order asked, and the total."""
     lead = as_("lead")
     every = lead.get("/api/v1/cohort").get_json()
-    assert every["total"] == len(every["items"]) >= 2 and "page" not in every
+    assert every["total"] == len(every["items"]) >= 2
+    assert (every["page"], every["per_page"]) == (1, 50)
     by_name = [(r["trainee"]["name"], r["programme"]) for r in every["items"]]
     got = []
     for page in range(1, every["total"] + 1):
@@ -386,4 +387,5 @@ def test_the_cohort_api_pages_in_sql_when_asked(as_, world):
     flagged = lead.get("/api/v1/cohort?flagged=true&per_page=1").get_json()
     assert len(flagged["items"]) <= 1
     assert lead.get("/api/v1/cohort?per_page=0").status_code == 400
+    assert lead.get("/api/v1/cohort?per_page=201").status_code == 400
     assert lead.get("/api/v1/cohort?page=x").status_code == 400

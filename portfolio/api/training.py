@@ -146,11 +146,11 @@ def cohort():
         page=page,
         per_page=per_page,
     )
-    paging = {} if page is None else {"page": page, "per_page": per_page}
     return jsonify(
         {
             "total": total,
-            **paging,
+            "page": page,
+            "per_page": per_page,
             "items": [
                 {
                     "enrolment": r.enrolment.id,
@@ -184,13 +184,11 @@ def cohort():
     )
 
 
-def _cohort_paging() -> tuple[int | None, int]:
-    """``page`` and ``per_page`` (optional: without either, every row), as
-    ``base.paginate`` reads them."""
+def _cohort_paging() -> tuple[int, int]:
+    """``page`` and ``per_page`` as every list of the API reads them (``base.paginate``:
+    page 1 of 50 unless asked, at most ``API_MAX_PER_PAGE``)."""
     from flask import current_app
 
-    if "page" not in request.args and "per_page" not in request.args:
-        return None, 0
     maximum = current_app.config["API_MAX_PER_PAGE"]
     try:
         page = int(request.args.get("page", 1))
@@ -378,7 +376,7 @@ PERSON_REF = schema({"id": S, "name": S})
 document(
     "/cohort",
     "get",
-    "Your organisation's cohort with progress, flags and supervisor load (?programme, status, flagged=true, sort; page and per_page for one page of rows, ordered and paged in SQL, else every row)",
+    "Your organisation's cohort with progress, flags and supervisor load (?programme, status, flagged=true, sort; paged like every list: page and per_page, 50 rows a page unless asked, at most 200, ordered and paged in SQL; total counts every matching row)",
     response=schema(
         {
             "total": {"type": "integer"},
