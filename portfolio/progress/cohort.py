@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from portfolio.accounts.models import User
 from portfolio.csvsafe import safe_text
+from portfolio.curriculum import spec_cache
 from portfolio.curriculum.models import Curriculum
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import ProgressReview
@@ -88,6 +89,8 @@ class Programme:
     kind: str
     specialism: str | None
     programme: dict
+    content_hash: str | None = None  # with loaded_at: the version (spec_cache)
+    loaded_at: datetime | None = None
 
 
 @dataclass
@@ -130,7 +133,16 @@ def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFact
     rows = queries.cohort_enrolments(where)
     # After the enrolments: an enrolment made in between brings no curriculum unread.
     curricula = {
-        c.id: Programme(c.id, c.slug, c.title, c.kind, c.specialism, c.programme or {})
+        c.id: Programme(
+            c.id,
+            c.slug,
+            c.title,
+            c.kind,
+            c.specialism,
+            c.programme or {},
+            c.content_hash,
+            c.loaded_at,
+        )
         for c in queries.curricula_of(where)
     }
     ids = sa.select(Enrolment.id).where(*where)
@@ -800,7 +812,14 @@ def stp_standings(
     stp = [e for e in facts if e.curriculum.kind == "stp"]
     if not stp:
         return {}
-    specs = queries.msf_round_specs(sorted({e.curriculum_id for e in stp}))
+    # The same for every request until the curriculum is loaded again: kept per
+    # curriculum version (the outcomes of a national STP curriculum are thousands).
+    specs = spec_cache.cached(
+        "msf_round_specs",
+        {e.curriculum_id: e.curriculum for e in stp},
+        queries.msf_round_specs,
+        list,
+    )
     # The first multi-source feedback round of each curriculum, as stp_tracking finds
     # it: an assessment slot, not retired, whose evidence is an MSF.
     msf: dict[str, tuple[str, OutcomeSpec | None]] = {}

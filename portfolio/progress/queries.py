@@ -175,6 +175,8 @@ def curricula_of(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
                 Curriculum.kind,
                 Curriculum.specialism,
                 Curriculum.programme,
+                Curriculum.content_hash,
+                Curriculum.loaded_at,
             ).where(
                 Curriculum.id.in_(
                     sa.select(Enrolment.curriculum_id).where(*where).distinct()
