@@ -480,7 +480,7 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
         .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
         .subquery()
     )
-    rows = db.session.execute(
+    rows: list[tuple[Evidence, int]] = db.session.execute(
         sa.select(Evidence, ranked.c.of)
         .join(ranked, ranked.c.id == Evidence.id)
         .where(ranked.c.n <= MAX_LISTED)
@@ -495,7 +495,7 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
             sa.orm.joinedload(Evidence.submitted_to).lazyload(User.roles),
         )
         .order_by(Evidence.updated_at.desc(), Evidence.id)
-    )
+    ).all()  # type: ignore[assignment]
     for item, of in rows:
         lists[item.status].append(item)
         counts[item.status] = of

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -185,6 +186,23 @@ def stored_tallies(
     # Plain column tuples, not ORM objects or named rows: a trainee has a row per
     # outcome they claimed (hundreds a page). Each row's counts is decoded afresh.
     c = ProgressOutcome.__table__.c
+    rows: list[tuple[Any, ...]] = list(
+        db.session.execute(
+            sa.select(
+                c.enrolment_id,
+                c.code,
+                c.scope,
+                c.evidence_count,
+                c.signed_count,
+                c.submitted_count,
+                c.returned_count,
+                c.draft_count,
+                c.signed_dates,
+                c.signed_reflections,
+                c.counts,
+            ).where(c.enrolment_id.in_(list(summaries)))
+        ).all()
+    )
     for (
         enrolment_id,
         code,
@@ -197,21 +215,7 @@ def stored_tallies(
         signed_dates,
         signed_reflections,
         counts,
-    ) in db.session.execute(
-        sa.select(
-            c.enrolment_id,
-            c.code,
-            c.scope,
-            c.evidence_count,
-            c.signed_count,
-            c.submitted_count,
-            c.returned_count,
-            c.draft_count,
-            c.signed_dates,
-            c.signed_reflections,
-            c.counts,
-        ).where(c.enrolment_id.in_(list(summaries)))
-    ):
+    ) in rows:
         if scope == "module":
             if counts:  # a module with nothing to count has no tally entry
                 modules[enrolment_id][code] = counts
