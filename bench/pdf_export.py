@@ -16,7 +16,8 @@ is in the past whatever ``--items``), then times, each run in a fresh process:
 
 The two alternate which goes first run by run, so a change in the machine's load
 weighs on both. It reports seconds, pages, pages per second, CPU seconds (the parts'
-processes included), peak memory (of the job's process and of the largest part's) and
+processes included), peak memory (of the job's process, of the largest part's and of
+the merge's process) and
 the load average around each run (the machine is shared: CPU seconds say how much work
 a render was, wall seconds how long it took on the machine as it was).
 
@@ -176,21 +177,29 @@ def _project(path: Path, enrolment_id: str, parts: dict) -> tuple[float, int, di
 
     started = time.perf_counter()
     app = create_app(_config(path, parts))
-    detail = {"parts": 1, "part_peak_mib": 0.0, "part_cpu_s": 0.0}
+    detail = {
+        "parts": 1,
+        "part_peak_mib": 0.0,
+        "merge_peak_mib": 0.0,
+        "part_cpu_s": 0.0,
+    }
     with app.app_context():
         enrolment = db.session.get(Enrolment, enrolment_id)
         export = _export(enrolment)
         content = build_portfolio(enrolment)
         if len(content.entries) > services.part_items():
             front, later, targets = services.portfolio_parts(export, content)
-            pdf, rendered = render_in_parts(
+            pdf, rendered, merge = render_in_parts(
                 front, later, targets=targets, processes=parts["PDF_PART_PROCESSES"]
             )
             detail = {
                 # The first part is rendered twice (again with its contents' numbers).
                 "parts": len(rendered),
                 "part_peak_mib": max(r.peak_rss_kib for r in rendered) / 1024,
-                "part_cpu_s": sum(r.cpu_s for r in rendered) + rendered[0].cpu_s,
+                "merge_peak_mib": merge.peak_rss_kib / 1024,
+                "part_cpu_s": sum(r.cpu_s for r in rendered)
+                + rendered[0].cpu_s
+                + merge.cpu_s,
             }
         else:
             pdf, _ = render_pdf(services.portfolio_html(export, content))
@@ -285,6 +294,11 @@ def main() -> None:
         default=300,
         help="lay the anchor out on a sample of about this many pages (0: all)",
     )
+    parser.add_argument(
+        "--no-anchor",
+        action="store_true",
+        help="time the project only (no yardstick, no results file)",
+    )
     args = parser.parse_args()
     parts = {
         "PDF_PART_ITEMS": args.part_items or 10**9,
@@ -304,10 +318,10 @@ def main() -> None:
                 old.unlink()
             enrolment_id = build_database(path, args.items)
             marker.write_text(enrolment_id)
-        anchor_html = plain_blocks(_html(path, enrolment_id))
+        anchor_html = "" if args.no_anchor else plain_blocks(_html(path, enrolment_id))
         # About 12.5 plain blocks of 60 words to an A4 page (178 pages at 200 items).
         blocks = anchor_html.count("<p>")
-        anchor_note = "all of the words"
+        anchor_note = "not run (--no-anchor)" if args.no_anchor else "all of the words"
         if args.anchor_pages and blocks > args.anchor_pages * 12.5:
             fraction = args.anchor_pages * 12.5 / blocks
             anchor_html = sample_blocks(anchor_html, fraction)
@@ -325,6 +339,8 @@ def main() -> None:
         for run in range(args.runs):
             order = ("anchor", "project") if run % 2 == 0 else ("project", "anchor")
             for name in order:
+                if name == "anchor" and args.no_anchor:
+                    continue
                 if name == "anchor":
                     result = _in_child(_anchor, anchor_html)
                 else:
@@ -333,7 +349,7 @@ def main() -> None:
                 detail = result[5]
                 in_parts = (
                     f" ({detail['parts']} parts, largest part {detail['part_peak_mib']:.0f}"
-                    " MiB)"
+                    f" MiB, merge {detail['merge_peak_mib']:.0f} MiB)"
                     if detail.get("parts", 1) > 1
                     else ""
                 )
@@ -346,6 +362,8 @@ def main() -> None:
                 )
     summary = {}
     for name, results in rows.items():
+        if not results:
+            continue
         rates = [r[1] / r[0] for r in results]
         summary[name] = {
             "median_s": round(statistics.median(r[0] for r in results), 2),
@@ -361,7 +379,19 @@ def main() -> None:
             "part_peak_rss_mib": round(
                 max(r[5].get("part_peak_mib", 0.0) for r in results), 1
             ),
+            "merge_peak_rss_mib": round(
+                max(r[5].get("merge_peak_mib", 0.0) for r in results), 1
+            ),
         }
+    if args.no_anchor:
+        s = summary["project"]
+        print(
+            f"project {s['median_s']} s, {s['pages']} pages, CPU {s['cpu_s']} s, "
+            f"peak MiB: job {s['peak_rss_mib']}, largest part {s['part_peak_rss_mib']},"
+            f" merge {s['merge_peak_rss_mib']} (no anchor: nothing written to "
+            f"{RESULTS.name}/)"
+        )
+        return
     ratio = summary["anchor"]["pages_per_s"] / summary["project"]["pages_per_s"]
     cpu_ratio = (
         summary["anchor"]["pages_per_cpu_s"] / summary["project"]["pages_per_cpu_s"]

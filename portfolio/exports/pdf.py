@@ -11,6 +11,7 @@ URLs fetch nothing and attach nothing, and a render never embeds a server file.
 import base64
 import functools
 import logging
+import os
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -241,11 +242,15 @@ def asset_url(name: str) -> str:
 # one outline rebuilt from every part's headings with their CSS bookmark levels, one
 # name tree of destinations, and "Page N of M" stamped on every page as a pagination
 # artifact (ISO 14289-1 7.8), since no part knows the others' page counts when laid out.
+# Each part is written to a file, and the merge runs in a child process of its own that
+# opens the parts' files (memory-mapped) and writes the merged file: the job's process
+# (which holds the portfolio's content and HTML) never holds the merge's objects.
 
 
 @dataclass(frozen=True)
 class RenderedPart:
-    pdf: bytes
+    # The part's PDF file (in the render's temporary folder).
+    path: str
     pages: int
     # Anchor name -> page index (0-based, in the part), for the anchors asked about.
     anchors: dict[str, int]
@@ -255,8 +260,9 @@ class RenderedPart:
     cpu_s: float
 
 
-def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
-    """Lay out and write one part (PDF/UA-1), reporting what the merge needs."""
+def render_part(html: str, anchors: Sequence[str], path: str) -> RenderedPart:
+    """Lay out one part and write it (PDF/UA-1) to ``path``, reporting what the
+    merge needs."""
     import resource
     import time
 
@@ -273,13 +279,13 @@ def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
         # write_pdf's matrix: CSS px to points (0.75), origin at the bottom left.
         for level, label, (x, y), _state in page.bookmarks:
             marks.append((level, label, index, x * 0.75, (page.height - y) * 0.75))
-    pdf = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    document.write_pdf(path, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
     if fetcher.blocked:
         log.warning(
             "blocked %d resource(s) while rendering a part", len(fetcher.blocked)
         )
     return RenderedPart(
-        pdf=pdf,
+        path=path,
         pages=len(document.pages),
         anchors=found,
         bookmarks=marks,
@@ -288,8 +294,29 @@ def render_part(html: str, anchors: Sequence[str] = ()) -> RenderedPart:
     )
 
 
-def _render_part_job(args: tuple[str, tuple[str, ...]]) -> RenderedPart:
+def _render_part_job(args: tuple[str, tuple[str, ...], str]) -> RenderedPart:
     return render_part(*args)
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    pages: int
+    peak_rss_kib: int
+    cpu_s: float
+
+
+def _merge_job(parts: Sequence[RenderedPart], path: str) -> MergeReport:
+    """Merge ``parts`` into the file ``path``, reporting the process's peak memory."""
+    import resource
+    import time
+
+    cpu = time.process_time()
+    pages = merge_tagged(parts, path)
+    return MergeReport(
+        pages=pages,
+        peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        cpu_s=time.process_time() - cpu,
+    )
 
 
 def _part_pool(processes: int):
@@ -315,8 +342,9 @@ def render_in_parts(
     *,
     targets: Sequence[str] = (),
     processes: int = 2,
-) -> tuple[bytes, list[RenderedPart]]:
-    """Render ``front(None)`` and ``parts`` in child processes and merge them.
+) -> tuple[bytes, list[RenderedPart], MergeReport]:
+    """Render ``front(None)`` and ``parts`` in child processes and merge them (in
+    another child process) into the PDF returned.
 
     ``front`` makes the first part's HTML given the page number (1-based, in the
     merged file) of each of ``targets``, anchors in the later parts its contents list
@@ -325,24 +353,46 @@ def render_in_parts(
     on the numbers.
     """
     import multiprocessing
+    import tempfile
 
-    jobs = [(front(None), ())] + [(html, tuple(targets)) for html in parts]
-    if multiprocessing.current_process().daemon:
-        # A daemonic process may not start children: the parts one after another
-        # here (each part's layout is freed once it is written, so memory is still
-        # about one part's and the merge's; time is one CPU's).
-        rendered = [_render_part_job(job) for job in jobs]
-        numbers = _target_pages(rendered)
-        first = _render_part_job((front(numbers), ()))
-    else:
-        with _part_pool(processes) as pool:
-            rendered = list(pool.map(_render_part_job, jobs))
+    with tempfile.TemporaryDirectory(prefix="pdf-parts-") as folder:
+        files = [
+            os.path.join(folder, f"part-{i:03d}.pdf") for i in range(len(parts) + 1)
+        ]
+        jobs = [(front(None), (), files[0])] + [
+            (html, tuple(targets), file)
+            for html, file in zip(parts, files[1:], strict=True)
+        ]
+        merged = os.path.join(folder, "merged.pdf")
+        if multiprocessing.current_process().daemon:
+            # A daemonic process may not start children: the parts one after another
+            # here (each part's layout is freed once it is written, so memory is
+            # still about one part's and the merge's; time is one CPU's).
+            rendered = [_render_part_job(job) for job in jobs]
+            del jobs
             numbers = _target_pages(rendered)
-            first = pool.submit(_render_part_job, (front(numbers), ())).result()
-    if first.pages != rendered[0].pages:
+            rendered[0] = _checked_first(
+                rendered[0], _render_part_job((front(numbers), (), files[0]))
+            )
+            report = _merge_job(rendered, merged)
+        else:
+            with _part_pool(processes) as pool:
+                rendered = list(pool.map(_render_part_job, jobs))
+                del jobs
+                numbers = _target_pages(rendered)
+                first = (front(numbers), (), files[0])
+                rendered[0] = _checked_first(
+                    rendered[0], pool.submit(_render_part_job, first).result()
+                )
+                report = pool.submit(_merge_job, rendered, merged).result()
+        with open(merged, "rb") as handle:
+            return handle.read(), rendered, report
+
+
+def _checked_first(before: RenderedPart, after: RenderedPart) -> RenderedPart:
+    if after.pages != before.pages:
         raise RuntimeError("the first part's length changed with its page numbers")
-    rendered[0] = first
-    return merge_tagged(rendered), rendered
+    return after
 
 
 def _target_pages(rendered: Sequence[RenderedPart]) -> dict[str, int]:
@@ -356,17 +406,20 @@ def _target_pages(rendered: Sequence[RenderedPart]) -> dict[str, int]:
     return numbers
 
 
-def merge_tagged(parts: Sequence[RenderedPart]) -> bytes:
-    """Merge tagged WeasyPrint parts into one tagged PDF with continuous page numbers.
+def merge_tagged(parts: Sequence[RenderedPart], path: str) -> int:
+    """Merge tagged WeasyPrint parts into one tagged PDF with continuous page numbers,
+    written to ``path``; returns its page count.
 
     The first part gives the catalog (/Lang, /MarkInfo, /ViewerPreferences, the XMP
-    metadata with ``pdfuaid:part``) and the document information.
+    metadata with ``pdfuaid:part``) and the document information. The parts are read
+    from their files memory-mapped (QPDF reads the objects it needs from them and
+    copies the streams' data from them only when the merged file is written).
     """
-    import io
-
     import pikepdf
 
-    sources = [pikepdf.open(io.BytesIO(part.pdf)) for part in parts]
+    sources = [
+        pikepdf.open(part.path, access_mode=pikepdf.AccessMode.mmap) for part in parts
+    ]
     merged = sources[0]
     tree = merged.Root.StructTreeRoot
     document = tree.K[0]
@@ -437,15 +490,14 @@ def merge_tagged(parts: Sequence[RenderedPart]) -> bytes:
         merged.Root.Names.Dests = merged.make_indirect(pikepdf.Dictionary(Names=array))
     _write_outline(merged, outline)
     _stamp_page_numbers(merged)
-    out = io.BytesIO()
     merged.save(
-        out,
+        path,
         compress_streams=True,
         object_stream_mode=pikepdf.ObjectStreamMode.generate,
     )
     for source in sources:
         source.close()
-    return out.getvalue()
+    return offset
 
 
 def _write_outline(pdf, marks: Sequence[tuple[int, str, int, float, float]]) -> None:

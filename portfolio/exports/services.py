@@ -355,7 +355,9 @@ def render_portfolio_in_parts(export: Export, content) -> bytes:
 
     front, later, targets = portfolio_parts(export, content)
     processes = int(current_app.config.get("PDF_PART_PROCESSES") or PART_PROCESSES)
-    pdf, _parts = render_in_parts(front, later, targets=targets, processes=processes)
+    pdf, _parts, _merge = render_in_parts(
+        front, later, targets=targets, processes=processes
+    )
     return pdf
 
 
