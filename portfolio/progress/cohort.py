@@ -814,7 +814,7 @@ def stp_standings(
         return {}
     # The same for every request until the curriculum is loaded again: kept per
     # curriculum version (the outcomes of a national STP curriculum are thousands).
-    specs = spec_cache.cached(
+    specs: dict[str, list[OutcomeSpec]] = spec_cache.cached(
         "msf_round_specs",
         {e.curriculum_id: e.curriculum for e in stp},
         queries.msf_round_specs,
