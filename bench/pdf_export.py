@@ -190,7 +190,15 @@ def _project(path: Path, enrolment_id: str, parts: dict) -> tuple[float, int, di
         if len(content.entries) > services.part_items():
             front, later, targets = services.portfolio_parts(export, content)
             pdf, rendered, merge = render_in_parts(
-                front, later, targets=targets, processes=parts["PDF_PART_PROCESSES"]
+                front,
+                later,
+                targets=targets,
+                processes=parts["PDF_PART_PROCESSES"],
+                **(
+                    {"stage_parts": parts["PDF_MERGE_STAGE_PARTS"]}
+                    if parts["PDF_MERGE_STAGE_PARTS"]
+                    else {}
+                ),
             )
             detail = {
                 # The first part is rendered twice (again with its contents' numbers).
@@ -289,6 +297,13 @@ def main() -> None:
     )
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument(
+        "--merge-stage-parts",
+        type=int,
+        default=0,
+        help="parts added per merge stage (0: the app's MERGE_STAGE_PARTS; "
+        "more than the parts: one stage)",
+    )
+    parser.add_argument(
         "--anchor-pages",
         type=int,
         default=300,
@@ -303,6 +318,7 @@ def main() -> None:
     parts = {
         "PDF_PART_ITEMS": args.part_items or 10**9,
         "PDF_PART_PROCESSES": args.processes,
+        "PDF_MERGE_STAGE_PARTS": args.merge_stage_parts,
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp)

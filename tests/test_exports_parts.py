@@ -1,7 +1,7 @@
 """A long portfolio is rendered in parts and merged into one tagged PDF/UA-1 file.
 
 The part size is set small (2 items) so five signed-off items make a front part, three
-evidence parts and an appendix part. The merged file must read as one document: page
+evidence parts and an appendix part, merged in two stages (two parts added at each). The merged file must read as one document: page
 numbers "Page N of M" on every page, one structure tree holding every part's tags with
 a /ParentTree that maps every page and annotation, a bookmark for every section and
 item in order, the contents' page numbers pointing at the right pages, text in reading
@@ -25,6 +25,8 @@ ITEMS = 5
 @pytest.fixture
 def long_export(app, as_, world, work_jobs):
     app.config["PDF_PART_ITEMS"] = 2
+    # Merged in stages of two parts: (front, 1, 2), then (that, 3, appendix).
+    app.config["PDF_MERGE_STAGE_PARTS"] = 2
     for i in range(ITEMS):
         signed(as_, world, {**REFLECTION, "title": f"Parted reflection {i + 1}"})
     made = as_("trainee").post(

@@ -305,18 +305,46 @@ class MergeReport:
     cpu_s: float
 
 
-def _merge_job(parts: Sequence[RenderedPart], path: str) -> MergeReport:
+def _merge_job(
+    parts: Sequence[RenderedPart], path: str, final: bool = True
+) -> tuple[RenderedPart, MergeReport]:
     """Merge ``parts`` into the file ``path``, reporting the process's peak memory."""
     import resource
     import time
 
     cpu = time.process_time()
-    pages = merge_tagged(parts, path)
-    return MergeReport(
-        pages=pages,
+    merged = merge_tagged(parts, path, final=final)
+    return merged, MergeReport(
+        pages=merged.pages,
         peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         cpu_s=time.process_time() - cpu,
     )
+
+
+# Parts merged a stage at a time: the first stage merges this many, and each later
+# stage opens the previous stage's file as its base and adds this many more. A part
+# copied in is held twice by QPDF (the part's objects and their copies), the base only
+# once, so the last stage holds about the whole structure tree once and a stage's parts
+# twice, instead of every part twice (the peak of a 2,000-item portfolio's merge).
+MERGE_STAGE_PARTS = 7
+
+
+def _merge_stages(
+    rendered: Sequence[RenderedPart], folder: str, run, stage_parts: int
+) -> tuple[str, MergeReport]:
+    """Merge ``rendered`` in stages, each by ``run(parts, path, final)``; returns the
+    merged file and the stages' report (the largest peak, the CPU of all)."""
+    base = rendered[0]
+    rest = list(rendered[1:])
+    peak, cpu, stage = 0, 0.0, 0
+    while True:
+        group, rest = rest[:stage_parts], rest[stage_parts:]
+        stage += 1
+        path = os.path.join(folder, f"merged-{stage}.pdf")
+        base, report = run([base, *group], path, not rest)
+        peak, cpu = max(peak, report.peak_rss_kib), cpu + report.cpu_s
+        if not rest:
+            return path, MergeReport(pages=base.pages, peak_rss_kib=peak, cpu_s=cpu)
 
 
 def _part_pool(processes: int):
@@ -342,6 +370,7 @@ def render_in_parts(
     *,
     targets: Sequence[str] = (),
     processes: int = 2,
+    stage_parts: int = MERGE_STAGE_PARTS,
 ) -> tuple[bytes, list[RenderedPart], MergeReport]:
     """Render ``front(None)`` and ``parts`` in child processes and merge them (in
     another child process) into the PDF returned.
@@ -363,7 +392,6 @@ def render_in_parts(
             (html, tuple(targets), file)
             for html, file in zip(parts, files[1:], strict=True)
         ]
-        merged = os.path.join(folder, "merged.pdf")
         if multiprocessing.current_process().daemon:
             # A daemonic process may not start children: the parts one after another
             # here (each part's layout is freed once it is written, so memory is
@@ -374,7 +402,7 @@ def render_in_parts(
             rendered[0] = _checked_first(
                 rendered[0], _render_part_job((front(numbers), (), files[0]))
             )
-            report = _merge_job(rendered, merged)
+            merged, report = _merge_stages(rendered, folder, _merge_job, stage_parts)
         else:
             with _part_pool(processes) as pool:
                 rendered = list(pool.map(_render_part_job, jobs))
@@ -384,7 +412,12 @@ def render_in_parts(
                 rendered[0] = _checked_first(
                     rendered[0], pool.submit(_render_part_job, first).result()
                 )
-                report = pool.submit(_merge_job, rendered, merged).result()
+                merged, report = _merge_stages(
+                    rendered,
+                    folder,
+                    lambda *args: pool.submit(_merge_job, *args).result(),
+                    stage_parts,
+                )
         with open(merged, "rb") as handle:
             return handle.read(), rendered, report
 
@@ -406,9 +439,14 @@ def _target_pages(rendered: Sequence[RenderedPart]) -> dict[str, int]:
     return numbers
 
 
-def merge_tagged(parts: Sequence[RenderedPart], path: str) -> int:
+def merge_tagged(
+    parts: Sequence[RenderedPart], path: str, *, final: bool = True
+) -> RenderedPart:
     """Merge tagged WeasyPrint parts into one tagged PDF with continuous page numbers,
-    written to ``path``; returns its page count.
+    written to ``path``; returns it as a part (its pages and bookmarks).
+
+    Not ``final``: a stage, without the outline and the page numbers, to be merged again
+    as the first of the next stage's parts.
 
     The first part gives the catalog (/Lang, /MarkInfo, /ViewerPreferences, the XMP
     metadata with ``pdfuaid:part``) and the document information. The parts are read
@@ -488,16 +526,29 @@ def merge_tagged(parts: Sequence[RenderedPart], path: str) -> int:
         if "/Names" not in merged.Root:
             merged.Root.Names = pikepdf.Dictionary()
         merged.Root.Names.Dests = merged.make_indirect(pikepdf.Dictionary(Names=array))
-    _write_outline(merged, outline)
-    _stamp_page_numbers(merged)
+    if final:
+        _write_outline(merged, outline)
+        _stamp_page_numbers(merged)
     merged.save(
         path,
         compress_streams=True,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        # A stage's file is read once more: its objects plain, not in object streams.
+        object_stream_mode=(
+            pikepdf.ObjectStreamMode.generate
+            if final
+            else pikepdf.ObjectStreamMode.disable
+        ),
     )
     for source in sources:
         source.close()
-    return offset
+    return RenderedPart(
+        path=path,
+        pages=offset,
+        anchors={},
+        bookmarks=outline,
+        peak_rss_kib=0,
+        cpu_s=0.0,
+    )
 
 
 def _write_outline(pdf, marks: Sequence[tuple[int, str, int, float, float]]) -> None:

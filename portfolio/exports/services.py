@@ -351,12 +351,16 @@ def portfolio_parts(export: Export, content) -> tuple:
 
 
 def render_portfolio_in_parts(export: Export, content) -> bytes:
+    from portfolio.exports.pdf import MERGE_STAGE_PARTS
     from portfolio.exports.pdf import render_in_parts
 
     front, later, targets = portfolio_parts(export, content)
     processes = int(current_app.config.get("PDF_PART_PROCESSES") or PART_PROCESSES)
+    stage_parts = int(
+        current_app.config.get("PDF_MERGE_STAGE_PARTS") or MERGE_STAGE_PARTS
+    )
     pdf, _parts, _merge = render_in_parts(
-        front, later, targets=targets, processes=processes
+        front, later, targets=targets, processes=processes, stage_parts=stage_parts
     )
     return pdf
 
