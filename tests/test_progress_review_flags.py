@@ -69,3 +69,23 @@ def test_an_apprentice_keeps_the_progress_review_flag(app, as_, world):
         assert "review_overdue" in flags
         assert flags["review_overdue"].startswith("Progress review overdue since")
         assert not STP_FLAGS & set(flags)
+
+
+def test_an_stp_trainee_sees_one_next_review_date_the_review_point(
+    app, client, as_, as_user, world
+):
+    """The home page's deadlines and the progress page name the NSHCS review point
+    (and the API's next_review_due is its date), not a generic "Progress review due"
+    beside it; an apprentice's pages keep the progress review's date."""
+    _started(app, world.enrolment_id, 300)
+    body = as_("lead").get(f"/api/v1/enrolments/{world.enrolment_id}/progress")
+    due = body.get_json()["next_review_due"]
+    assert due is not None
+    as_user("aisha@example.org")
+    home = client.get("/").get_data(as_text=True)
+    page = client.get(f"/progress/{world.enrolment_id}").get_data(as_text=True)
+    # (Aisha's other programme, the AI framework, keeps its progress review.)
+    assert "Progress review due (STP" not in home
+    assert "Next progress review due by" not in page
+    shown = date.fromisoformat(due)
+    assert f"{shown.day} {shown:%B %Y}" in home or f"{shown:%d %B %Y}" in home

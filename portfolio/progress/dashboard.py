@@ -392,7 +392,7 @@ def _deadlines(standings: list[tracking.Standing], today: date) -> list[Deadline
                         href,
                     )
                 )
-        if s.review_due:
+        if s.review_due and s.stp is None:  # an STP's review point follows
             found.append(
                 Deadline(
                     s.review_due,

@@ -1073,6 +1073,10 @@ def standings(enrolments: list[Enrolment], today: date | None = None) -> list[St
         stp = stp_by_id.get(enrolment.id)
         if stp is not None:
             flags += [Flag(f.code, f.message) for f in stp.flags]
+            # One date for one fact: an STP trainee's next review is the NSHCS
+            # review-of-progression point (stp_review), not a generic review.
+            current = getattr(stp, "current", None)
+            due = getattr(current, "due", None) or due
         found.append(
             Standing(
                 enrolment,
