@@ -193,12 +193,8 @@ def _project(path: Path, enrolment_id: str, parts: dict) -> tuple[float, int, di
                 front,
                 later,
                 targets=targets,
-                processes=parts["PDF_PART_PROCESSES"],
-                **(
-                    {"stage_parts": parts["PDF_MERGE_STAGE_PARTS"]}
-                    if parts["PDF_MERGE_STAGE_PARTS"]
-                    else {}
-                ),
+                processes=app.config["PDF_PART_PROCESSES"],
+                stage_parts=app.config["PDF_MERGE_STAGE_PARTS"],
             )
             detail = {
                 # The first part is rendered twice (again with its contents' numbers).
@@ -300,7 +296,7 @@ def main() -> None:
         "--merge-stage-parts",
         type=int,
         default=0,
-        help="parts added per merge stage (0: the app's MERGE_STAGE_PARTS; "
+        help="parts added per merge stage (0: the app's PDF_MERGE_STAGE_PARTS; "
         "more than the parts: one stage)",
     )
     parser.add_argument(
@@ -318,8 +314,9 @@ def main() -> None:
     parts = {
         "PDF_PART_ITEMS": args.part_items or 10**9,
         "PDF_PART_PROCESSES": args.processes,
-        "PDF_MERGE_STAGE_PARTS": args.merge_stage_parts,
     }
+    if args.merge_stage_parts:  # else the app's setting
+        parts["PDF_MERGE_STAGE_PARTS"] = args.merge_stage_parts
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp)
         path.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,13 @@ DEFAULTS: dict[str, Any] = {
     # True: emails stay in the outbox as sent but go nowhere (tests, benchmarks).
     "MAIL_SUPPRESS": False,
     "JOB_TIMEOUT": 600,
+    # A portfolio with more signed-off items than PDF_PART_ITEMS is laid out in parts
+    # of that many items, PDF_PART_PROCESSES child processes at a time, and merged
+    # PDF_MERGE_STAGE_PARTS parts a stage into one tagged PDF (docs/exports.md):
+    # WeasyPrint holds a whole document's layout in memory and lays out on one CPU.
+    "PDF_PART_ITEMS": 150,
+    "PDF_PART_PROCESSES": 2,
+    "PDF_MERGE_STAGE_PARTS": 7,
     # Without REDIS_URL: "thread" runs jobs in a background thread of the app (a
     # request returns at once; in-memory SQLite always runs them inline), "inline"
     # in the request that queued them.

@@ -321,12 +321,12 @@ def _merge_job(
     )
 
 
-# Parts merged a stage at a time: the first stage merges this many, and each later
-# stage opens the previous stage's file as its base and adds this many more. A part
+# Parts merged a stage at a time (``stage_parts``, the PDF_MERGE_STAGE_PARTS setting):
+# the first stage merges that many, and each later stage opens the previous stage's
+# file as its base and adds that many more. A part
 # copied in is held twice by QPDF (the part's objects and their copies), the base only
 # once, so the last stage holds about the whole structure tree once and a stage's parts
 # twice, instead of every part twice (the peak of a 2,000-item portfolio's merge).
-MERGE_STAGE_PARTS = 7
 
 
 def _merge_stages(
@@ -369,8 +369,8 @@ def render_in_parts(
     parts: Sequence[str],
     *,
     targets: Sequence[str] = (),
-    processes: int = 2,
-    stage_parts: int = MERGE_STAGE_PARTS,
+    processes: int,
+    stage_parts: int,
 ) -> tuple[bytes, list[RenderedPart], MergeReport]:
     """Render ``front(None)`` and ``parts`` in child processes and merge them (in
     another child process) into the PDF returned.

@@ -265,18 +265,15 @@ def verification_document(export: Export, summary: dict) -> dict:
     }
 
 
-# A portfolio with more signed-off items than this is rendered in parts of this many
-# items (PDF_PART_ITEMS), PDF_PART_PROCESSES at a time, and the parts merged into one
-# tagged PDF (portfolio/exports/pdf.py, docs/exports.md): WeasyPrint holds a whole
-# document's layout in memory (about 1 MiB a page) and lays out on one CPU.
-PART_ITEMS = 150
-PART_PROCESSES = 2
+# A portfolio with more signed-off items than PDF_PART_ITEMS is rendered in parts
+# (settings in portfolio/config.py; portfolio/exports/pdf.py, docs/exports.md):
+# WeasyPrint holds a whole document's layout in memory (about 1 MiB a page).
 # Audit history lines per part (about 45 to a page).
 HISTORY_LINES_PER_ITEM = 10
 
 
 def part_items() -> int:
-    return int(current_app.config.get("PDF_PART_ITEMS") or PART_ITEMS)
+    return int(current_app.config["PDF_PART_ITEMS"])
 
 
 def _css_string(text: str) -> str:
@@ -351,14 +348,11 @@ def portfolio_parts(export: Export, content) -> tuple:
 
 
 def render_portfolio_in_parts(export: Export, content) -> bytes:
-    from portfolio.exports.pdf import MERGE_STAGE_PARTS
     from portfolio.exports.pdf import render_in_parts
 
     front, later, targets = portfolio_parts(export, content)
-    processes = int(current_app.config.get("PDF_PART_PROCESSES") or PART_PROCESSES)
-    stage_parts = int(
-        current_app.config.get("PDF_MERGE_STAGE_PARTS") or MERGE_STAGE_PARTS
-    )
+    processes = int(current_app.config["PDF_PART_PROCESSES"])
+    stage_parts = int(current_app.config["PDF_MERGE_STAGE_PARTS"])
     pdf, _parts, _merge = render_in_parts(
         front, later, targets=targets, processes=processes, stage_parts=stage_parts
     )
