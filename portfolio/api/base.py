@@ -92,8 +92,9 @@ def form_errors(form) -> list[dict]:
     return out
 
 
-def paginate(query: sa.Select, serialise) -> dict:
-    """Run ``query`` for the requested page and return the list envelope."""
+def page_args() -> tuple[int, int]:
+    """The request's ``page`` and ``per_page``, as every list reads them: page 1 of
+    50 unless asked, at most ``API_MAX_PER_PAGE`` a page."""
     from flask import current_app
 
     maximum = current_app.config["API_MAX_PER_PAGE"]
@@ -104,6 +105,12 @@ def paginate(query: sa.Select, serialise) -> dict:
         raise ApiProblem(400, "page and per_page must be whole numbers.") from error
     if page < 1 or not 1 <= per_page <= maximum:
         raise ApiProblem(400, f"page must be 1 or more and per_page 1 to {maximum}.")
+    return page, per_page
+
+
+def paginate(query: sa.Select, serialise) -> dict:
+    """Run ``query`` for the requested page and return the list envelope."""
+    page, per_page = page_args()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
     return {

@@ -9,6 +9,7 @@ from flask import request
 from portfolio import policy
 from portfolio.api.base import ApiProblem
 from portfolio.api.base import bp
+from portfolio.api.base import page_args
 from portfolio.api.bodies import as_date
 from portfolio.api.bodies import valid_body
 from portfolio.api.openapi import DATE_IN
@@ -136,7 +137,7 @@ def cohort():
     if not policy.can_manage_enrolments(g.user):
         raise ApiProblem(403, "The cohort view is for training leads and admins.")
     org_ids = policy.cohort_organisation_ids(g.user)
-    page, per_page = _cohort_paging()
+    page, per_page = page_args()
     rows, total = cohorts.cohort_slice(
         org_ids,
         programme=request.args.get("programme"),
@@ -182,22 +183,6 @@ def cohort():
             ],
         }
     )
-
-
-def _cohort_paging() -> tuple[int, int]:
-    """``page`` and ``per_page`` as every list of the API reads them (``base.paginate``:
-    page 1 of 50 unless asked, at most ``API_MAX_PER_PAGE``)."""
-    from flask import current_app
-
-    maximum = current_app.config["API_MAX_PER_PAGE"]
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError as error:
-        raise ApiProblem(400, "page and per_page must be whole numbers.") from error
-    if page < 1 or not 1 <= per_page <= maximum:
-        raise ApiProblem(400, f"page must be 1 or more and per_page 1 to {maximum}.")
-    return page, per_page
 
 
 S = {"type": "string"}
