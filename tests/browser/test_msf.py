@@ -80,6 +80,7 @@ def test_msf_round_from_invitation_to_release(page, live_app):
         page.goto(page.base + emailed_link(live_app, "sam.msf@example.org", "/ticket/"))
         expect(main).to_contain_text("Your answers are anonymous")
         check_axe(page)
+        page.wait_for_load_state("load")  # measured with the page's styles applied
         assert page.evaluate(
             "document.documentElement.scrollWidth <= window.innerWidth"
         ), "the questionnaire scrolls sideways at 390 px"

@@ -38,6 +38,7 @@ def _draft_dops(live_app) -> None:
 
 
 def _fits(page) -> None:
+    page.wait_for_load_state("load")  # measured with the page's styles applied
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         f"{page.url} scrolls sideways at 390 px"
     )

@@ -64,7 +64,9 @@ def test_assessor_completes_a_dops_on_a_phone(page):
     expect(main).to_contain_text("Completed by Helen Walsh")
     expect(main).to_contain_text("Methodical phantom set-up.")
     expect(main).to_contain_text("Above the expected level")
-    # Nothing on the page is wider than the phone.
+    # Nothing on the page is wider than the phone, once its styles have loaded (the
+    # text above can be there first: measured before, an unstyled page is wider).
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         "the page scrolls sideways at 390 px"
     )
