@@ -30,6 +30,12 @@ def outcome_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:
         .where(Outcome.curriculum_id.in_(curriculum_ids))
         .order_by(Outcome.curriculum_id, Outcome.position)
     )
+    return _specs_by_curriculum(rows)
+
+
+def _specs_by_curriculum(rows) -> dict[str, list[OutcomeSpec]]:
+    """Outcome rows (curriculum id, code, title, type, parent, rules, assessments,
+    retired) as engine inputs, per curriculum, in the rows' order."""
     specs: dict[str, list[OutcomeSpec]] = defaultdict(list)
     for row in rows:
         specs[row.curriculum_id].append(
@@ -310,20 +316,7 @@ def msf_round_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:
         .where(Outcome.curriculum_id.in_(curriculum_ids))
         .order_by(Outcome.curriculum_id, Outcome.position)
     )
-    specs: dict[str, list[OutcomeSpec]] = defaultdict(list)
-    for row in rows:
-        specs[row.curriculum_id].append(
-            OutcomeSpec(
-                code=row.code,
-                title=row.title,
-                type=row.type,
-                parent=row.parent_code,
-                evidence=row.evidence_rules or {},
-                assessments=row.assessments or {},
-                retired=row.retired,
-            )
-        )
-    return specs
+    return _specs_by_curriculum(rows)
 
 
 def module_figures(enrolment_ids: Ids) -> dict[str, dict[str, tuple[int, int]]]:
