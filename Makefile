@@ -50,10 +50,10 @@ format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Lint first, then the passes (scripts/test-passes, timed, summed up at the end):
+# Lint first, then the passes (scripts/test-passes, run at the same time, timed):
 # SQLite with in-process jobs; the browser tests on SQLite; and when
-# TEST_DATABASE_URL and TEST_REDIS_URL are set (as .ci/run does) everything on
-# PostgreSQL with real Redis and RQ, the browser tests with a real worker.
+# TEST_DATABASE_URL and TEST_REDIS_URL are set (as .ci/run does) the rest on
+# PostgreSQL with real Redis and RQ, and the browser tests there with a real worker.
 test: install-test assets lint
 	@scripts/test-passes $(BIN)/pytest
 

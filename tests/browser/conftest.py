@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from redis import Redis
 from werkzeug.serving import make_server
 
@@ -19,6 +18,7 @@ from portfolio import create_app
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
 from tests.conftest import ON_POSTGRES
+from tests.helpers.pg import fresh_database
 from tests.helpers.outbox import emailed_link  # noqa: F401  (the browser tests import it from here)
 
 CHROMIUM = os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium")
@@ -77,7 +77,8 @@ def live_app(tmp_path_factory):
     os.environ["PORTFOLIO_INSTANCE_PATH"] = str(base / "instance")
     database, redis = f"sqlite:///{base}/e2e.db", None
     if ON_POSTGRES:
-        database, redis = fresh_database("browser"), os.environ["TEST_REDIS_URL"]
+        database = fresh_database(os.environ["TEST_DATABASE_URL"], "browser")
+        redis = os.environ["TEST_REDIS_URL"]
     app = create_app(
         {
             "TESTING": True,
@@ -113,20 +114,6 @@ def live_app(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def fresh_database(suffix: str) -> str:
-    """Create ``<TEST_DATABASE_URL's database>_<suffix>`` afresh; return its URL."""
-    url = sa.engine.make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"{url.database}_{suffix}"
-    server = sa.create_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with server.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    server.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
