@@ -18,8 +18,8 @@ from portfolio import create_app
 from portfolio.extensions import db
 from portfolio.paths import PROJECT_ROOT
 from tests.conftest import ON_POSTGRES
-from tests.helpers.pg import fresh_database
 from tests.helpers.outbox import emailed_link  # noqa: F401  (the browser tests import it from here)
+from tests.helpers.pg import fresh_database
 
 CHROMIUM = os.environ.get("PORTFOLIO_CHROMIUM", "/usr/bin/chromium")
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"

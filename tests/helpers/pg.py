@@ -44,5 +44,5 @@ def other_redis(url: str) -> str:
 if __name__ == "__main__":
     if len(sys.argv) != 4 or sys.argv[1] != "pass":
         sys.exit("usage: python -m tests.helpers.pg pass DATABASE_URL REDIS_URL")
-    print(fresh_database(sys.argv[2], "b"))
-    print(other_redis(sys.argv[3]))
+    sys.stdout.write(fresh_database(sys.argv[2], "b") + "\n")
+    sys.stdout.write(other_redis(sys.argv[3]) + "\n")
