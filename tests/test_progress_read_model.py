@@ -251,3 +251,49 @@ def test_module_figures_give_the_cohort_the_same_stp_standings(app, as_, world):
         assert stp_tracking.for_cohort(enrolments, today) == stp_tracking.standings(
             stp, full, today
         )
+
+
+def test_progress_kept_per_process_follows_a_change_to_outcome_rows_alone(
+    app, as_, world
+):
+    """A draft's claim moved from one outcome to another changes two outcome rows and
+    nothing of the summary's figures: the summary's revision still changes, so the
+    progress kept under it is not shown again."""
+    x, y = _codes(as_, "stp-rp")[:2]
+    trainee = as_("trainee")
+    created = trainee.post(
+        "/api/v1/evidence",
+        json={**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": x}]},
+    )
+    assert created.status_code == 201, created.get_json()
+
+    def shown():
+        with app.app_context():
+            enrolment = db.session.get(Enrolment, world.enrolment_id)
+            progress = tracking.progress_many([enrolment])[enrolment.id]
+            summary = db.session.get(ProgressSummary, enrolment.id)
+            figures = (
+                summary.percent_complete,
+                summary.done_units,
+                summary.returned_items,
+                summary.draft_items,
+                summary.last_evidence_on,
+                summary.oldest_submitted_at,
+            )
+            drafts = {o.code: o.draft_count for o in progress.outcomes}
+            return drafts, figures, summary.revision, progress
+
+    before, figures_before, revision_before, first = shown()
+    again = shown()[3]
+    assert again is first  # kept: the same object, not computed again
+    assert before[x] == 1 and before.get(y, 0) == 0
+    moved = trainee.patch(
+        f"/api/v1/evidence/{created.get_json()['id']}",
+        json={"claims": [{"curriculum": "stp-rp", "code": y}]},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    after, figures_after, revision_after, _ = shown()
+    assert figures_after == figures_before  # the summary's figures did not move
+    assert revision_after != revision_before
+    assert after.get(x, 0) == 0 and after[y] == 1
+    assert _stored_equals_recomputed(app) == []

@@ -35,9 +35,12 @@ EXTENSION = "curriculum_spec_cache"
 CHANGED = "curriculum_outcomes_changed"  # session.info flag: outcomes written here
 
 
-class _Cache:
-    def __init__(self) -> None:
+class LruCache:
+    """A thread-safe mapping of at most ``max_entries``, least recently used out."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.entries: OrderedDict[tuple, Any] = OrderedDict()
+        self.max_entries = max_entries
         self.lock = Lock()
 
     def get(self, key: tuple) -> Any:
@@ -51,7 +54,7 @@ class _Cache:
         with self.lock:
             self.entries[key] = value
             self.entries.move_to_end(key)
-            while len(self.entries) > MAX_ENTRIES:
+            while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -59,11 +62,17 @@ class _Cache:
             self.entries.clear()
 
 
-def _cache() -> _Cache:
-    return current_app.extensions.setdefault(EXTENSION, _Cache())
+def _cache() -> LruCache:
+    return current_app.extensions.setdefault(EXTENSION, LruCache())
 
 
-def _stamp(curriculum) -> tuple | None:
+def outcomes_changed_here() -> bool:
+    """Whether this session has written outcomes or curricula not yet committed (its
+    reads of them must come from the database, not from any cache)."""
+    return bool(db.session.info.get(CHANGED))
+
+
+def stamp(curriculum) -> tuple | None:
     """What identifies this version's outcomes (None: unknown, do not cache)."""
     try:
         content_hash, loaded_at = curriculum.content_hash, curriculum.loaded_at
@@ -84,26 +93,26 @@ def cached(
     the cache where it holds this version; the rest are loaded in one call and kept.
     ``kind`` names what ``load`` returns; ``empty()`` is the value for a curriculum
     ``load`` says nothing about (kept too, so it is not asked again)."""
-    if db.session.info.get(CHANGED):
+    if outcomes_changed_here():
         found = load(sorted(curricula))
         return {cid: found.get(cid, empty()) for cid in curricula}
     cache = _cache()
     result: dict[str, T] = {}
     wanted: dict[str, tuple | None] = {}
     for cid, curriculum in curricula.items():
-        stamp = _stamp(curriculum)
-        hit = cache.get((kind, cid, stamp)) if stamp else None
+        key = stamp(curriculum)
+        hit = cache.get((kind, cid, key)) if key else None
         if hit is not None:
             result[cid] = hit
         else:
-            wanted[cid] = stamp
+            wanted[cid] = key
     if wanted:
         found = load(sorted(wanted))
-        for cid, stamp in wanted.items():
+        for cid, key in wanted.items():
             value = found.get(cid, empty())
             result[cid] = value
-            if stamp:
-                cache.put((kind, cid, stamp), value)
+            if key:
+                cache.put((kind, cid, key), value)
     return result
 
 

@@ -257,3 +257,7 @@ class ProgressSummary(Model):
     # The trainee's latest evidence date and oldest waiting request (the risk flags).
     last_evidence_on: Mapped[date | None]
     oldest_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A new random token whenever any of this enrolment's maintained rows change (the
+    # summary or a progress_outcome row): what a page's cached progress is keyed on
+    # (``progress.tracking.progress_many``). None: rows written before it existed.
+    revision: Mapped[str | None] = mapped_column(sa.String(32))

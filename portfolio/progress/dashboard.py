@@ -97,9 +97,24 @@ class Programme:
     next_steps: list[NextStep]
 
 
+@dataclass(frozen=True)
+class OpenItem:
+    """A returned, waiting or draft item as the home page lists it (columns, not an
+    ORM object: a trainee has up to 30 of them there)."""
+
+    id: str
+    title: str
+    kind: str
+    status: str
+    updated_at: datetime
+    submitted_at: datetime | None
+    submitted_to_id: str | None
+    submitted_to_name: str | None
+
+
 @dataclass
 class Waiting:
-    evidence: Evidence
+    evidence: OpenItem
     waiting_on: str  # who it waits for, in words
     since: datetime | None
     days: int
@@ -125,7 +140,7 @@ class TraineeHome:
     programmes: list[Programme]
     returned: list[Waiting]
     waiting: list[Waiting]
-    drafts: list[Evidence]
+    drafts: list[OpenItem]
     draft_count: int
     deadlines: list[Deadline]
     msf: list[MsfInProgress]
@@ -358,12 +373,12 @@ def programme_of(
     )
 
 
-def _waiting_on(item: Evidence, now: datetime, ticket=None) -> Waiting:
+def _waiting_on(item: OpenItem, now: datetime, ticket=None) -> Waiting:
     """Who an item waits for: ``ticket`` is its live emailed link, if any
     (``_live_tickets``, as ``signoff.ticket_of``)."""
     days = (now.date() - item.submitted_at.date()).days if item.submitted_at else 0
-    if item.submitted_to is not None:
-        return Waiting(item, item.submitted_to.name, item.submitted_at, days)
+    if item.submitted_to_id is not None:
+        return Waiting(item, item.submitted_to_name or "", item.submitted_at, days)
     if ticket is not None:
         return Waiting(
             item,
@@ -456,13 +471,13 @@ def _msf_in_progress(trainee_id: str) -> list[MsfInProgress]:
 OPEN_STATUSES = ("returned", "submitted", "draft")
 
 
-def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, int]]:
+def _open_items(trainee_id: str) -> tuple[dict[str, list[OpenItem]], dict[str, int]]:
     """The trainee's returned, waiting and draft items, at most MAX_LISTED of each
     (the latest returned and drafts, the longest waiting), and how many of each
-    there are (a window count beside each listed item): one query, whatever the size
-    of the portfolio."""
+    there are (a window count beside each listed item): one query of columns,
+    whatever the size of the portfolio."""
     counts: dict[str, int] = {}
-    lists: dict[str, list[Evidence]] = {status: [] for status in OPEN_STATUSES}
+    lists: dict[str, list[OpenItem]] = {status: [] for status in OPEN_STATUSES}
     waiting_first = sa.case(
         (Evidence.status == "submitted", Evidence.submitted_at), else_=None
     )
@@ -480,29 +495,31 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[Evidence]], dict[str, i
         .where(Evidence.owner_id == trainee_id, Evidence.status.in_(OPEN_STATUSES))
         .subquery()
     )
-    rows: list[tuple[Evidence, int]] = db.session.execute(
-        sa.select(Evidence, ranked.c.of)
-        .join(ranked, ranked.c.id == Evidence.id)
-        .where(ranked.c.n <= MAX_LISTED)
-        .options(
-            # The home page shows titles, kinds, dates and who an item waits on:
-            # not its claims, files or owner (loaded only if something asks).
-            sa.orm.lazyload(Evidence.claims),
-            sa.orm.lazyload(Evidence.attachments),
-            sa.orm.lazyload(Evidence.owner),
-            sa.orm.defer(Evidence.body),
-            sa.orm.defer(Evidence.form),
-            sa.orm.joinedload(Evidence.submitted_to).lazyload(User.roles),
+    rows = db.session.execute(
+        sa.select(
+            Evidence.id,
+            Evidence.title,
+            Evidence.kind,
+            Evidence.status,
+            Evidence.updated_at,
+            Evidence.submitted_at,
+            Evidence.submitted_to_id,
+            User.name,
+            ranked.c.of,
         )
+        .join(ranked, ranked.c.id == Evidence.id)
+        .outerjoin(User, User.id == Evidence.submitted_to_id)
+        .where(ranked.c.n <= MAX_LISTED)
         .order_by(Evidence.updated_at.desc(), Evidence.id)
-    ).all()  # type: ignore[assignment]
-    for item, of in rows:
+    ).all()
+    for *columns, of in rows:
+        item = OpenItem(*columns)
         lists[item.status].append(item)
         counts[item.status] = of
     return lists, counts
 
 
-def _live_tickets(items: list[Evidence]) -> dict[str, object]:
+def _live_tickets(items: list[OpenItem]) -> dict[str, object]:
     """The live emailed link of each item waiting on one (``signoff.ticket_of``:
     the latest ticket neither used nor revoked), in one query."""
     from portfolio.tickets.models import Ticket

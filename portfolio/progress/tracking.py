@@ -5,6 +5,7 @@ enrolment (or per cohort page), then handed to the plain rule modules
 (``progress``, ``apprenticeship``) so the rules live in one place.
 """
 
+import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -164,6 +165,7 @@ def summary_rows(enrolment_ids: list[str]) -> dict[str, sa.Row]:
                 ProgressSummary.draft_items,
                 ProgressSummary.last_evidence_on,
                 ProgressSummary.oldest_submitted_at,
+                ProgressSummary.revision,
             ).where(ProgressSummary.enrolment_id.in_(enrolment_ids))
         )
     }
@@ -274,27 +276,68 @@ def _tally_of(row) -> OutcomeTally:
     )
 
 
+# Progress computed from an enrolment's maintained rows, kept per process for the same
+# rows and curriculum version: keyed on the enrolment, its summary's ``revision`` (a new
+# token with every change to those rows) and the curriculum's ``spec_cache.stamp``.
+PROGRESS_CACHE = "progress_cache"
+PROGRESS_CACHE_ENTRIES = 256  # enrolments per process
+
+
+def _progress_cache() -> spec_cache.LruCache:
+    return current_app.extensions.setdefault(
+        PROGRESS_CACHE, spec_cache.LruCache(PROGRESS_CACHE_ENTRIES)
+    )
+
+
+def _progress_key(enrolment: Enrolment, summary: sa.Row | None) -> tuple | None:
+    """What the enrolment's progress is cached under (None: not cacheable: no
+    maintained rows or no revision yet, or an unknown curriculum version)."""
+    revision = getattr(summary, "revision", None)
+    version = spec_cache.stamp(enrolment.curriculum)
+    if not revision or version is None:
+        return None
+    return (enrolment.id, revision, enrolment.curriculum_id, version)
+
+
 def progress_many(
     enrolments: list[Enrolment], summaries: dict[str, sa.Row] | None = None
 ) -> dict[str, Progress]:
     """Progress for many enrolments from the maintained read model, in three queries.
 
     The work is the size of the curricula, not of the evidence: the rules
-    (``engine.progress_from_tally``) run over the stored counts. Never writes; an
-    enrolment without maintained rows (made before they existed) is computed in
-    memory from its evidence, and ``flask progress rebuild`` fills such gaps.
+    (``engine.progress_from_tally``) run over the stored counts, and what they give
+    is kept per process until the enrolment's rows or its curriculum change (a page
+    asking again reads only the summary). Never writes; an enrolment without
+    maintained rows (made before they existed) is computed in memory from its
+    evidence, and ``flask progress rebuild`` fills such gaps.
     """
     if not enrolments:
         return {}
-    stored = stored_tallies([e.id for e in enrolments], summaries)
-    specs = specs_of(enrolments)
-    missing = [e for e in enrolments if e.id not in stored]
-    fresh = recompute_many(missing) if missing else {}
-    result = {}
+    if summaries is None:
+        summaries = summary_rows([e.id for e in enrolments])
+    # Outcomes written in this session and not committed: nothing from the cache.
+    cache = None if spec_cache.outcomes_changed_here() else _progress_cache()
+    keys = {e.id: _progress_key(e, summaries.get(e.id)) for e in enrolments}
+    result: dict[str, Progress] = {}
     for e in enrolments:
-        counts = stored[e.id] if e.id in stored else fresh[e.id][1]
-        result[e.id] = progress_from_tally(specs.get(e.curriculum_id, []), counts)
-    return result
+        key = keys[e.id]
+        hit = cache.get(key) if cache is not None and key is not None else None
+        if hit is not None:
+            result[e.id] = hit
+    todo = [e for e in enrolments if e.id not in result]
+    if todo:
+        stored = stored_tallies([e.id for e in todo], summaries)
+        specs = specs_of(todo)
+        missing = [e for e in todo if e.id not in stored]
+        fresh = recompute_many(missing) if missing else {}
+        for e in todo:
+            counts = stored[e.id] if e.id in stored else fresh[e.id][1]
+            found = progress_from_tally(specs.get(e.curriculum_id, []), counts)
+            result[e.id] = found
+            key = keys[e.id]
+            if cache is not None and key is not None and e.id in stored:
+                cache.put(key, found)
+    return {e.id: result[e.id] for e in enrolments}
 
 
 def module_progress_many(
@@ -525,13 +568,16 @@ def refresh_progress(
             progress = progress_from_tally(specs, counts)
             wanted = _rows_of(e.id, counts, progress)
             mine = rows[e.id]
+            changed = False
             for key in set(mine) - set(wanted):
                 db.session.delete(mine[key])
+                changed = True
             for key, wanted_values in wanted.items():
                 if key in mine:
-                    _assign(mine[key], wanted_values)
+                    changed = _assign(mine[key], wanted_values) or changed
                 else:
                     new_rows.append(wanted_values)
+                    changed = True
             flag = dates.get(e.trainee_id, FlagDates(None, None))
             values = {
                 "percent_complete": progress.percent_complete,
@@ -545,10 +591,19 @@ def refresh_progress(
             summary = summaries.get(e.id)
             if summary is None:
                 new_summaries.append(
-                    {"enrolment_id": e.id, "computed_at": now, **values}
+                    {
+                        "enrolment_id": e.id,
+                        "computed_at": now,
+                        "revision": new_revision(),
+                        **values,
+                    }
                 )
-            elif _assign(summary, values):
+                continue
+            if _assign(summary, values):
                 summary.computed_at = now
+                changed = True
+            if changed or summary.revision is None:
+                summary.revision = new_revision()
         # New rows in two multi-row inserts (a rebuild writes a great many).
         if new_summaries:
             db.session.execute(sa.insert(ProgressSummary), new_summaries)
@@ -596,6 +651,12 @@ def _rows_of(
             "counts": dict(counts.modules.get(m.code, {})),
         }
     return rows
+
+
+def new_revision() -> str:
+    """A token no other state of an enrolment's rows has had (``ProgressSummary.revision``):
+    random, so two transactions changing the same rows at once never write the same one."""
+    return secrets.token_hex(16)
 
 
 def _assign(row, values: dict) -> bool:
