@@ -51,6 +51,7 @@ from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
+import common
 import psycopg
 from psycopg import sql
 
@@ -165,8 +166,7 @@ def prepare_database(url: str, meta: dict | None, force: bool) -> None:
 
 
 def flask_db_upgrade(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": sqlalchemy_url(url), "FLASK_APP": "wsgi.py"}
-    env.pop("REDIS_URL", None)
+    env = common.flask_env(sqlalchemy_url(url))
     result = subprocess.run(
         [sys.executable, "-m", "flask", "db", "upgrade"],
         cwd=REPO,

@@ -92,9 +92,26 @@ def write_json(path: Path, data) -> None:
     tmp.replace(path)
 
 
+# The address the benchmarks' apps and their `flask` commands build links from.
+BASE_URL = "http://localhost:5000"
+
+
 def app_config(url: str) -> dict:
     """create_app overrides: the bench database, nothing else changed."""
-    return {"SQLALCHEMY_DATABASE_URI": url, "BASE_URL": "http://localhost:5000"}
+    return {"SQLALCHEMY_DATABASE_URI": url, "BASE_URL": BASE_URL}
+
+
+def flask_env(database_url: str) -> dict:
+    """The environment of a `flask` command run against the bench database (the
+    address set unless the caller's environment has one; no Redis: jobs in-process)."""
+    env = {
+        "PORTFOLIO_BASE_URL": BASE_URL,
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FLASK_APP": "wsgi.py",
+    }
+    env.pop("REDIS_URL", None)
+    return env
 
 
 def write_tokens(url: str, special: dict) -> dict:

@@ -35,7 +35,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import random
 import subprocess
 import sys
@@ -1378,7 +1377,7 @@ def prepare_database(url: str, force: bool) -> None:
 
 
 def run_flask(url: str, *args: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
+    env = common.flask_env(url)
     result = subprocess.run(
         [sys.executable, "-m", "flask", *args],
         cwd=common.REPO,
