@@ -512,10 +512,19 @@ def _open_items(trainee_id: str) -> tuple[dict[str, list[OpenItem]], dict[str, i
         .where(ranked.c.n <= MAX_LISTED)
         .order_by(Evidence.updated_at.desc(), Evidence.id)
     ).all()
-    for *columns, of in rows:
-        item = OpenItem(*columns)
+    for row in rows:
+        item = OpenItem(
+            row.id,
+            row.title,
+            row.kind,
+            row.status,
+            row.updated_at,
+            row.submitted_at,
+            row.submitted_to_id,
+            row.name,
+        )
         lists[item.status].append(item)
-        counts[item.status] = of
+        counts[item.status] = row.of
     return lists, counts
 
 
