@@ -105,6 +105,18 @@ def place_totals(
             "intake_year": (TrainingPlace.intake_year.label("intake_year"),),
         },
     )
+    query = _places(columns, organisation_ids, from_year, to_year)
+    return _rows(_grouped(query, columns))
+
+
+def _places(
+    columns: Iterable,
+    organisation_ids: Iterable[str] | None,
+    from_year: int | None,
+    to_year: int | None,
+) -> sa.Select:
+    """The places' figures (commissioned, filled, organisations) beside ``columns``,
+    for these organisations and intake years; the caller groups them."""
     query = sa.select(
         *columns,
         sa.func.coalesce(sa.func.sum(TrainingPlace.commissioned), 0).label(
@@ -120,7 +132,7 @@ def place_totals(
         query = query.where(TrainingPlace.intake_year >= from_year)
     if to_year is not None:
         query = query.where(TrainingPlace.intake_year <= to_year)
-    return _rows(_grouped(query, columns))
+    return query
 
 
 # ---- workforce ------------------------------------------------------------------------
@@ -589,23 +601,9 @@ def place_totals_at(
     }
 
     def build(columns, grouping, sets):
-        query = sa.select(
-            *columns,
-            grouping,
-            sa.func.coalesce(sa.func.sum(TrainingPlace.commissioned), 0).label(
-                "commissioned"
-            ),
-            sa.func.coalesce(sa.func.sum(TrainingPlace.filled), 0).label("filled"),
-            sa.func.count(sa.distinct(TrainingPlace.organisation_id)).label(
-                "organisations"
-            ),
-        ).join(Organisation, Organisation.id == TrainingPlace.organisation_id)
-        query = _scoped(query, TrainingPlace.organisation_id, organisation_ids)
-        if from_year is not None:
-            query = query.where(TrainingPlace.intake_year >= from_year)
-        if to_year is not None:
-            query = query.where(TrainingPlace.intake_year <= to_year)
-        return query.group_by(sets)
+        return _places(
+            [*columns, grouping], organisation_ids, from_year, to_year
+        ).group_by(sets)
 
     return _at_levels(levels, named, labels, build)
 

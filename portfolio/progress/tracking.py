@@ -34,6 +34,7 @@ from portfolio.progress.engine import tally
 from portfolio.progress.models import ProgressOutcome
 from portfolio.progress.queries import evidence_facts
 from portfolio.progress.queries import outcome_specs
+from portfolio.progress.queries import outcome_tallies
 
 
 def setting(name: str):
@@ -263,19 +264,6 @@ def module_figures_many(
     return found
 
 
-def _tally_of(row) -> OutcomeTally:
-    return OutcomeTally(
-        evidence=row.evidence_count,
-        signed=row.signed_count,
-        submitted=row.submitted_count,
-        returned=row.returned_count,
-        drafts=row.draft_count,
-        signed_dates=row.signed_dates,
-        signed_reflections=row.signed_reflections,
-        signed_kinds=dict(row.counts or {}),
-    )
-
-
 # Progress computed from an enrolment's maintained rows, kept per process for the same
 # rows and curriculum version: keyed on the enrolment, its summary's ``revision`` (a new
 # token with every change to those rows) and the curriculum's ``spec_cache.stamp``.
@@ -374,17 +362,7 @@ def module_progress_many(
     specs = (
         specs_of([e for e in enrolments if e.curriculum_id in wanted]) if wanted else {}
     )
-    tallies: dict[tuple[str, str], OutcomeTally] = {}
-    codes = sorted(set(wanted.values()))
-    if codes:
-        for row in db.session.execute(
-            sa.select(*ProgressOutcome.__table__.c).where(
-                ProgressOutcome.enrolment_id.in_(list(summaries)),
-                ProgressOutcome.code.in_(codes),
-                ProgressOutcome.scope == "outcome",
-            )
-        ):
-            tallies[(row.enrolment_id, row.code)] = _tally_of(row)
+    tallies = outcome_tallies(list(summaries), sorted(set(wanted.values())))
     missing = [e for e in enrolments if e.id not in summaries]
     result = progress_many(missing) if missing else {}
     for e in enrolments:
