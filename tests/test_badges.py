@@ -339,3 +339,43 @@ def test_a_status_list_that_is_not_ours_or_is_tampered_is_refused(app):
         short = badges.sign_jwt(listed)
         with pytest.raises(badges.BadgeError, match="STATUS_LIST_LENGTH_ERROR"):
             badges.verify_credential(token, profile, status_list=lambda _url: short)
+
+
+def test_a_status_list_issued_while_the_check_runs_is_current(app):
+    """A list fetched during verification may be issued after the check began (the
+    installation makes it when asked): its validFrom is judged as of its reading."""
+    from datetime import UTC
+    from datetime import datetime
+
+    from portfolio.exports import badges
+    from portfolio.exports import status_list
+
+    with app.test_request_context():
+        profile = badges.issuer_profile()
+        entry = {
+            "id": "https://elsewhere.example/status/1#5",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": "5",
+            "statusListCredential": "https://elsewhere.example/status/1",
+        }
+        token = badges.sign_credential(_credential(credentialStatus=entry))
+
+        def issued_now(_url):
+            return badges.sign_jwt(
+                {
+                    "@context": ["https://www.w3.org/ns/credentials/v2"],
+                    "id": entry["statusListCredential"],
+                    "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+                    "issuer": profile["id"],
+                    "validFrom": datetime.now(UTC).isoformat(),
+                    "credentialSubject": {
+                        "type": "BitstringStatusList",
+                        "statusPurpose": "revocation",
+                        "encodedList": status_list.encode(bytes(16 * 1024)),
+                    },
+                }
+            )
+
+        verified = badges.verify_credential(token, profile, status_list=issued_now)
+        assert verified["credentialStatus"]["statusListIndex"] == "5"

@@ -212,19 +212,20 @@ def verify_credential(
         raise BadgeError("jti does not match the credential id")
     if payload.get("sub") != credential["credentialSubject"].get("id"):
         raise BadgeError("sub does not match credentialSubject.id")
-    now = now or datetime.now(UTC)
+    checked_at = now or datetime.now(UTC)
     valid_from = datetime.fromisoformat(credential["validFrom"])
     if payload.get("nbf") != int(valid_from.timestamp()):
         raise BadgeError("nbf does not match validFrom")
-    if valid_from > now:
+    if valid_from > checked_at:
         raise BadgeError(f"not valid until {credential['validFrom']}")
     if credential.get("validUntil"):
         valid_until = datetime.fromisoformat(credential["validUntil"])
         if payload.get("exp") != int(valid_until.timestamp()):
             raise BadgeError("exp does not match validUntil")
-        if valid_until <= now:
+        if valid_until <= checked_at:
             raise BadgeError(f"expired on {credential['validUntil']}")
     if status_list is not None:
+        # The caller's time if given; else each status list as of its reading.
         check_status(credential, profile, status_list, now)
     return credential
 
@@ -254,7 +255,6 @@ def check_status(
     """
     from portfolio.exports import status_list as lists
 
-    now = now or datetime.now(UTC)
     for entry in status_entries(credential):
         url = str(entry.get("statusListCredential") or "")
         purpose = entry.get("statusPurpose")
@@ -263,6 +263,9 @@ def check_status(
         except ValueError as error:
             raise BadgeError("statusListIndex is not a decimal integer") from error
         listed = verify_jws(status_list(url), profile)
+        # Judged as of when it was read: a list issued while this check ran (its
+        # validFrom a moment after the check began) is current, not "not valid yet".
+        checked_at = now or datetime.now(UTC)
         subject = listed.get("credentialSubject") or {}
         if (
             "BitstringStatusListCredential" not in (listed.get("type") or [])
@@ -276,12 +279,12 @@ def check_status(
             raise BadgeError("the status list is not issued by the badge's issuer")
         if (
             listed.get("validFrom")
-            and datetime.fromisoformat(listed["validFrom"]) > now
+            and datetime.fromisoformat(listed["validFrom"]) > checked_at
         ):
             raise BadgeError("the status list is not valid yet")
         if (
             listed.get("validUntil")
-            and datetime.fromisoformat(listed["validUntil"]) <= now
+            and datetime.fromisoformat(listed["validUntil"]) <= checked_at
         ):
             raise BadgeError("the status list has expired")
         if subject.get("statusPurpose") != purpose:
