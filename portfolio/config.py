@@ -196,7 +196,7 @@ def postgres_engine_options(given: dict) -> dict:
     """
     connect_args = dict(given.get("connect_args") or {})
     extra = connect_args.get("options")
-    connect_args["options"] = "-c jit=off" + (f" {extra}" if extra else "")
+    connect_args["options"] = "-c jit=off -c random_page_cost=1.1" + (f" {extra}" if extra else "")
     return {"pool_pre_ping": True, **given, "connect_args": connect_args}
 
 

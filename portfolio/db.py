@@ -1,11 +1,13 @@
 """The declarative base, column types and id helpers shared by every model."""
 
+import json
 import secrets
 from datetime import UTC
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -85,3 +87,40 @@ def id_column(**kwargs) -> sa.orm.MappedColumn:
     return sa.orm.mapped_column(
         sa.String(ID_LENGTH), primary_key=True, default=new_id, **kwargs
     )
+
+
+class json_rows(sa.sql.functions.FunctionElement):
+    """SQL: the rows of a (correlated) subquery as one JSON array of arrays, each
+    holding the given columns in order; NULL or ``[]`` when there are none.
+
+    ``json_agg(json_build_array(...))`` on PostgreSQL
+    (https://www.postgresql.org/docs/current/functions-aggregate.html),
+    ``json_group_array(json_array(...))`` on SQLite (https://sqlite.org/json1.html).
+    Lets one query bring each row's few related rows (its breaks, reviews...) with
+    it. The order inside the array is not defined: sort what you read. Values come
+    back as JSON gives them (dates as ISO strings, booleans as true/false or 1/0,
+    a JSON column as a string on SQLite): ``json_values`` reads them.
+    """
+
+    type = sa.JSON()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw):
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows)
+def _json_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+def json_values(found) -> list[list]:
+    """What a ``json_rows`` column holds, as a list (of lists): [] for none."""
+    if found is None:
+        return []
+    if isinstance(found, str | bytes):
+        return json.loads(found)
+    return found

@@ -10,12 +10,14 @@ SQL. Nothing here writes.
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import NamedTuple
 from typing import cast
 
 import sqlalchemy as sa
@@ -24,8 +26,8 @@ from portfolio.accounts.models import User
 from portfolio.csvsafe import safe_text
 from portfolio.curriculum import spec_cache
 from portfolio.curriculum.models import Curriculum
+from portfolio.db import json_values
 from portfolio.enrolments.models import Enrolment
-from portfolio.enrolments.models import ProgressReview
 from portfolio.enrolments.models import SupervisionAssignment
 from portfolio.evidence.models import Evidence
 from portfolio.extensions import db
@@ -35,6 +37,7 @@ from portfolio.progress import stp_tracking
 from portfolio.progress import tracking
 from portfolio.progress.engine import ModuleProgress
 from portfolio.progress.engine import OutcomeSpec
+from portfolio.progress.engine import OutcomeTally
 from portfolio.progress.engine import Progress
 from portfolio.progress.engine import outcome_progress
 from portfolio.progress.engine import percent
@@ -91,6 +94,9 @@ class Programme:
     programme: dict
     content_hash: str | None = None  # with loaded_at: the version (spec_cache)
     loaded_at: datetime | None = None
+    # STP: the first multi-source feedback round's code and its spec as the rules
+    # place it, standing alone (``_msf_rounds``).
+    msf_round: tuple[str, OutcomeSpec | None] | None = None
 
 
 @dataclass
@@ -118,9 +124,37 @@ class EnrolmentFacts:
     percent_complete: float | None  # None: no maintained summary yet
     last_activity_at: datetime | None
     oldest_submitted_at: datetime | None  # the trainee's oldest waiting request
-    breaks: list = field(default_factory=list)  # rows of (start_date, end_date)
-    # Supervision in force today: rows of (role, name), in the order they started.
-    supervisors: list = field(default_factory=list)
+    breaks: list["Span"] = field(default_factory=list)  # in start order
+    # Supervision in force today, in the order it started.
+    supervisors: list["Supervision"] = field(default_factory=list)
+    reviews: list["ReviewFact"] = field(default_factory=list)  # oldest first
+    otj_signed_hours: float = 0.0  # apprenticeships: signed off, start to gateway
+    # STP: the maintained module figures, code -> (done units, total units), and the
+    # stored counts of the programme's first multi-source feedback round.
+    module_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
+    msf_tally: OutcomeTally | None = None
+
+
+class Span(NamedTuple):
+    start_date: date
+    end_date: date | None
+
+
+class Supervision(NamedTuple):
+    role: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+    """A progress review as the cohort reads it: whether each party signed (the
+    names are ``REVIEW_PARTIES``'), not when."""
+
+    kind: str
+    held_on: date
+    trainee_signed_at: bool
+    employer_signed_at: bool
+    provider_signed_at: bool
 
 
 def _as_enrolment(facts: EnrolmentFacts) -> Enrolment:
@@ -128,10 +162,17 @@ def _as_enrolment(facts: EnrolmentFacts) -> Enrolment:
     return cast(Enrolment, facts)
 
 
-def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFacts]:
-    """The enrolments matching ``where`` as facts, in four queries for any number."""
-    rows = queries.cohort_enrolments(where)
-    # After the enrolments: an enrolment made in between brings no curriculum unread.
+def load(
+    where: list[sa.ColumnElement[bool]],
+    today: date,
+    page: sa.CTE | None = None,
+    _again: bool = False,
+) -> tuple[list[EnrolmentFacts], int]:
+    """The enrolments matching ``where`` as facts, with the number matching in all,
+    in two queries for any number (``page``: only those of this CTE of ids, places
+    and the total, in its order; see ``queries.cohort_enrolments``)."""
+    # The curricula first: which outcomes hold a programme's MSF round is read from
+    # them, and the one query of enrolments brings those outcomes' counts.
     curricula = {
         c.id: Programme(
             c.id,
@@ -145,17 +186,23 @@ def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFact
         )
         for c in queries.curricula_of(where)
     }
-    ids = sa.select(Enrolment.id).where(*where)
-    breaks = queries.breaks_many(ids)
-    supervision = queries.assignments_in_force(ids, today)
+    _msf_rounds(curricula)
+    msf_codes = sorted({p.msf_round[0] for p in curricula.values() if p.msf_round})
+    rows = queries.cohort_enrolments(where, today, msf_codes, page)
+    if {r.curriculum_id for r in rows} - set(curricula) and not _again:
+        # Enrolled on a programme between the two queries: read both again.
+        return load(where, today, page, _again=True)
     people: dict[str, Person] = {}
     found = []
     for r in rows:
+        if r.curriculum_id not in curricula:  # made during the second reading too
+            continue
         trainee = people.get(r.trainee_id)
         if trainee is None:
             trainee = people[r.trainee_id] = Person(
                 r.trainee_id, r.trainee_name, r.trainee_email
             )
+        programme = curricula[r.curriculum_id]
         found.append(
             EnrolmentFacts(
                 id=r.id,
@@ -168,16 +215,93 @@ def load(where: list[sa.ColumnElement[bool]], today: date) -> list[EnrolmentFact
                 gateway_date=r.gateway_date,
                 contracted_hours_per_week=r.contracted_hours_per_week,
                 trainee=trainee,
-                curriculum=curricula[r.curriculum_id],
+                curriculum=programme,
                 organisation=Place(r.nation),
                 percent_complete=r.percent_complete,
                 last_activity_at=r.last_activity_at,
                 oldest_submitted_at=r.oldest_submitted_at,
-                breaks=breaks.get(r.id, []),
-                supervisors=supervision.get(r.id, []),
+                breaks=[
+                    Span(_day(start), _day(end) if end else None)
+                    for start, end in sorted(json_values(r.breaks))
+                ],
+                supervisors=[
+                    Supervision(role, name)
+                    for role, name, *_ in sorted(
+                        json_values(r.supervision), key=lambda a: (a[2], a[3])
+                    )
+                ],
+                reviews=[
+                    ReviewFact(kind, _day(held), bool(t), bool(e), bool(p))
+                    for kind, held, t, e, p, _ in sorted(
+                        json_values(r.reviews), key=lambda v: (v[1], v[5])
+                    )
+                ],
+                otj_signed_hours=float(r.otj_signed_hours or 0),
+                module_figures={
+                    code: (done, total) for code, done, total in json_values(r.modules)
+                },
+                msf_tally=_msf_tally(programme, json_values(r.tallies)),
             )
         )
-    return found
+    if page is None:
+        return found, len(found)
+    return found, rows[0].total if rows else 0
+
+
+def _day(value: str | date) -> date:
+    """A date as a JSON array holds it (ISO text)."""
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def _msf_tally(programme: Programme, rows: list[list]) -> OutcomeTally | None:
+    """The stored counts of the programme's MSF round among an enrolment's rows."""
+    code = programme.msf_round[0] if programme.msf_round else None
+    for found in rows:
+        if found[0] != code:
+            continue
+        evidence, signed, submitted, returned, drafts, dates, reflections = found[1:8]
+        kinds = found[8]
+        return OutcomeTally(
+            evidence=evidence,
+            signed=signed,
+            submitted=submitted,
+            returned=returned,
+            drafts=drafts,
+            signed_dates=dates,
+            signed_reflections=reflections,
+            signed_kinds=dict(
+                (json.loads(kinds) if isinstance(kinds, str) else kinds) or {}
+            ),
+        )
+    return None
+
+
+def _msf_rounds(curricula: dict[str, Programme]) -> None:
+    """Each STP programme's first multi-source feedback round, as ``stp_tracking``
+    finds it: an assessment slot, not retired, whose evidence is an MSF; kept on the
+    programme. The outcomes come from the per-version cache (the outcomes of a
+    national STP curriculum are thousands)."""
+    stp = {cid: p for cid, p in curricula.items() if p.kind == "stp"}
+    if not stp:
+        return
+    specs: dict[str, list[OutcomeSpec]] = spec_cache.cached(
+        "msf_round_specs", stp, queries.msf_round_specs, list
+    )
+    for curriculum_id, mine in specs.items():
+        first = next(
+            (
+                o
+                for o in mine
+                if o.type == "assessment"
+                and not o.retired
+                and "msf" in (o.evidence.get("kinds") or [])
+            ),
+            None,
+        )
+        if first is not None:
+            stp[curriculum_id].msf_round = (first.code, _on_its_own(mine, first))
 
 
 @dataclass
@@ -230,30 +354,6 @@ CSV_HEADER = [
 ]
 
 
-def _otj_signed_hours(enrolment_ids: queries.Ids) -> dict[str, float]:
-    """Signed-off OTJ hours per apprenticeship enrolment, summed in SQL.
-
-    Hours count from the enrolment's start up to its gateway (none after it).
-    """
-    hours = sa.func.coalesce(sa.func.sum(Evidence.form["hours"].as_float()), 0)
-    rows = db.session.execute(
-        sa.select(Enrolment.id, hours)
-        .join(Evidence, Evidence.owner_id == Enrolment.trainee_id)
-        .where(
-            queries.within(Enrolment.id, enrolment_ids),
-            Evidence.kind == "otj",
-            Evidence.status == "signed_off",
-            Evidence.occurred_on >= Enrolment.start_date,
-            sa.or_(
-                Enrolment.gateway_date.is_(None),
-                Evidence.occurred_on <= Enrolment.gateway_date,
-            ),
-        )
-        .group_by(Enrolment.id)
-    )
-    return {row[0]: float(row[1]) for row in rows}
-
-
 def _otj_flag_input(
     enrolment: Enrolment, signed: float, today: date
 ) -> tracking.OtjSummary | None:
@@ -296,8 +396,8 @@ class HeldReview:
 @dataclass
 class ReviewState:
     last_complete: date | None
-    # held after the last complete one, not signed (a row of held_on and signatures)
-    unsigned: sa.Row | None
+    # held after the last complete one, not signed by everyone
+    unsigned: ReviewFact | None
     held: list[HeldReview] = field(default_factory=list)  # oldest first
 
     @property
@@ -307,26 +407,14 @@ class ReviewState:
         return [who for name, who in REVIEW_PARTIES if not getattr(self.unsigned, name)]
 
 
-def review_states(enrolment_ids: queries.Ids) -> dict[str, ReviewState]:
-    """Per enrolment: the last review everyone signed, and a later one held but not
-    yet signed by everyone (it stands in for "overdue" until it is signed), in one
-    query."""
-    states: dict[str, ReviewState] = {}
-    for review in db.session.execute(
-        sa.select(
-            ProgressReview.enrolment_id,
-            ProgressReview.kind,
-            ProgressReview.held_on,
-            # whether each party signed (not when: no timestamps to convert)
-            *(
-                getattr(ProgressReview, name).is_not(None).label(name)
-                for name, _ in REVIEW_PARTIES
-            ),
-        )
-        .where(queries.within(ProgressReview.enrolment_id, enrolment_ids))
-        .order_by(ProgressReview.enrolment_id, ProgressReview.held_on)
-    ):
-        state = states.setdefault(review.enrolment_id, ReviewState(None, None))
+def review_state(reviews: list[ReviewFact]) -> ReviewState | None:
+    """The last review everyone signed, and a later one held but not yet signed by
+    everyone (it stands in for "overdue" until it is signed); ``reviews`` oldest
+    first."""
+    if not reviews:
+        return None
+    state = ReviewState(None, None)
+    for review in reviews:
         complete = all(getattr(review, name) for name, _ in REVIEW_PARTIES)
         state.held.append(HeldReview(review.kind, review.held_on, complete))
         if complete:
@@ -334,7 +422,7 @@ def review_states(enrolment_ids: queries.Ids) -> dict[str, ReviewState]:
             state.unsigned = None
         else:
             state.unsigned = review
-    return states
+    return state
 
 
 def review_flag(state: ReviewState | None) -> tracking.Flag | None:
@@ -411,27 +499,33 @@ def cohort_slice(
     )
     sort = sort if sort in SORT_KEYS else "name"
     if page is not None and not (flagged_only or flag or sort == "flags"):
-        base = (
-            sa.select(Enrolment.id, sa.func.count().over().label("total"))
+        base, order = _enrolment_order(
+            sa.select(Enrolment.id)
             .join(User, User.id == Enrolment.trainee_id)
             .join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
-            .where(*where)
+            .where(*where),
+            sort,
         )
-        found = db.session.execute(
-            _sql_ordered_enrolments(base, sort)
+        on_page = (
+            base.add_columns(
+                sa.func.row_number().over(order_by=order).label("n"),
+                sa.func.count().over().label("total"),
+            )
+            .order_by(*order)
             .limit(per_page)
             .offset((page - 1) * per_page)
-        ).all()
-        if not found:  # past the end: only the count
-            total = db.session.scalar(
-                sa.select(sa.func.count()).select_from(Enrolment).where(*where)
+            .cte("on_page")
+        )
+        facts, total = load(where, today, on_page)
+        if not facts:  # past the end: only the count
+            total = (
+                db.session.scalar(
+                    sa.select(sa.func.count()).select_from(Enrolment).where(*where)
+                )
+                or 0
             )
-            return [], total or 0
-        position = {row.id: i for i, row in enumerate(found)}
-        on_page = [*where, Enrolment.id.in_(list(position))]
-        rows = rows_for(load(on_page, today), today, on_page)
-        return sorted(rows, key=lambda r: position[r.enrolment.id]), found[0].total
-    rows = rows_for(load(where, today), today, where)
+        return rows_for(facts, today), total
+    rows = rows_for(load(where, today)[0], today)
     if flagged_only or flag == "any":
         rows = [r for r in rows if r.flags]
     elif flag:
@@ -442,8 +536,9 @@ def cohort_slice(
     return rows, len(rows)
 
 
-def _sql_ordered_enrolments(base: sa.Select, sort: str) -> sa.Select:
-    """Enrolment rows in the order of ``SORT_KEYS`` (every sort but flags), in SQL."""
+def _enrolment_order(base: sa.Select, sort: str) -> tuple[sa.Select, list[Any]]:
+    """Enrolment rows in the order of ``SORT_KEYS`` (every sort but flags), in SQL:
+    ``base`` with what the order reads joined, and the order."""
     from portfolio.enrolments.models import ProgressSummary
 
     name = sa.func.lower(User.name)
@@ -451,17 +546,17 @@ def _sql_ordered_enrolments(base: sa.Select, sort: str) -> sa.Select:
         percent = sa.func.coalesce(ProgressSummary.percent_complete, 0)
         return base.outerjoin(
             ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id
-        ).order_by(percent, name, Enrolment.id)
+        ), [percent, name, Enrolment.id]
     if sort == "last_activity":
         last = (
             sa.select(sa.func.max(Evidence.updated_at))
             .where(Evidence.owner_id == Enrolment.trainee_id)
             .scalar_subquery()
         )
-        return base.order_by(last.asc().nulls_first(), name, Enrolment.id)
+        return base, [last.asc().nulls_first(), name, Enrolment.id]
     if sort == "programme":
-        return base.order_by(Curriculum.kind, Curriculum.title, name, Enrolment.id)
-    return base.order_by(name, Curriculum.title, Enrolment.id)
+        return base, [Curriculum.kind, Curriculum.title, name, Enrolment.id]
+    return base, [name, Curriculum.title, Enrolment.id]
 
 
 YEARS = {"1": "Year 1", "2": "Year 2", "3": "Year 3", "4": "Year 4 or later"}
@@ -638,7 +733,7 @@ def cohort_page(
     )
     page = max(page, 1)
     if flag or sort == "flags":
-        trainees = _group(rows_for(load(where, today), today, where))
+        trainees = _group(rows_for(load(where, today)[0], today))
         if flag == "any":
             trainees = [t for t in trainees if t.flags]
         elif flag:
@@ -670,9 +765,9 @@ def cohort_page(
         )
         position = {tid: i for i, tid in enumerate(ids)}
         on_page = [*where, Enrolment.trainee_id.in_(ids or [""])]
-        enrolments = load(on_page, today)
+        enrolments, _ = load(on_page, today)
         trainees = sorted(
-            _group(rows_for(enrolments, today, on_page)),
+            _group(rows_for(enrolments, today)),
             key=lambda t: position[t.trainee.id],
         )
     pages = max((total + per_page - 1) // per_page, 1)
@@ -801,58 +896,25 @@ def stp_standings(
     facts: list[EnrolmentFacts],
     percents: dict[str, float],
     today: date,
-    where: list[sa.ColumnElement[bool]],
-    reviews: dict[str, ReviewState] | None = None,
+    reviews: dict[str, ReviewState | None] | None = None,
 ) -> dict[str, stp_tracking.StpStanding]:
     """The STP standings of the cohort's STP enrolments (``stp_tracking.standings``)
-    from the read model: each module's stored done and total units, and the first
-    multi-source feedback round's stored counts, in three queries besides the
-    standings' own; nothing is computed per outcome. An enrolment without maintained
-    rows gets full progress (``tracking.progress_many``), as elsewhere."""
+    from the read model the facts carry: each module's stored done and total units,
+    and the first multi-source feedback round's stored counts; nothing is computed
+    per outcome. An enrolment without maintained rows gets full progress
+    (``tracking.progress_many``), as elsewhere."""
     stp = [e for e in facts if e.curriculum.kind == "stp"]
     if not stp:
         return {}
-    # The same for every request until the curriculum is loaded again: kept per
-    # curriculum version (the outcomes of a national STP curriculum are thousands).
-    specs: dict[str, list[OutcomeSpec]] = spec_cache.cached(
-        "msf_round_specs",
-        {e.curriculum_id: e.curriculum for e in stp},
-        queries.msf_round_specs,
-        list,
-    )
-    # The first multi-source feedback round of each curriculum, as stp_tracking finds
-    # it: an assessment slot, not retired, whose evidence is an MSF.
-    msf: dict[str, tuple[str, OutcomeSpec | None]] = {}
-    for curriculum_id, mine in specs.items():
-        first = next(
-            (
-                o
-                for o in mine
-                if o.type == "assessment"
-                and not o.retired
-                and "msf" in (o.evidence.get("kinds") or [])
-            ),
-            None,
-        )
-        if first is not None:
-            msf[curriculum_id] = (first.code, _on_its_own(mine, first))
-    stp_ids = sa.select(Enrolment.id).where(
-        *where,
-        Enrolment.curriculum_id.in_(
-            sa.select(Curriculum.id).where(Curriculum.kind == "stp")
-        ),
-    )
-    figures = queries.module_figures(stp_ids)
-    tallies = queries.outcome_tallies(stp_ids, sorted({c for c, _ in msf.values()}))
     missing = [_as_enrolment(e) for e in stp if e.percent_complete is None]
     progress = tracking.progress_many(missing) if missing else {}
     for e in stp:
         if e.percent_complete is None:
             continue
         outcomes = []
-        code, alone = msf.get(e.curriculum_id, ("", None))
+        code, alone = e.curriculum.msf_round or ("", None)
         if alone is not None:
-            found = outcome_progress([alone], code, tallies.get((e.id, code)))
+            found = outcome_progress([alone], code, e.msf_tally)
             if found is not None:
                 outcomes.append(found)
         progress[e.id] = Progress(
@@ -860,25 +922,23 @@ def stp_standings(
             outcomes=outcomes,
             modules=[
                 ModuleProgress(code, "", percent(done, total), done, total, [], [])
-                for code, (done, total) in figures.get(e.id, {}).items()
+                for code, (done, total) in e.module_figures.items()
             ],
             next_actions=[],
         )
     held = (
         None
         if reviews is None
-        else {e.id: reviews[e.id].held if e.id in reviews else [] for e in stp}
+        else {e.id: state.held if (state := reviews.get(e.id)) else [] for e in stp}
     )
     return stp_tracking.standings(
         [_as_enrolment(e) for e in stp], progress, today, cast(Any, held)
     )
 
 
-def rows_for(
-    facts: list[EnrolmentFacts], today: date, where: list[sa.ColumnElement[bool]]
-) -> list[CohortRow]:
-    """Where each enrolment stands, in a fixed number of queries for any number
-    (``facts``: the enrolments ``where`` matches; the queries join on ``where``)."""
+def rows_for(facts: list[EnrolmentFacts], today: date) -> list[CohortRow]:
+    """Where each enrolment stands, from its facts (``load``): no queries, but for
+    an enrolment without a maintained summary yet, and the STP standings' own."""
     enrolments = [_as_enrolment(e) for e in facts]
     percents = {
         e.id: e.percent_complete for e in facts if e.percent_complete is not None
@@ -889,22 +949,14 @@ def rows_for(
         percents.update(tracking.percent_many(missing))
         for enrolment_id, found in tracking.flag_dates_many(missing).items():
             oldest_requests[enrolment_id] = found.oldest_submitted_at
-    reviews = review_states(sa.select(Enrolment.id).where(*where))
-    stp = stp_standings(facts, percents, today, where, reviews)
-    otj = _otj_signed_hours(
-        sa.select(Enrolment.id).where(
-            *where,
-            Enrolment.curriculum_id.in_(
-                sa.select(Curriculum.id).where(Curriculum.kind == "apprenticeship")
-            ),
-        )
-    )
+    reviews = {e.id: review_state(e.reviews) for e in facts}
+    stp = stp_standings(facts, percents, today, reviews)
     rows = []
     for fact, enrolment in zip(facts, enrolments, strict=True):
         last, oldest = fact.last_activity_at, oldest_requests[fact.id]
         last_day = last.date() if last else None
-        otj_summary = _otj_flag_input(enrolment, otj.get(enrolment.id, 0.0), today)
-        review = reviews.get(enrolment.id)
+        otj_summary = _otj_flag_input(enrolment, fact.otj_signed_hours, today)
+        review = reviews[fact.id]
         last_review = review.last_complete if review else None
         if tracking.is_apprenticeship(enrolment):
             due = apprenticeship.next_review_due(

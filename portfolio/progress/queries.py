@@ -1,6 +1,7 @@
 """Named queries that feed the progress engine: a fixed number per enrolment or cohort."""
 
 from collections import defaultdict
+from datetime import date
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -125,44 +126,135 @@ def within(column, ids: Ids) -> sa.ColumnElement[bool]:
     return column.in_(ids or [""])
 
 
-def cohort_enrolments(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
-    """The enrolments matching ``where`` with their trainee, organisation's nation,
-    maintained percent complete and oldest waiting request, and when the trainee last
-    recorded or changed evidence, as columns in one query (no ORM objects).
+def cohort_enrolments(
+    where: list[sa.ColumnElement[bool]],
+    today: date,
+    msf_codes: list[str],
+    page: sa.CTE | None = None,
+) -> list[sa.Row]:
+    """The enrolments matching ``where`` (or those of ``page``: a CTE of their ids
+    ``id``, place ``n`` and the number matching in all ``total``, which this query
+    returns too) with everything the cohort's rules read of them, as columns of one
+    query (no ORM objects, no lists of ids sent back):
 
-    The last activity is a subquery per row that the index on (owner, updated) answers
-    with one probe, rather than reading every item of every trainee."""
+    - the trainee, organisation's nation, maintained percent complete and oldest
+      waiting request, and when the trainee last recorded or changed evidence (a
+      subquery per row that the index on (owner, updated) answers with one probe);
+    - as ``db.json_rows`` arrays: the breaks (start, end), the supervision in force
+      on ``today`` (role, supervisor's name, start, id), the reviews (kind, held on,
+      whether the trainee, employer and provider signed, id); for an STP enrolment
+      the maintained module figures (code, done units, total units) and the counts
+      of the outcomes ``msf_codes`` (as ``outcome_tallies``);
+    - for an apprenticeship, the signed-off OTJ hours from its start up to its
+      gateway (none after it).
+    """
     from portfolio.accounts.models import User
+    from portfolio.curriculum.models import Curriculum
+    from portfolio.db import json_rows
     from portfolio.enrolments.models import Enrolment
+    from portfolio.enrolments.models import LearningBreak
+    from portfolio.enrolments.models import ProgressReview
     from portfolio.enrolments.models import ProgressSummary
+    from portfolio.enrolments.models import SupervisionAssignment as Assignment
     from portfolio.organisations.models import Organisation
+    from portfolio.progress.models import ProgressOutcome as Row
 
+    supervisor = sa.orm.aliased(User)
+    stp = Curriculum.kind == "stp"
+    mine = Row.enrolment_id == Enrolment.id
+    breaks = sa.select(
+        json_rows(LearningBreak.start_date, LearningBreak.end_date)
+    ).where(LearningBreak.enrolment_id == Enrolment.id)
+    supervision = (
+        sa.select(
+            json_rows(
+                Assignment.role, supervisor.name, Assignment.start_date, Assignment.id
+            )
+        )
+        .join(supervisor, supervisor.id == Assignment.supervisor_id)
+        .where(Assignment.enrolment_id == Enrolment.id, Assignment.in_force_on(today))
+    )
+    reviews = sa.select(
+        json_rows(
+            ProgressReview.kind,
+            ProgressReview.held_on,
+            ProgressReview.trainee_signed_at.is_not(None),
+            ProgressReview.employer_signed_at.is_not(None),
+            ProgressReview.provider_signed_at.is_not(None),
+            ProgressReview.id,
+        )
+    ).where(ProgressReview.enrolment_id == Enrolment.id)
+    modules = sa.select(
+        json_rows(Row.code, Row.signed_count, Row.evidence_count)
+    ).where(mine, Row.scope == "module")
+    tallies = sa.select(
+        json_rows(
+            Row.code,
+            Row.evidence_count,
+            Row.signed_count,
+            Row.submitted_count,
+            Row.returned_count,
+            Row.draft_count,
+            Row.signed_dates,
+            Row.signed_reflections,
+            Row.counts,
+        )
+    ).where(mine, Row.scope == "outcome", Row.code.in_(msf_codes or [""]))
+    otj = sa.select(
+        sa.func.coalesce(sa.func.sum(Evidence.form["hours"].as_float()), 0)
+    ).where(
+        Evidence.owner_id == Enrolment.trainee_id,
+        Evidence.kind == "otj",
+        Evidence.status == "signed_off",
+        Evidence.occurred_on >= Enrolment.start_date,
+        sa.or_(
+            Enrolment.gateway_date.is_(None),
+            Evidence.occurred_on <= Enrolment.gateway_date,
+        ),
+    )
+    query = sa.select(
+        Enrolment.id,
+        Enrolment.trainee_id,
+        Enrolment.curriculum_id,
+        Enrolment.organisation_id,
+        Enrolment.status,
+        Enrolment.start_date,
+        Enrolment.expected_end_date,
+        Enrolment.gateway_date,
+        Enrolment.contracted_hours_per_week,
+        User.name.label("trainee_name"),
+        User.email.label("trainee_email"),
+        Organisation.nation,
+        ProgressSummary.percent_complete,
+        ProgressSummary.oldest_submitted_at,
+        sa.select(sa.func.max(Evidence.updated_at))
+        .where(Evidence.owner_id == Enrolment.trainee_id)
+        .scalar_subquery()
+        .label("last_activity_at"),
+        breaks.scalar_subquery().label("breaks"),
+        supervision.scalar_subquery().label("supervision"),
+        reviews.scalar_subquery().label("reviews"),
+        sa.case((stp, modules.scalar_subquery())).label("modules"),
+        sa.case((stp, tallies.scalar_subquery())).label("tallies"),
+        sa.case((Curriculum.kind == "apprenticeship", otj.scalar_subquery())).label(
+            "otj_signed_hours"
+        ),
+    )
+    if page is not None:
+        query = (
+            query.add_columns(page.c.n, page.c.total)
+            .select_from(page)
+            .join(Enrolment, Enrolment.id == page.c.id)
+            .order_by(page.c.n)
+        )
+    else:
+        query = query.where(*where)
     return list(
         db.session.execute(
-            sa.select(
-                Enrolment.id,
-                Enrolment.trainee_id,
-                Enrolment.curriculum_id,
-                Enrolment.organisation_id,
-                Enrolment.status,
-                Enrolment.start_date,
-                Enrolment.expected_end_date,
-                Enrolment.gateway_date,
-                Enrolment.contracted_hours_per_week,
-                User.name.label("trainee_name"),
-                User.email.label("trainee_email"),
-                Organisation.nation,
-                ProgressSummary.percent_complete,
-                ProgressSummary.oldest_submitted_at,
-                sa.select(sa.func.max(Evidence.updated_at))
-                .where(Evidence.owner_id == Enrolment.trainee_id)
-                .scalar_subquery()
-                .label("last_activity_at"),
-            )
-            .join(User, User.id == Enrolment.trainee_id)
+            query.join(User, User.id == Enrolment.trainee_id)
+            .join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
             .join(Organisation, Organisation.id == Enrolment.organisation_id)
             .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-            .where(*where)
         )
     )
 
@@ -190,50 +282,6 @@ def curricula_of(where: list[sa.ColumnElement[bool]]) -> list[sa.Row]:
             )
         )
     )
-
-
-def breaks_many(enrolment_ids: Ids) -> dict[str, list[sa.Row]]:
-    """Each enrolment's breaks in learning (start_date, end_date), in start order."""
-    from portfolio.enrolments.models import LearningBreak
-
-    found: dict[str, list[sa.Row]] = defaultdict(list)
-    for row in db.session.execute(
-        sa.select(
-            LearningBreak.enrolment_id, LearningBreak.start_date, LearningBreak.end_date
-        )
-        .where(within(LearningBreak.enrolment_id, enrolment_ids))
-        .order_by(LearningBreak.enrolment_id, LearningBreak.start_date)
-    ):
-        found[row.enrolment_id].append(row)
-    return found
-
-
-def assignments_in_force(enrolment_ids: Ids, day) -> dict[str, list[sa.Row]]:
-    """Each enrolment's supervision in force on ``day`` (role, supervisor's name), in
-    the order they started, in one query."""
-    from portfolio.accounts.models import User
-    from portfolio.enrolments.models import SupervisionAssignment
-
-    found: dict[str, list[sa.Row]] = defaultdict(list)
-    for row in db.session.execute(
-        sa.select(
-            SupervisionAssignment.enrolment_id,
-            SupervisionAssignment.role,
-            User.name,
-        )
-        .join(User, User.id == SupervisionAssignment.supervisor_id)
-        .where(
-            within(SupervisionAssignment.enrolment_id, enrolment_ids),
-            SupervisionAssignment.in_force_on(day),
-        )
-        .order_by(
-            SupervisionAssignment.enrolment_id,
-            SupervisionAssignment.start_date,
-            SupervisionAssignment.id,
-        )
-    ):
-        found[row.enrolment_id].append(row)
-    return found
 
 
 def evidence_dates(trainee_ids: Ids) -> dict[str, tuple]:
