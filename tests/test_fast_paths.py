@@ -178,6 +178,7 @@ def test_the_header_costs_one_query_whatever_the_unread_count(
 
 
 @pytest.mark.postgres
-def test_postgres_sessions_run_without_jit(app):
+def test_postgres_sessions_run_without_jit_and_cost_random_reads_as_cached(app):
     with app.app_context():
         assert db.session.scalar(sa.text("SHOW jit")) == "off"
+        assert db.session.scalar(sa.text("SHOW random_page_cost")) == "1.1"
