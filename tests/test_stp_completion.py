@@ -466,3 +466,39 @@ def test_api_gives_the_review_points_and_completion_as_documented(
     assert body["completion"]["complete"] is False
     assert "stp_fya_failed" in {f["code"] for f in body["flags"]}
     assert api(stp.leeds_lead).get(path).status_code == 404
+
+
+def test_the_cohort_flags_what_the_progress_page_flags_from_stp_records(
+    app, stp, signed_in, api
+):
+    """An exception reported to the School and a failed FYA sitting are flagged in
+    the cohort as on the enrolment's own progress (the cohort reads whether there
+    are such records in its one query of enrolments, then only those records).
+    https://nshcs.hee.nhs.uk/programmes/stp/trainees/faqs-on-stp-review-of-progression/"""
+
+    def cohort_flags() -> set[str]:
+        items = api(stp.lead).get("/api/v1/cohort").get_json()["items"]
+        mine = next(i for i in items if i["enrolment"] == stp.enrolment_id)
+        return {f["code"] for f in mine["flags"]}
+
+    def own_flags() -> set[str]:
+        with app.app_context():
+            enrolment = db.session.get(Enrolment, stp.enrolment_id)
+            return {f.code for f in tracking.standing(enrolment).flags}
+
+    assert not {"stp_exception", "stp_fya_failed"} & cohort_flags()
+    client = signed_in(stp.trainee)
+    recorded = client.post(
+        f"/progress/{stp.enrolment_id}/stp/records",
+        data={
+            "stp-kind": "exception",
+            "stp-reporter": "trainee",
+            "stp-text": "No rotation placements booked",
+            **day("stp-held_on", TODAY),
+        },
+    )
+    assert recorded.status_code == 302
+    assert sitting(signed_in(stp.lead), stp, TODAY, "fail").status_code == 302
+    flags = cohort_flags()
+    assert {"stp_exception", "stp_fya_failed"} <= flags
+    assert flags == own_flags()

@@ -133,6 +133,8 @@ class EnrolmentFacts:
     # stored counts of the programme's first multi-source feedback round.
     module_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
     msf_tally: OutcomeTally | None = None
+    # STP: which of stp_tracking.RECORDS it has rows of.
+    stp_records: frozenset[type] = frozenset()
 
 
 class Span(NamedTuple):
@@ -241,6 +243,11 @@ def load(
                     code: (done, total) for code, done, total in json_values(r.modules)
                 },
                 msf_tally=_msf_tally(programme, json_values(r.tallies)),
+                stp_records=frozenset(
+                    model
+                    for model in stp_tracking.RECORDS
+                    if getattr(r, f"has_{model.__tablename__}")
+                ),
             )
         )
     if page is None:
@@ -932,7 +939,11 @@ def stp_standings(
         else {e.id: state.held if (state := reviews.get(e.id)) else [] for e in stp}
     )
     return stp_tracking.standings(
-        [_as_enrolment(e) for e in stp], progress, today, cast(Any, held)
+        [_as_enrolment(e) for e in stp],
+        progress,
+        today,
+        cast(Any, held),
+        present={m: any(m in e.stp_records for e in stp) for m in stp_tracking.RECORDS},
     )
 
 
@@ -1067,20 +1078,25 @@ def supervisor_load(
     in one query: the trainees counted per supervisor, joined to the supervisor's
     name, with their waiting requests counted by index (``ix_evidence_assessor_status``)."""
     today = today or date.today()
-    trainees = (
+    # Each (supervisor, trainee) pair once, then counted: PostgreSQL hashes the
+    # pairs, where count(DISTINCT) sorted every assignment first.
+    pairs = (
         sa.select(
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
-            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)).label("n"),
+            SupervisionAssignment.trainee_id,
         )
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
         .where(SupervisionAssignment.in_force_on(today), Enrolment.in_training())
-        .group_by(SupervisionAssignment.supervisor_id)
+        .distinct()
     )
     if organisation_ids is not None:
-        trainees = trainees.where(
-            Enrolment.organisation_id.in_(organisation_ids or {""})
-        )
-    counted = trainees.subquery()
+        pairs = pairs.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    paired = pairs.subquery()
+    counted = (
+        sa.select(paired.c.supervisor_id, sa.func.count().label("n"))
+        .group_by(paired.c.supervisor_id)
+        .subquery()
+    )
     pending = (
         sa.select(sa.func.count())
         .where(Evidence.submitted_to_id == User.id, Evidence.status == "submitted")

@@ -144,7 +144,8 @@ def cohort_enrolments(
       on ``today`` (role, supervisor's name, start, id), the reviews (kind, held on,
       whether the trainee, employer and provider signed, id); for an STP enrolment
       the maintained module figures (code, done units, total units) and the counts
-      of the outcomes ``msf_codes`` (as ``outcome_tallies``);
+      of the outcomes ``msf_codes`` (as ``outcome_tallies``), and whether it has
+      rows of each of ``stp_tracking.RECORDS`` (``has_<table>``);
     - for an apprenticeship, the signed-off OTJ hours from its start up to its
       gateway (none after it).
     """
@@ -212,6 +213,8 @@ def cohort_enrolments(
             Evidence.occurred_on <= Enrolment.gateway_date,
         ),
     )
+    from portfolio.progress.stp_tracking import RECORDS
+
     query = sa.select(
         Enrolment.id,
         Enrolment.trainee_id,
@@ -238,6 +241,12 @@ def cohort_enrolments(
         sa.case((stp, tallies.scalar_subquery())).label("tallies"),
         sa.case((Curriculum.kind == "apprenticeship", otj.scalar_subquery())).label(
             "otj_signed_hours"
+        ),
+        *(
+            sa.and_(stp, sa.exists().where(model.enrolment_id == Enrolment.id)).label(
+                f"has_{model.__tablename__}"
+            )
+            for model in RECORDS
         ),
     )
     if page is not None:

@@ -131,6 +131,11 @@ def _grouped(model, ids: list[str], order) -> dict[str, list]:
     return found
 
 
+# What an STP enrolment may have besides its reviews, each read only when some
+# enrolment asked about has rows of it.
+RECORDS = (ProgressionRecord, FyaSitting, TrainingExtension, StpCompletion)
+
+
 def _present(models: tuple, ids: list[str]) -> dict[Any, bool]:
     """Whether each model has rows for any of ``ids``, in one query: most STP
     enrolments have no progression records, sittings, extensions or completion yet,
@@ -146,12 +151,14 @@ def standings(
     progress: dict[str, Progress],
     today: date,
     reviews: dict[str, list[ProgressReview]] | None = None,
+    present: dict[Any, bool] | None = None,
 ) -> dict[str, StpStanding]:
     """The STP standing of each STP enrolment (others are left out), in at most seven
     queries: one asks which of the progression records, FYA sittings, extensions and
     completions have rows for them, and only those are read; the reviews when
     ``reviews`` (each enrolment's, oldest first) are not given; the curricula's
-    modules from the per-version cache."""
+    modules from the per-version cache. ``present``: which of ``RECORDS`` these
+    enrolments have rows of, when the caller has read it already."""
     from portfolio.enrolments import completion
 
     stp = [e for e in enrolments if is_stp(e)]
@@ -161,9 +168,7 @@ def standings(
     modules, msf_rounds = _modules(stp)
     if reviews is None:
         reviews = _grouped(ProgressReview, ids, ProgressReview.held_on)
-    has = _present(
-        (ProgressionRecord, FyaSitting, TrainingExtension, StpCompletion), ids
-    )
+    has = present if present is not None else _present(RECORDS, ids)
     records = (
         _grouped(ProgressionRecord, ids, ProgressionRecord.held_on)
         if has[ProgressionRecord]
