@@ -10,7 +10,6 @@ SQL. Nothing here writes.
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -265,24 +264,8 @@ def _day(value: str | date) -> date:
 def _msf_tally(programme: Programme, rows: list[list]) -> OutcomeTally | None:
     """The stored counts of the programme's MSF round among an enrolment's rows."""
     code = programme.msf_round[0] if programme.msf_round else None
-    for found in rows:
-        if found[0] != code:
-            continue
-        evidence, signed, submitted, returned, drafts, dates, reflections = found[1:8]
-        kinds = found[8]
-        return OutcomeTally(
-            evidence=evidence,
-            signed=signed,
-            submitted=submitted,
-            returned=returned,
-            drafts=drafts,
-            signed_dates=dates,
-            signed_reflections=reflections,
-            signed_kinds=dict(
-                (json.loads(kinds) if isinstance(kinds, str) else kinds) or {}
-            ),
-        )
-    return None
+    found = next((row for row in rows if row[0] == code), None)
+    return None if found is None else queries.tally_of(found[1:])
 
 
 def _msf_rounds(curricula: dict[str, Programme]) -> None:

@@ -1,5 +1,6 @@
 """Named queries that feed the progress engine: a fixed number per enrolment or cohort."""
 
+import json
 from collections import defaultdict
 from datetime import date
 from datetime import datetime
@@ -188,19 +189,9 @@ def cohort_enrolments(
     modules = sa.select(
         json_rows(Row.code, Row.signed_count, Row.evidence_count)
     ).where(mine, Row.scope == "module")
-    tallies = sa.select(
-        json_rows(
-            Row.code,
-            Row.evidence_count,
-            Row.signed_count,
-            Row.submitted_count,
-            Row.returned_count,
-            Row.draft_count,
-            Row.signed_dates,
-            Row.signed_reflections,
-            Row.counts,
-        )
-    ).where(mine, Row.scope == "outcome", Row.code.in_(msf_codes or [""]))
+    tallies = sa.select(json_rows(Row.code, *tally_columns())).where(
+        mine, Row.scope == "outcome", Row.code.in_(msf_codes or [""])
+    )
     otj = sa.select(
         sa.func.coalesce(sa.func.sum(Evidence.form["hours"].as_float()), 0)
     ).where(
@@ -309,6 +300,41 @@ def evidence_dates(trainee_ids: Ids) -> dict[str, tuple]:
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
+def tally_columns() -> tuple:
+    """The maintained columns of an outcome's counts, in the order ``tally_of`` reads."""
+    from portfolio.progress.models import ProgressOutcome as Row
+
+    return (
+        Row.evidence_count,
+        Row.signed_count,
+        Row.submitted_count,
+        Row.returned_count,
+        Row.draft_count,
+        Row.signed_dates,
+        Row.signed_reflections,
+        Row.counts,
+    )
+
+
+def tally_of(values) -> OutcomeTally:
+    """An outcome's counts as the rules read them, from the values of
+    ``tally_columns`` in order (the kinds' counts may be JSON text: SQLite's, inside
+    ``db.json_rows``)."""
+    evidence, signed, submitted, returned, drafts, dates, reflections, kinds = values
+    if isinstance(kinds, str):
+        kinds = json.loads(kinds)
+    return OutcomeTally(
+        evidence=evidence,
+        signed=signed,
+        submitted=submitted,
+        returned=returned,
+        drafts=drafts,
+        signed_dates=dates,
+        signed_reflections=reflections,
+        signed_kinds=dict(kinds or {}),
+    )
+
+
 def outcome_tallies(
     enrolment_ids: Ids, codes: list[str]
 ) -> dict[tuple[str, str], OutcomeTally]:
@@ -318,36 +344,16 @@ def outcome_tallies(
 
     if not codes:
         return {}
-    found = {}
-    for row in db.session.execute(
-        sa.select(
-            Row.enrolment_id,
-            Row.code,
-            Row.evidence_count,
-            Row.signed_count,
-            Row.submitted_count,
-            Row.returned_count,
-            Row.draft_count,
-            Row.signed_dates,
-            Row.signed_reflections,
-            Row.counts,
-        ).where(
-            within(Row.enrolment_id, enrolment_ids),
-            Row.code.in_(codes),
-            Row.scope == "outcome",
+    return {
+        (row[0], row[1]): tally_of(row[2:])
+        for row in db.session.execute(
+            sa.select(Row.enrolment_id, Row.code, *tally_columns()).where(
+                within(Row.enrolment_id, enrolment_ids),
+                Row.code.in_(codes),
+                Row.scope == "outcome",
+            )
         )
-    ):
-        found[(row.enrolment_id, row.code)] = OutcomeTally(
-            evidence=row.evidence_count,
-            signed=row.signed_count,
-            submitted=row.submitted_count,
-            returned=row.returned_count,
-            drafts=row.draft_count,
-            signed_dates=row.signed_dates,
-            signed_reflections=row.signed_reflections,
-            signed_kinds=dict(row.counts or {}),
-        )
-    return found
+    }
 
 
 def msf_round_specs(curriculum_ids: list[str]) -> dict[str, list[OutcomeSpec]]:
