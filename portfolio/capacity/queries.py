@@ -152,6 +152,26 @@ def workforce_totals(
     ``organisations`` (how many reported), ``oldest`` and ``newest`` as-of dates.
     Groups: organisation, region, nation, specialism.
     """
+    columns = _columns(
+        by,
+        {
+            **_ORGANISATION_DIMENSIONS,
+            "specialism": (WorkforceRecord.specialism.label("specialism"),),
+        },
+    )
+    query = _workforce(columns, organisation_ids, as_of)
+    rows = _rows(_grouped(query, columns))
+    for row in rows:
+        _add_vacancy_rate(row)
+    return rows
+
+
+def _workforce(
+    columns: Iterable, organisation_ids: Iterable[str] | None, as_of: date | None
+) -> sa.Select:
+    """The workforce figures beside ``columns``, from each organisation's latest
+    record per specialism (on or before ``as_of`` when given); the caller groups
+    them."""
     record = WorkforceRecord
     newest = sa.select(
         record.organisation_id,
@@ -162,14 +182,7 @@ def workforce_totals(
         newest = newest.where(record.as_of <= as_of)
     newest = _scoped(newest, record.organisation_id, organisation_ids)
     latest = newest.group_by(record.organisation_id, record.specialism).subquery()
-    columns = _columns(
-        by,
-        {
-            **_ORGANISATION_DIMENSIONS,
-            "specialism": (record.specialism.label("specialism"),),
-        },
-    )
-    query = (
+    return (
         sa.select(
             *columns,
             sa.func.coalesce(sa.func.sum(record.establishment_wte), 0).label(
@@ -195,13 +208,13 @@ def workforce_totals(
         )
         .join(Organisation, Organisation.id == record.organisation_id)
     )
-    rows = _rows(_grouped(query, columns))
-    for row in rows:
-        establishment = row["establishment_wte"]
-        row["vacancy_rate"] = (
-            float(row["vacancies_wte"] / establishment) if establishment else None
-        )
-    return rows
+
+
+def _add_vacancy_rate(row: dict) -> None:
+    establishment = row["establishment_wte"]
+    row["vacancy_rate"] = (
+        float(row["vacancies_wte"] / establishment) if establishment else None
+    )
 
 
 # ---- trainees, completions and supervisors (live from the portfolio) -----------------
@@ -656,59 +669,15 @@ def workforce_totals_at(
         return {
             level: workforce_totals(level, organisation_ids, as_of) for level in levels
         }
-    record = WorkforceRecord
-    newest = sa.select(
-        record.organisation_id,
-        record.specialism,
-        sa.func.max(record.as_of).label("as_of"),
-    )
-    if as_of is not None:
-        newest = newest.where(record.as_of <= as_of)
-    newest = _scoped(newest, record.organisation_id, organisation_ids)
-    latest = newest.group_by(record.organisation_id, record.specialism).subquery()
     named, labels = _organisation_named()
-    named |= {"specialism": (record.specialism,)}
+    named |= {"specialism": (WorkforceRecord.specialism,)}
     labels |= {"specialism": ("specialism",)}
 
     def build(columns, grouping, sets):
-        return (
-            sa.select(
-                *columns,
-                grouping,
-                sa.func.coalesce(sa.func.sum(record.establishment_wte), 0).label(
-                    "establishment_wte"
-                ),
-                sa.func.coalesce(sa.func.sum(record.in_post_wte), 0).label(
-                    "in_post_wte"
-                ),
-                sa.func.coalesce(sa.func.sum(record.vacancies_wte), 0).label(
-                    "vacancies_wte"
-                ),
-                sa.func.sum(record.retiring_5y).label("retiring_5y"),
-                sa.func.sum(record.retiring_15y).label("retiring_15y"),
-                sa.func.count(sa.distinct(record.organisation_id)).label(
-                    "organisations"
-                ),
-                sa.func.min(record.as_of).label("oldest"),
-                sa.func.max(record.as_of).label("newest"),
-            )
-            .join(
-                latest,
-                sa.and_(
-                    record.organisation_id == latest.c.organisation_id,
-                    record.specialism == latest.c.specialism,
-                    record.as_of == latest.c.as_of,
-                ),
-            )
-            .join(Organisation, Organisation.id == record.organisation_id)
-            .group_by(sets)
-        )
+        return _workforce([*columns, grouping], organisation_ids, as_of).group_by(sets)
 
     found = _at_levels(levels, named, labels, build)
     for rows in found.values():
         for row in rows:
-            establishment = row["establishment_wte"]
-            row["vacancy_rate"] = (
-                float(row["vacancies_wte"] / establishment) if establishment else None
-            )
+            _add_vacancy_rate(row)
     return found
