@@ -64,3 +64,32 @@ def test_no_page_scrolls_sideways_at_320_px(page, email):
     if width > 320:
         wide[page.url] = width
     assert wide == {}, wide
+
+
+# Each word of the table cells on one line: where wrapping anywhere inside a word let a
+# full-width table shrink a column to a letter ("Aisha Rahma / n").
+WORDS_BROKEN = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("main table td, main table th")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/[A-Za-z]{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        if (range.getClientRects().length > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_on_a_desktop_no_word_in_a_table_breaks_across_lines(page):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, "lead@example.org")
+    for path in ("/cohort/", "/enrolments/", "/organisations/", "/curricula/"):
+        response = page.goto(page.base + path)
+        assert response is not None and response.status == 200, path
+        assert page.locator("main table").count(), path
+        assert page.evaluate(WORDS_BROKEN) == [], path
