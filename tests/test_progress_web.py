@@ -1,5 +1,7 @@
 """The trainee dashboard and the cohort view (web)."""
 
+import re
+
 from tests.helpers import api
 from tests.helpers.api import As
 from tests.helpers.world import REFLECTION
@@ -15,11 +17,26 @@ def test_dashboard_explains_missing_and_next_actions(client, world, login):
         world,
         {**REFLECTION, "claims": [{"curriculum": "stp-rp", "code": "P-RP-S1-TA01"}]},
     )
+    # A draft against a published outcome (no proposal tag) puts it under way too.
+    draft = As(client, world, "trainee").post(
+        "/api/v1/evidence",
+        json={
+            **REFLECTION,
+            "claims": [{"curriculum": "stp-rp", "code": "S-RP-S3-TA3"}],
+        },
+    )
+    assert draft.status_code == 201, draft.get_json()
     login(world.trainee, "correct-horse-battery")
     page = client.get("/progress/").get_data(as_text=True)
     assert "STP Radiotherapy Physics" in page and "Progress by module" in page
     assert "needs 1 more reflection signed off" in page
     assert "What to do next" in page
+    # Each outcome under way reads "code title: what it needs", the title's own full
+    # stop dropped and no space left where there is no proposal tag.
+    started = page.split("Outcomes under way</h3>", 1)[1].split("</ul>", 1)[0]
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", started))
+    assert "P-RP-S1-TA01" in words and "small photon fields: needs" in words
+    assert " :" not in words and ".:" not in words
 
 
 def test_enrolment_progress_visibility(client, world, factory, login):
