@@ -223,7 +223,7 @@ def load(
                 oldest_submitted_at=r.oldest_submitted_at,
                 breaks=[
                     Span(_day(start), _day(end) if end else None)
-                    for start, end in sorted(json_values(r.breaks))
+                    for start, end in sorted(json_values(r.breaks), key=lambda b: b[0])
                 ],
                 supervisors=[
                     Supervision(role, name)
