@@ -1,11 +1,12 @@
 """A training lead's cohort: every enrolment at an organisation, with where it stands.
 
 Built from a fixed number of queries whatever the cohort's size, each returning plain
-columns (no User, Enrolment or Curriculum objects): enrolments with their trainee and
-maintained percent complete, curricula, breaks, supervision in force, last activity
-and waiting requests, OTJ hours, reviews, and the STP standings from the progress read
-model (``progress_summary``, ``progress_outcome``). Filters, sorting and paging run in
-SQL. Nothing here writes.
+columns (no User, Enrolment or Curriculum objects): the curricula, then one query of
+the enrolments with everything the rules read of them (``queries.cohort_enrolments``:
+trainee, maintained percent complete and oldest waiting request, last activity, and
+per row its breaks, supervision in force, reviews, OTJ hours and the STP figures of
+the progress read model, ``progress_summary`` and ``progress_outcome``), and the
+supervisor load. Filters, sorting and paging run in SQL. Nothing here writes.
 """
 
 import csv
