@@ -270,29 +270,22 @@ def _msf_tally(programme: Programme, rows: list[list]) -> OutcomeTally | None:
 
 
 def _msf_rounds(curricula: dict[str, Programme]) -> None:
-    """Each STP programme's first multi-source feedback round, as ``stp_tracking``
-    finds it: an assessment slot, not retired, whose evidence is an MSF; kept on the
-    programme. The outcomes come from the per-version cache (the outcomes of a
-    national STP curriculum are thousands)."""
+    """Each STP programme's first multi-source feedback round (the code as
+    ``stp_tracking`` finds it) with its spec standing alone, kept on the programme.
+    The outcomes come from the per-version cache (the outcomes of a national STP
+    curriculum are thousands)."""
     stp = {cid: p for cid, p in curricula.items() if p.kind == "stp"}
     if not stp:
         return
+    codes = stp_tracking.msf_round_codes(stp)
     specs: dict[str, list[OutcomeSpec]] = spec_cache.cached(
         "msf_round_specs", stp, queries.msf_round_specs, list
     )
-    for curriculum_id, mine in specs.items():
-        first = next(
-            (
-                o
-                for o in mine
-                if o.type == "assessment"
-                and not o.retired
-                and "msf" in (o.evidence.get("kinds") or [])
-            ),
-            None,
-        )
-        if first is not None:
-            stp[curriculum_id].msf_round = (first.code, _on_its_own(mine, first))
+    for curriculum_id, code in codes.items():
+        mine = specs.get(curriculum_id, [])
+        spec = next((o for o in mine if o.code == code), None)
+        if spec is not None:
+            stp[curriculum_id].msf_round = (code, _on_its_own(mine, spec))
 
 
 @dataclass

@@ -160,6 +160,7 @@ def cohort_enrolments(
     from portfolio.enrolments.models import SupervisionAssignment as Assignment
     from portfolio.organisations.models import Organisation
     from portfolio.progress.models import ProgressOutcome as Row
+    from portfolio.progress.stp_tracking import RECORDS
 
     supervisor = sa.orm.aliased(User)
     stp = Curriculum.kind == "stp"
@@ -204,8 +205,6 @@ def cohort_enrolments(
             Evidence.occurred_on <= Enrolment.gateway_date,
         ),
     )
-    from portfolio.progress.stp_tracking import RECORDS
-
     query = sa.select(
         Enrolment.id,
         Enrolment.trainee_id,

@@ -6,6 +6,7 @@ to the plain rules in ``stp_review`` and ``portfolio.enrolments.completion``.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -108,15 +109,25 @@ def _modules(
     """Each curriculum's modules, and the code of its first multi-source feedback
     round (an assessment slot whose evidence is an MSF), per curriculum version from
     the cache (``portfolio.curriculum.spec_cache``; one query for those not held)."""
-    found = spec_cache.cached(
-        "stp_modules",
-        {e.curriculum_id: e.curriculum for e in enrolments},
-        _load_modules,
-        _CurriculumModules,
-    )
+    found = _curriculum_modules({e.curriculum_id: e.curriculum for e in enrolments})
     modules = {cid: c.modules for cid, c in found.items()}
-    msf = {cid: c.msf_round for cid, c in found.items() if c.msf_round}
-    return modules, msf
+    return modules, _msf_codes(found)
+
+
+def _curriculum_modules(curricula: Mapping[str, Any]) -> dict[str, _CurriculumModules]:
+    return spec_cache.cached(
+        "stp_modules", curricula, _load_modules, _CurriculumModules
+    )
+
+
+def _msf_codes(found: Mapping[str, _CurriculumModules]) -> dict[str, str]:
+    return {cid: c.msf_round for cid, c in found.items() if c.msf_round}
+
+
+def msf_round_codes(curricula: Mapping[str, Any]) -> dict[str, str]:
+    """The code of each curriculum's first multi-source feedback round (curriculum id
+    -> code; none for a curriculum without one), as the standings find it."""
+    return _msf_codes(_curriculum_modules(curricula))
 
 
 def _grouped(model, ids: list[str], order) -> dict[str, list]:
