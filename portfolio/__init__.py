@@ -94,9 +94,30 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
     jobs.init_app(app)
+    _end_read_only_transactions(app)
+    from portfolio.progress import revisions
+
+    revisions.install()  # enrolments' revisions move with every flush that changes them
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _end_read_only_transactions(app: Flask) -> None:
+    """End each request's transaction with COMMIT when it wrote nothing
+    (``portfolio.db.end_read_only``: psycopg then keeps its prepared statements).
+    Registered after Flask-SQLAlchemy's own teardown, so it runs before the session
+    is closed."""
+    from portfolio.db import end_read_only
+    from portfolio.db import track_writes
+    from portfolio.extensions import db
+
+    track_writes(sa.orm.Session)
+
+    @app.teardown_appcontext
+    def _end(error: BaseException | None) -> None:
+        if error is None:
+            end_read_only(db.session())
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:

@@ -57,6 +57,13 @@ def new_id() -> str:
             return token
 
 
+def new_revision() -> str:
+    """A token no other state of a row has had (``ProgressSummary.revision``,
+    ``Enrolment.revision``): random, so two transactions changing the same rows at
+    once never write the same one."""
+    return secrets.token_hex(16)
+
+
 class UTCDateTime(sa.TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware.
 
@@ -124,3 +131,59 @@ def json_values(found) -> list[list]:
     if isinstance(found, str | bytes):
         return json.loads(found)
     return found
+
+
+# ---- how a request's transaction ends --------------------------------------------
+#
+# A request's session is closed at its end, which rolls back whatever it did not
+# commit. psycopg forgets every statement it has prepared at each ROLLBACK
+# (``Connection.rollback``; it prepares a statement on its fifth use on a connection,
+# https://www.psycopg.org/psycopg3/docs/advanced/prepare.html), so with every request
+# ending in one no statement was ever prepared and PostgreSQL planned each one on every
+# request (the cohort's main query: about 5 ms of planning). A transaction that wrote
+# nothing is ended with COMMIT instead, which for it is the same as a rollback and
+# leaves psycopg's prepared statements in place. One that wrote anything it did not
+# commit (a flush, or an INSERT, UPDATE, DELETE or text statement sent through the
+# session) still rolls back.
+WROTE = "transaction_wrote"
+
+
+def _note_write(session, *args) -> None:
+    session.info[WROTE] = True
+
+
+def _note_statement(state) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def _transaction_ended(session, *args) -> None:
+    session.info.pop(WROTE, None)
+
+
+def track_writes(session_class) -> None:
+    """Note on each session whether its transaction has written (idempotent)."""
+    for name, fn in (
+        ("after_flush", _note_write),
+        ("do_orm_execute", _note_statement),
+        ("after_commit", _transaction_ended),
+        ("after_rollback", _transaction_ended),
+    ):
+        if not sa.event.contains(session_class, name, fn):
+            sa.event.listen(session_class, name, fn)
+
+
+def end_read_only(session) -> None:
+    """Commit the session's transaction if it wrote nothing and holds no changes
+    (see above); otherwise leave it to be rolled back when the session closes."""
+    if not session.in_transaction() or session.info.get(WROTE):
+        return
+    if session.new or session.deleted or any(map(session.is_modified, session.dirty)):
+        return
+    # Nothing is expired: the session is about to close, and objects kept from it
+    # stay readable as after a rollback.
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        session.rollback()

@@ -182,3 +182,65 @@ def test_postgres_sessions_run_without_jit_and_cost_random_reads_as_cached(app):
     with app.app_context():
         assert db.session.scalar(sa.text("SHOW jit")) == "off"
         assert db.session.scalar(sa.text("SHOW random_page_cost")) == "1.1"
+
+
+def test_a_request_that_wrote_nothing_ends_in_commit(app, client, world, login):
+    ended: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def commit(conn):
+        ended.append("commit")
+
+    def rollback(conn):
+        ended.append("rollback")
+
+    login(world.trainee)
+    sa.event.listen(engine, "commit", commit)
+    sa.event.listen(engine, "rollback", rollback)
+    try:
+        _get(client, "/about")()
+    finally:
+        sa.event.remove(engine, "commit", commit)
+        sa.event.remove(engine, "rollback", rollback)
+    assert ended == ["commit"]
+
+
+@pytest.mark.parametrize("write", ["flushed", "pending", "statement"])
+def test_a_transaction_that_wrote_is_not_committed_at_its_end(app, world, write):
+    from portfolio.db import end_read_only
+    from portfolio.organisations.models import Organisation
+
+    with app.app_context():
+        if write == "statement":
+            db.session.execute(
+                sa.update(Organisation).values(name="Renamed at the end")
+            )
+        else:
+            db.session.add(
+                Organisation(
+                    code="ZZ9",
+                    name="Renamed at the end",
+                    kind="trust",
+                    nation="England",
+                )
+            )
+            if write == "flushed":
+                db.session.flush()
+        end_read_only(db.session())
+        db.session.rollback()
+        names = db.session.scalars(sa.select(Organisation.name)).all()
+    assert "Renamed at the end" not in names
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_the_statements_it_prepared_from_request_to_request(
+    app, world, api
+):
+    for _ in range(12):
+        assert api(world.trainee).get("/api/v1/me").status_code == 200
+    with app.app_context():
+        prepared = db.session.scalars(
+            sa.text("SELECT statement FROM pg_prepared_statements")
+        ).all()
+    assert any("FROM api_token" in statement for statement in prepared), prepared
