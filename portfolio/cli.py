@@ -508,8 +508,10 @@ progress_cli = AppGroup(
 @progress_cli.command("rebuild")
 @click.option("--enrolment", "enrolment_id", help="Only this enrolment.")
 def rebuild_progress(enrolment_id: str | None):
-    """Recompute the progress summaries (all, or one enrolment) from the evidence."""
+    """Recompute the progress summaries (all, or one enrolment) from the evidence,
+    and give each a new revision (its cohort row is worked out again)."""
     from portfolio.enrolments.models import Enrolment
+    from portfolio.progress import revisions
     from portfolio.progress.tracking import refresh_progress
 
     if enrolment_id is not None and db.session.get(Enrolment, enrolment_id) is None:
@@ -518,6 +520,8 @@ def rebuild_progress(enrolment_id: str | None):
         enrolment_ids=[enrolment_id] if enrolment_id is not None else None,
         commit=True,
     )
+    revisions.renew([enrolment_id] if enrolment_id is not None else None)
+    db.session.commit()
     click.echo(f"rebuilt the progress of {count} enrolment(s)")
 
 

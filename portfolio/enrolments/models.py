@@ -13,6 +13,7 @@ from portfolio.curriculum.models import Curriculum
 from portfolio.db import JSONDocument
 from portfolio.db import UTCDateTime
 from portfolio.db import id_column
+from portfolio.db import new_revision
 from portfolio.db import utcnow
 from portfolio.extensions import Model
 from portfolio.organisations.models import Organisation
@@ -69,6 +70,13 @@ class Enrolment(Model):
     provider_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[str | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A new random token whenever anything the cohort reads of this enrolment changes
+    # (``progress.revisions``): what its cohort row is kept under, per process
+    # (``progress.cohort``). "0" for rows written before it existed, or by SQL outside
+    # the app's sessions; ``flask progress rebuild`` gives every enrolment a new one.
+    revision: Mapped[str] = mapped_column(
+        sa.String(32), default=new_revision, server_default="0"
+    )
 
     trainee: Mapped[User] = relationship(foreign_keys=[trainee_id], lazy="joined")
     curriculum: Mapped[Curriculum] = relationship(lazy="joined")

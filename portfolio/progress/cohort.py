@@ -21,6 +21,7 @@ from typing import NamedTuple
 from typing import cast
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portfolio.accounts.models import User
 from portfolio.csvsafe import safe_text
@@ -135,6 +136,10 @@ class EnrolmentFacts:
     msf_tally: OutcomeTally | None = None
     # STP: which of stp_tracking.RECORDS it has rows of.
     stp_records: frozenset[type] = frozenset()
+    # What its cohort row is kept under (``cohort_rows``): the enrolment's revision
+    # (``progress.revisions``) and its summary's (None: no summary yet).
+    revision: str | None = None
+    summary_revision: str | None = None
 
 
 class Span(NamedTuple):
@@ -248,6 +253,8 @@ def load(
                     for model in stp_tracking.RECORDS
                     if getattr(r, f"has_{model.__tablename__}")
                 ),
+                revision=r.revision,
+                summary_revision=r.summary_revision,
             )
         )
     if page is None:
@@ -500,16 +507,8 @@ def cohort_slice(
             .offset((page - 1) * per_page)
             .cte("on_page")
         )
-        facts, total = load(where, today, on_page)
-        if not facts:  # past the end: only the count
-            total = (
-                db.session.scalar(
-                    sa.select(sa.func.count()).select_from(Enrolment).where(*where)
-                )
-                or 0
-            )
-        return rows_for(facts, today), total
-    rows = rows_for(load(where, today)[0], today)
+        return cohort_rows(where, today, on_page)
+    rows = cohort_rows(where, today)[0]
     if flagged_only or flag == "any":
         rows = [r for r in rows if r.flags]
     elif flag:
@@ -717,7 +716,7 @@ def cohort_page(
     )
     page = max(page, 1)
     if flag or sort == "flags":
-        trainees = _group(rows_for(load(where, today)[0], today))
+        trainees = _group(cohort_rows(where, today)[0])
         if flag == "any":
             trainees = [t for t in trainees if t.flags]
         elif flag:
@@ -749,9 +748,8 @@ def cohort_page(
         )
         position = {tid: i for i, tid in enumerate(ids)}
         on_page = [*where, Enrolment.trainee_id.in_(ids or [""])]
-        enrolments, _ = load(on_page, today)
         trainees = sorted(
-            _group(rows_for(enrolments, today)),
+            _group(cohort_rows(on_page, today)[0]),
             key=lambda t: position[t.trainee.id],
         )
     pages = max((total + per_page - 1) // per_page, 1)
@@ -922,6 +920,96 @@ def stp_standings(
         cast(Any, held),
         present={m: any(m in e.stp_records for e in stp) for m in stp_tracking.RECORDS},
     )
+
+
+# Each enrolment's cohort row, kept per process (per Flask app) under what it is worked
+# out from: the enrolment's revision (a new token with every change to what the row
+# reads, ``progress.revisions``), its summary's revision (every change to its
+# maintained progress), its curriculum version, the day and the at-risk settings.
+# The row is the rules' answer for exactly those inputs, so a row kept under the same
+# key is the row the rules would give again; a change anywhere moves the key.
+COHORT_CACHE = "cohort_rows"
+COHORT_CACHE_ENTRIES = 4096  # enrolments per process (a few KiB each)
+
+
+def _row_cache() -> spec_cache.LruCache:
+    return current_app.extensions.setdefault(
+        COHORT_CACHE, spec_cache.LruCache(COHORT_CACHE_ENTRIES)
+    )
+
+
+def _row_key(
+    enrolment_id: str,
+    revision: str | None,
+    summary_revision: str | None,
+    curriculum: Any,
+    today: date,
+    settings: tuple,
+) -> tuple | None:
+    """What a row is kept under (None: not kept: no summary, or no revision, yet)."""
+    version = spec_cache.stamp(curriculum)
+    if not revision or not summary_revision or version is None:
+        return None
+    return (enrolment_id, revision, summary_revision, version, today, settings)
+
+
+def cohort_rows(
+    where: list[sa.ColumnElement[bool]], today: date, page: sa.CTE | None = None
+) -> tuple[list[CohortRow], int]:
+    """The rows of the enrolments matching ``where`` (or of ``page``, in its order,
+    see ``load``) and the number matching in all.
+
+    One query reads what each row is kept under (``queries.cohort_keys``); only the
+    rows not kept are read in full and worked out (``load``, ``rows_for``), then
+    kept. A session with outcome or curriculum changes not yet committed keeps and
+    reads nothing."""
+    if spec_cache.outcomes_changed_here():
+        facts, total = load(where, today, page)
+        return rows_for(facts, today), total
+    cache = _row_cache()
+    settings = tracking.risk_settings()
+    keys = queries.cohort_keys(where, page)
+    if page is None:
+        total = len(keys)
+    elif keys:
+        total = keys[0].total
+    else:  # past the end: only the count
+        total = (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Enrolment).where(*where)
+            )
+            or 0
+        )
+    found: dict[str, CohortRow] = {}
+    for k in keys:
+        key = _row_key(k.id, k.revision, k.summary_revision, k, today, settings)
+        hit = cache.get(key) if key is not None else None
+        if hit is not None:
+            found[k.id] = hit
+    missing = [k.id for k in keys if k.id not in found]
+    if missing:
+        # Most of them: read as asked; a few: only those, by id.
+        scope: tuple[list[sa.ColumnElement[bool]], sa.CTE | None] = (
+            (where, page)
+            if 2 * len(missing) > len(keys)
+            else ([Enrolment.id.in_(missing)], None)
+        )
+        for row in rows_for(load(scope[0], today, scope[1])[0], today):
+            fact = row.enrolment
+            found[fact.id] = row
+            key = _row_key(
+                fact.id,
+                fact.revision,
+                fact.summary_revision,
+                fact.curriculum,
+                today,
+                settings,
+            )
+            # An STP standing with records holds them as rows of its session: such
+            # a row is worked out each time.
+            if key is not None and not fact.stp_records:
+                cache.put(key, row)
+    return [found[k.id] for k in keys if k.id in found], total
 
 
 def rows_for(facts: list[EnrolmentFacts], today: date) -> list[CohortRow]:

@@ -215,6 +215,8 @@ def cohort_enrolments(
         Enrolment.expected_end_date,
         Enrolment.gateway_date,
         Enrolment.contracted_hours_per_week,
+        Enrolment.revision,
+        ProgressSummary.revision.label("summary_revision"),
         User.name.label("trainee_name"),
         User.email.label("trainee_email"),
         Organisation.nation,
@@ -254,6 +256,43 @@ def cohort_enrolments(
             .join(Curriculum, Curriculum.id == Enrolment.curriculum_id)
             .join(Organisation, Organisation.id == Enrolment.organisation_id)
             .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
+        )
+    )
+
+
+def cohort_keys(
+    where: list[sa.ColumnElement[bool]], page: sa.CTE | None = None
+) -> list[sa.Row]:
+    """What each enrolment matching ``where`` (or of ``page``, as for
+    ``cohort_enrolments``, in its order, with ``n`` and ``total``) has its cohort row
+    kept under: its ``revision``, its summary's ``summary_revision`` and its
+    curriculum version (``content_hash``, ``loaded_at``)."""
+    from portfolio.curriculum.models import Curriculum
+    from portfolio.enrolments.models import Enrolment
+    from portfolio.enrolments.models import ProgressSummary
+
+    query = sa.select(
+        Enrolment.id,
+        Enrolment.revision,
+        ProgressSummary.revision.label("summary_revision"),
+        Enrolment.curriculum_id,
+        Curriculum.content_hash,
+        Curriculum.loaded_at,
+    )
+    if page is not None:
+        query = (
+            query.add_columns(page.c.n, page.c.total)
+            .select_from(page)
+            .join(Enrolment, Enrolment.id == page.c.id)
+            .order_by(page.c.n)
+        )
+    else:
+        query = query.where(*where)
+    return list(
+        db.session.execute(
+            query.join(Curriculum, Curriculum.id == Enrolment.curriculum_id).outerjoin(
+                ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id
+            )
         )
     )
 

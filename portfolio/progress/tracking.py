@@ -5,7 +5,6 @@ enrolment (or per cohort page), then handed to the plain rule modules
 (``progress``, ``apprenticeship``) so the rules live in one place.
 """
 
-import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portfolio.curriculum import spec_cache
+from portfolio.db import new_revision
 from portfolio.db import utcnow
 from portfolio.enrolments.models import Enrolment
 from portfolio.enrolments.models import ProgressReview
@@ -40,6 +40,14 @@ from portfolio.progress.queries import outcome_tallies
 def setting(name: str):
     """An at-risk or supervisor-load setting (defaults in portfolio.config.DEFAULTS)."""
     return current_app.config[name]
+
+
+def risk_settings() -> tuple:
+    """Every at-risk setting (those named ``RISK_``) with its value: what the flags
+    read of the configuration, for keeping their answers."""
+    return tuple(
+        sorted((k, v) for k, v in current_app.config.items() if k[:5] == "RISK_")
+    )
 
 
 def is_apprenticeship(enrolment: Enrolment) -> bool:
@@ -629,12 +637,6 @@ def _rows_of(
             "counts": dict(counts.modules.get(m.code, {})),
         }
     return rows
-
-
-def new_revision() -> str:
-    """A token no other state of an enrolment's rows has had (``ProgressSummary.revision``):
-    random, so two transactions changing the same rows at once never write the same one."""
-    return secrets.token_hex(16)
 
 
 def _assign(row, values: dict) -> bool:
