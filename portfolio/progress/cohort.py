@@ -7,6 +7,9 @@ trainee, maintained percent complete and oldest waiting request, last activity, 
 per row its breaks, supervision in force, reviews, OTJ hours and the STP figures of
 the progress read model, ``progress_summary`` and ``progress_outcome``), and the
 supervisor load. Filters, sorting and paging run in SQL. Nothing here writes.
+
+Each enrolment's row is kept per process under its revisions (``cohort_rows``): one
+query reads every row's keys, and only the rows whose keys moved are read as above.
 """
 
 import csv
@@ -929,7 +932,7 @@ def stp_standings(
 # The row is the rules' answer for exactly those inputs, so a row kept under the same
 # key is the row the rules would give again; a change anywhere moves the key.
 COHORT_CACHE = "cohort_rows"
-COHORT_CACHE_ENTRIES = 4096  # enrolments per process (a few KiB each)
+COHORT_CACHE_ENTRIES = 4096  # enrolments per process (about 6 KiB each)
 
 
 def _row_cache() -> spec_cache.LruCache:
