@@ -1146,8 +1146,30 @@ def supervisor_load(
     in one query: the trainees counted per supervisor, joined to the supervisor's
     name, with their waiting requests counted by index (``ix_evidence_assessor_status``)."""
     today = today or date.today()
+    values: dict[str, Any] = {"today": today}
+    if organisation_ids is not None:
+        values["organisations"] = sorted(organisation_ids or {""})
+    statement = _LOAD_STATEMENTS.get(organisation_ids is None)
+    if statement is None:
+        statement = _LOAD_STATEMENTS[organisation_ids is None] = _load_statement(
+            organisation_ids is None
+        )
+    cap = tracking.setting("SUPERVISOR_SOFT_CAP")
+    return [
+        SupervisorLoad(Person(row.id, row.name), row.n, row.pending, row.n > cap)
+        for row in db.session.execute(statement, values)
+    ]
+
+
+# The supervisor load's statement, built once per process for each shape (every
+# organisation, or those bound as ``organisations``), its values bound per request.
+_LOAD_STATEMENTS: dict[bool, sa.Select] = {}
+
+
+def _load_statement(everywhere: bool) -> sa.Select:
     # Each (supervisor, trainee) pair once, then counted: PostgreSQL hashes the
     # pairs, where count(DISTINCT) sorted every assignment first.
+    today = cast(date, sa.bindparam("today", type_=sa.Date))
     pairs = (
         sa.select(
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
@@ -1157,8 +1179,10 @@ def supervisor_load(
         .where(SupervisionAssignment.in_force_on(today), Enrolment.in_training())
         .distinct()
     )
-    if organisation_ids is not None:
-        pairs = pairs.where(Enrolment.organisation_id.in_(organisation_ids or {""}))
+    if not everywhere:
+        pairs = pairs.where(
+            Enrolment.organisation_id.in_(sa.bindparam("organisations", expanding=True))
+        )
     paired = pairs.subquery()
     counted = (
         sa.select(paired.c.supervisor_id, sa.func.count().label("n"))
@@ -1170,12 +1194,8 @@ def supervisor_load(
         .where(Evidence.submitted_to_id == User.id, Evidence.status == "submitted")
         .scalar_subquery()
     )
-    cap = tracking.setting("SUPERVISOR_SOFT_CAP")
-    return [
-        SupervisorLoad(Person(row.id, row.name), row.n, row.pending, row.n > cap)
-        for row in db.session.execute(
-            sa.select(User.id, User.name, counted.c.n, pending.label("pending"))
-            .join(counted, counted.c.supervisor_id == User.id)
-            .order_by(counted.c.n.desc(), User.name, User.id)
-        )
-    ]
+    return (
+        sa.select(User.id, User.name, counted.c.n, pending.label("pending"))
+        .join(counted, counted.c.supervisor_id == User.id)
+        .order_by(counted.c.n.desc(), User.name, User.id)
+    )
