@@ -241,15 +241,7 @@ def cohort_enrolments(
             for model in RECORDS
         ),
     )
-    if page is not None:
-        query = (
-            query.add_columns(page.c.n, page.c.total)
-            .select_from(page)
-            .join(Enrolment, Enrolment.id == page.c.id)
-            .order_by(page.c.n)
-        )
-    else:
-        query = query.where(*where)
+    query = _enrolments_of(query, where, page)
     return list(
         db.session.execute(
             query.join(User, User.id == Enrolment.trainee_id)
@@ -257,6 +249,23 @@ def cohort_enrolments(
             .join(Organisation, Organisation.id == Enrolment.organisation_id)
             .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
         )
+    )
+
+
+def _enrolments_of(
+    query: sa.Select, where: list[sa.ColumnElement[bool]], page: sa.CTE | None
+) -> sa.Select:
+    """``query`` of the enrolments of ``page`` (with its ``n`` and ``total``, in its
+    order) or else of those matching ``where``."""
+    from portfolio.enrolments.models import Enrolment
+
+    if page is None:
+        return query.where(*where)
+    return (
+        query.add_columns(page.c.n, page.c.total)
+        .select_from(page)
+        .join(Enrolment, Enrolment.id == page.c.id)
+        .order_by(page.c.n)
     )
 
 
@@ -279,15 +288,7 @@ def cohort_keys(
         Curriculum.content_hash,
         Curriculum.loaded_at,
     )
-    if page is not None:
-        query = (
-            query.add_columns(page.c.n, page.c.total)
-            .select_from(page)
-            .join(Enrolment, Enrolment.id == page.c.id)
-            .order_by(page.c.n)
-        )
-    else:
-        query = query.where(*where)
+    query = _enrolments_of(query, where, page)
     return list(
         db.session.execute(
             query.join(Curriculum, Curriculum.id == Enrolment.curriculum_id).outerjoin(
