@@ -5,7 +5,7 @@ The cohort keeps each enrolment's row (its flags, STP standing and the rest,
 ``progress.cohort``) per process under that token, its summary's revision
 (``ProgressSummary.revision``, which moves with the maintained progress rows), the
 curriculum version and the day; this module is what moves the token. Every flush of
-the app's sessions is looked at once: a change to any of ``WATCHED`` gives the
+the app's sessions is looked at once: a change to any model of ``_watched`` gives the
 enrolments it touches a new token with one UPDATE in the same transaction, so a
 rolled-back change leaves the token as it was and a committed one is seen by every
 process at once.
@@ -24,6 +24,7 @@ SQL written outside the app's sessions moves no token: ``flask progress rebuild`
 gives every enrolment it rebuilds a new one (``renew``).
 """
 
+from functools import cache
 from itertools import chain
 from typing import cast
 
@@ -34,6 +35,7 @@ from portfolio.db import new_revision
 from portfolio.extensions import db
 
 
+@cache  # once per process: every flush reads it
 def _watched() -> dict[type, str]:
     """Each model whose rows the cohort reads, with the column naming the enrolment
     it belongs to (or what it is: "self", "owner", "person", "organisation",
