@@ -182,8 +182,10 @@ def end_read_only(session) -> None:
         return
     # Nothing is expired: the session is about to close, and objects kept from it
     # stay readable as after a rollback.
-    session.expire_on_commit = False
+    kept, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     except sa.exc.SQLAlchemyError:
         session.rollback()
+    finally:
+        session.expire_on_commit = kept
