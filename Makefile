@@ -65,6 +65,7 @@ bench: install-test
 	$(BIN)/python bench/capacity_report.py
 	$(BIN)/python bench/pdf_export.py
 	$(BIN)/python bench/pdf_export.py --items 2000 --runs 1 --no-anchor --keep bench/results/pdf-2000
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) node_modules portfolio/static/nhsuk

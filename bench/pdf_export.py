@@ -26,7 +26,6 @@ a render was, wall seconds how long it took on the machine as it was).
 """
 
 import argparse
-import json
 import multiprocessing
 import os
 import re
@@ -36,9 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+
+import common
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -279,14 +282,24 @@ def _measured(send, target, *args):
     send.send((seconds, pages, peak, cpu, detail))
 
 
-def long_verdict(items: int, s: dict) -> str:
+def long_target(items: int, s: dict) -> dict:
     """The long portfolio's row of the targets: its time and its largest process."""
     largest = max(s["peak_rss_mib"], s["part_peak_rss_mib"], s["merge_peak_rss_mib"])
-    holds = s["median_s"] < LONG_SECONDS and largest < LONG_MIB
+    return {
+        "items": items,
+        "seconds": s["median_s"],
+        "largest_process_mib": round(largest, 1),
+        "target_seconds": LONG_SECONDS,
+        "target_mib": LONG_MIB,
+        "holds": s["median_s"] < LONG_SECONDS and largest < LONG_MIB,
+    }
+
+
+def long_verdict(long: dict) -> str:
     return (
-        f"{items:,}-item portfolio: {s['median_s']} s (target < {LONG_SECONDS} s), "
-        f"largest process {largest:.0f} MiB (target < {LONG_MIB} MiB): "
-        + ("holds" if holds else "does NOT hold")
+        f"{long['items']:,}-item portfolio: {long['seconds']} s (target < "
+        f"{LONG_SECONDS} s), largest process {long['largest_process_mib']:.0f} MiB "
+        f"(target < {LONG_MIB} MiB): " + ("holds" if long["holds"] else "does NOT hold")
     )
 
 
@@ -322,7 +335,7 @@ def main() -> None:
     parser.add_argument(
         "--no-anchor",
         action="store_true",
-        help="time the project only (no yardstick, no results file)",
+        help="time the project only (no yardstick; the results file has no ratio)",
     )
     args = parser.parse_args()
     parts = {
@@ -410,22 +423,8 @@ def main() -> None:
                 max(r[5].get("merge_peak_mib", 0.0) for r in results), 1
             ),
         }
-    if args.items >= LONG_ITEMS:
-        print(long_verdict(args.items, summary["project"]))
-    if args.no_anchor:
-        s = summary["project"]
-        print(
-            f"project {s['median_s']} s, {s['pages']} pages, CPU {s['cpu_s']} s, "
-            f"peak MiB: job {s['peak_rss_mib']}, largest part {s['part_peak_rss_mib']},"
-            f" merge {s['merge_peak_rss_mib']} (no anchor: nothing written to "
-            f"{RESULTS.name}/)"
-        )
-        return
-    ratio = summary["anchor"]["pages_per_s"] / summary["project"]["pages_per_s"]
-    cpu_ratio = (
-        summary["anchor"]["pages_per_cpu_s"] / summary["project"]["pages_per_cpu_s"]
-    )
-    report = {
+    report: dict = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "items": args.items,
         "runs": args.runs,
         "part_items": args.part_items,
@@ -433,6 +432,26 @@ def main() -> None:
         "anchor_input": anchor_note,
         "cpus": os.cpu_count(),
         **summary,
+    }
+    if args.items >= LONG_ITEMS:
+        report["long"] = long_target(args.items, summary["project"])
+        print(long_verdict(report["long"]))
+    result_file = RESULTS / f"pdf_export-{args.items}.json"
+    if args.no_anchor:
+        s = summary["project"]
+        print(
+            f"project {s['median_s']} s, {s['pages']} pages, CPU {s['cpu_s']} s, "
+            f"peak MiB: job {s['peak_rss_mib']}, largest part {s['part_peak_rss_mib']},"
+            f" merge {s['merge_peak_rss_mib']}"
+        )
+        common.write_json(result_file, report)
+        print(f"wrote {result_file.relative_to(ROOT)}")
+        return
+    ratio = summary["anchor"]["pages_per_s"] / summary["project"]["pages_per_s"]
+    cpu_ratio = (
+        summary["anchor"]["pages_per_cpu_s"] / summary["project"]["pages_per_cpu_s"]
+    )
+    report |= {
         "anchor_over_project": round(ratio, 2),
         "anchor_over_project_cpu": round(cpu_ratio, 2),
         "budget_ratio": BUDGET_RATIO,
@@ -454,8 +473,8 @@ def main() -> None:
         f"plain blocks / project pages per second = {ratio:.2f} "
         f"(budget {BUDGET_RATIO}): {verdict}; per CPU second {cpu_ratio:.2f}"
     )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"pdf_export-{args.items}.json").write_text(json.dumps(report, indent=2))
+    common.write_json(result_file, report)
+    print(f"wrote {result_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
