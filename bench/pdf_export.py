@@ -21,7 +21,7 @@ the merge's process) and
 the load average around each run (the machine is shared: CPU seconds say how much work
 a render was, wall seconds how long it took on the machine as it was).
 
-    .venv/bin/python bench/pdf_export.py [--items 200] [--runs 3] [--keep DIR]
+    .venv/bin/python bench/pdf_export.py [--items 200] [--runs 3] [--keep DIR] [--results DIR]
         [--part-items 150] [--processes 2] [--anchor-pages 300]
 """
 
@@ -45,7 +45,6 @@ import common
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results"
 BUDGET_RATIO = 2.0
 # The long portfolio's targets: the export job in under LONG_SECONDS, and every process
 # it runs (its own, each part's, the merge's) under LONG_MIB, at LONG_ITEMS items or more.
@@ -333,6 +332,12 @@ def main() -> None:
         help="lay the anchor out on a sample of about this many pages (0: all)",
     )
     parser.add_argument(
+        "--results",
+        type=Path,
+        default=common.RESULTS,
+        help="the folder the results file is written to (default bench/results)",
+    )
+    parser.add_argument(
         "--no-anchor",
         action="store_true",
         help="time the project only (no yardstick; the results file has no ratio)",
@@ -345,7 +350,8 @@ def main() -> None:
     if args.merge_stage_parts:  # else the app's setting
         parts["PDF_MERGE_STAGE_PARTS"] = args.merge_stage_parts
     with tempfile.TemporaryDirectory() as tmp:
-        path = args.keep or Path(tmp)
+        # Absolute: the app takes the folder as its instance path.
+        path = (args.keep or Path(tmp)).resolve()
         path.mkdir(parents=True, exist_ok=True)
         marker = path / f"enrolment-{args.items}.txt"
         if marker.exists():
@@ -436,7 +442,7 @@ def main() -> None:
     if args.items >= LONG_ITEMS:
         report["long"] = long_target(args.items, summary["project"])
         print(long_verdict(report["long"]))
-    result_file = RESULTS / f"pdf_export-{args.items}.json"
+    result_file = args.results.resolve() / f"pdf_export-{args.items}.json"
     if args.no_anchor:
         s = summary["project"]
         print(
@@ -445,7 +451,7 @@ def main() -> None:
             f" merge {s['merge_peak_rss_mib']}"
         )
         common.write_json(result_file, report)
-        print(f"wrote {result_file.relative_to(ROOT)}")
+        print(f"wrote {result_file}")
         return
     ratio = summary["anchor"]["pages_per_s"] / summary["project"]["pages_per_s"]
     cpu_ratio = (
@@ -474,7 +480,7 @@ def main() -> None:
         f"(budget {BUDGET_RATIO}): {verdict}; per CPU second {cpu_ratio:.2f}"
     )
     common.write_json(result_file, report)
-    print(f"wrote {result_file.relative_to(ROOT)}")
+    print(f"wrote {result_file}")
 
 
 if __name__ == "__main__":
