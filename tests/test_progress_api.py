@@ -391,8 +391,9 @@ def test_cohort_query_count_does_not_grow_with_trainees(app, as_, world, factory
     many = count_queries(app, lambda: as_("lead").get("/api/v1/cohort"))
     assert many == few, (few, many)
     assert cold == few + 2, (few, cold)
-    # The token and its user's roles; what each row is kept under; the supervisor load.
-    assert few == 4, few
+    # The token with its user and their roles; what each row is kept under; the
+    # supervisor load.
+    assert few == 3, few
 
 
 def test_apprenticeship_minimum_duration_is_enforced(as_, world):

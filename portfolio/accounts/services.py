@@ -246,9 +246,19 @@ def create_api_token(
 
 
 def token_for_secret(secret: str) -> ApiToken:
-    """Return the live token with this secret, or raise TokenRefused saying why."""
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
+    """Return the live token with this secret, or raise TokenRefused saying why.
+
+    One query: the token, its user and the user's roles (which every API request's
+    policy checks read), as ``load_user`` does for a session.
+    """
+    token = (
+        db.session.scalars(
+            sa.select(ApiToken)
+            .options(sa.orm.joinedload(ApiToken.user).joinedload(User.roles))
+            .where(ApiToken.token_hash == ApiToken.hash(secret))
+        )
+        .unique()
+        .first()
     )
     if token is None:
         raise TokenRefused(TOKEN_NOT_VALID)
