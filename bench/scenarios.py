@@ -22,8 +22,8 @@ the scenario is national by nature (then pass variants=("large",)).
         scope = ...  # a national ReportScope
         return Case(bench.in_app(report.compute, scope, 2017, 2026), "all orgs, 10 y")
 
-(Issue 7's capacity timing currently lives in bench/capacity_report.py, with its own
-dataset of training places and workforce records, which this dataset does not make.)
+The national capacity report's timing lives in bench/capacity_report.py, with its own
+dataset of training places and workforce records, which this dataset does not make.
 """
 
 from collections.abc import Callable
@@ -171,3 +171,21 @@ def cohort(bench, variant: str) -> Case:
 def cohort_page(bench, variant: str) -> Case:
     who = "lead" + _suffix(variant)
     return Case(bench.web_get(who, "/cohort/"), cohort(bench, variant).size + " (HTML)")
+
+
+@scenario(
+    "capacity_page",
+    "Workforce capacity totals page: GET /capacity/",
+    150,
+    variants=("large",),
+)
+def capacity_page(bench, variant: str) -> Case:
+    # National by nature: a training lead sees the totals of every organisation (the
+    # bench dataset has trainees and supervisors, not training places or workforce).
+    trainees = bench.scalars(
+        "SELECT count(DISTINCT trainee_id) FROM enrolment WHERE status <> 'withdrawn'"
+    )[0]
+    return Case(
+        bench.web_get("lead", "/capacity/"),
+        f"national totals, {trainees:,} trainees (HTML)",
+    )

@@ -335,21 +335,34 @@ def _supervisor_totals(
     columns: list, organisation_ids, today: date | None, soft_cap: int
 ) -> list[dict]:
     today = today or date.today()
-    loads = (
+    # Each (group, supervisor, trainee) once, then counted per supervisor, then per
+    # group: PostgreSQL hashes at every step, where count(DISTINCT) sorted every
+    # assignment (and each supervisor is one row of a group, so counted plainly).
+    pairs = (
         sa.select(
             *columns,
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
-            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)).label("load"),
+            SupervisionAssignment.trainee_id.label("trainee_id"),
         )
         .select_from(SupervisionAssignment)
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
     )
-    loads = _assignments_in_force(_in_training(loads, organisation_ids), today)
-    inner = loads.group_by(*columns, SupervisionAssignment.supervisor_id).subquery()
+    pairs = _assignments_in_force(_in_training(pairs, organisation_ids), today)
+    paired = pairs.distinct().subquery()
+    group_columns = [paired.c[column.name] for column in columns]
+    inner = (
+        sa.select(
+            *group_columns,
+            paired.c.supervisor_id,
+            sa.func.count().label("load"),
+        )
+        .group_by(*group_columns, paired.c.supervisor_id)
+        .subquery()
+    )
     outer_columns = [inner.c[column.name] for column in columns]
     query = sa.select(
         *outer_columns,
-        sa.func.count(sa.distinct(inner.c.supervisor_id)).label("supervisors"),
+        sa.func.count().label("supervisors"),
         sa.func.coalesce(sa.func.sum(inner.c.load), 0).label("supervised"),
         sa.func.coalesce(sa.func.max(inner.c.load), 0).label("max_load"),
         sa.func.coalesce(
