@@ -502,22 +502,32 @@ def people_at_levels(
     ).select_from(Enrolment)
     trainees = _in_training(trainees, organisation_ids).group_by(sets())
 
-    loads = (
+    # As _supervisor_totals: each (group, supervisor, trainee) once (grouping by
+    # them is the DISTINCT), counted per supervisor, then per group.
+    pairs = (
         sa.select(
             *everything,
             grouping,
             SupervisionAssignment.supervisor_id.label("supervisor_id"),
-            sa.func.count(sa.distinct(SupervisionAssignment.trainee_id)).label("load"),
         )
         .select_from(SupervisionAssignment)
         .join(Enrolment, Enrolment.id == SupervisionAssignment.enrolment_id)
     )
-    loads = _assignments_in_force(_in_training(loads, organisation_ids), today)
-    inner = loads.group_by(sets((SupervisionAssignment.supervisor_id,))).subquery()
+    pairs = _assignments_in_force(_in_training(pairs, organisation_ids), today)
+    paired = pairs.group_by(
+        sets((SupervisionAssignment.supervisor_id, SupervisionAssignment.trainee_id))
+    ).subquery()
+    pair_keys = [paired.c[column.name] for column in everything]
+    pair_keys.append(paired.c.grouping_id)
+    inner = (
+        sa.select(*pair_keys, paired.c.supervisor_id, sa.func.count().label("load"))
+        .group_by(*pair_keys, paired.c.supervisor_id)
+        .subquery()
+    )
     keys = [inner.c[column.name] for column in everything] + [inner.c.grouping_id]
     supervisors = sa.select(
         *keys,
-        sa.func.count(sa.distinct(inner.c.supervisor_id)).label("supervisors"),
+        sa.func.count().label("supervisors"),
         sa.func.coalesce(sa.func.sum(inner.c.load), 0).label("supervised"),
         sa.func.coalesce(sa.func.max(inner.c.load), 0).label("max_load"),
         sa.func.coalesce(

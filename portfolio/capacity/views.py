@@ -97,20 +97,23 @@ def index():
     completions = queries.completion_totals(
         ("specialism", "year"), from_year=first, to_year=last
     )
+    # Trainees and supervisors at every level shown: two queries on PostgreSQL.
+    levels: list[tuple[str, ...]] = [("region",), ()]
+    if everyone:
+        levels.append(("organisation",))
+    people = queries.people_at_levels(levels, soft_cap=cap)
     regions = _merge(
         "region",
         queries.place_totals(("region",), from_year=first, to_year=last),
         queries.workforce_totals(("region",)),
-        queries.trainee_totals(("region",)),
-        queries.supervisor_totals(("region",), soft_cap=cap),
+        *people[("region",)],
     )
     organisations = (
         _merge(
             "organisation_code",
             queries.place_totals(("organisation",), from_year=first, to_year=last),
             queries.workforce_totals(("organisation",)),
-            queries.trainee_totals(("organisation",)),
-            queries.supervisor_totals(("organisation",), soft_cap=cap),
+            *people[("organisation",)],
         )
         if everyone
         else []
@@ -129,7 +132,7 @@ def index():
         completions=presenters.pivot(completions, "specialism", "year", "completions"),
         regions=regions,
         organisations=organisations,
-        national=(queries.supervisor_totals((), soft_cap=cap) or [None])[0],
+        national=(people[()][1] or [None])[0],
         soft_cap=cap,
         mine=services.managed_organisations(current_user) if not everyone else [],
     )
